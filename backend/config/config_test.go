@@ -1,0 +1,172 @@
+package config
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+func load(t *testing.T, kv ...string) (*Config, error) {
+	t.Helper()
+	return Load(kv, false)
+}
+
+func TestDefaults(t *testing.T) {
+	cfg, err := load(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTPAddr != ":8080" || cfg.LogLevel != "info" || cfg.LogFormat != "json" || cfg.MaxConnections != 3 ||
+		cfg.ReconnectDelay != time.Second || cfg.MaxReconnectDelay != time.Minute || cfg.MaxConnectionsBackoff != 5*time.Minute ||
+		cfg.TickBufferSize != 4096 || cfg.FlushInterval != 100*time.Millisecond || !bool(cfg.DashboardEnabled) ||
+		cfg.DefaultUniverse != "market_leaders:top_50" || strings.Join(cfg.Channels, ",") != "A" {
+		t.Fatalf("unexpected defaults: %+v", cfg)
+	}
+	if !cfg.Simulated() {
+		t.Fatal("no API key must mean demo mode")
+	}
+	// Demo mode with no connection variables: three enabled slots, multi mode.
+	if !bool(cfg.MultiConnection) || len(cfg.Connections) != 3 {
+		t.Fatalf("demo: multi=%v conns=%d", cfg.MultiConnection, len(cfg.Connections))
+	}
+	for i, c := range cfg.Connections {
+		if !c.Enabled || c.ID != i+1 || c.Name != []string{"primary", "secondary", "tertiary"}[i] {
+			t.Fatalf("demo slot %d: %+v", i+1, c)
+		}
+	}
+	if Load(nil, true); true {
+		c2, _ := Load(nil, true)
+		if c2.LogFormat != "console" {
+			t.Fatalf("terminal default format = %q", c2.LogFormat)
+		}
+	}
+}
+
+func TestBoolSpellings(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{{"true", true}, {"TRUE", true}, {"Yes", true}, {"y", true}, {"1", true}, {"on", true},
+		{"false", false}, {"No", false}, {"N", false}, {"0", false}, {"OFF", false}} {
+		cfg, err := load(t, "MASSIVE_API_KEY=k", "USE_MULTI_CONNECTION="+tc.in)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.in, err)
+		}
+		if bool(cfg.MultiConnection) != tc.want {
+			t.Errorf("%q parsed as %v", tc.in, cfg.MultiConnection)
+		}
+	}
+}
+
+// TestInvalid checks that each validated variable fails with one line naming
+// the variable, the value and the accepted form.
+func TestInvalid(t *testing.T) {
+	for _, tc := range []struct {
+		env      string
+		contains string
+	}{
+		{"HTTP_ADDR=nonsense", `HTTP_ADDR="nonsense": not a listen address; accepted: host:port`},
+		{"HTTP_ADDR=:99999", `HTTP_ADDR=":99999"`},
+		{"LOG_LEVEL=loud", `LOG_LEVEL="loud": unknown log level; accepted: trace, debug, info, warn, error`},
+		{"LOG_FORMAT=xml", `LOG_FORMAT="xml": unknown log format; accepted: json or console`},
+		{"MASSIVE_SIMULATOR=maybe", `MASSIVE_SIMULATOR="maybe": unknown simulator mode; accepted: auto, on, off`},
+		{"MASSIVE_SIMULATOR=off", `MASSIVE_API_KEY="": is required when MASSIVE_SIMULATOR=off`},
+		{"MASSIVE_WEBSOCKET_URL=http://x", `MASSIVE_WEBSOCKET_URL="http://x": not a WebSocket URL`},
+		{"MASSIVE_CHANNELS=T,X", `MASSIVE_CHANNELS="T,X": unknown channel "X"; accepted: comma list of T, Q, A, AM`},
+		{"MASSIVE_WEBSOCKET_RECONNECT_DELAY=soon", `MASSIVE_WEBSOCKET_RECONNECT_DELAY="soon": invalid duration; accepted: a positive duration`},
+		{"MASSIVE_WEBSOCKET_RECONNECT_DELAY=-1s", `MASSIVE_WEBSOCKET_RECONNECT_DELAY="-1s": must be positive`},
+		{"MASSIVE_WEBSOCKET_MAX_RECONNECT_DELAY=10ms", `MASSIVE_WEBSOCKET_MAX_RECONNECT_DELAY="10ms": smaller than the initial delay`},
+		{"MASSIVE_WEBSOCKET_MAX_RETRIES=-2", `MASSIVE_WEBSOCKET_MAX_RETRIES="-2": must not be negative`},
+		{"MASSIVE_WEBSOCKET_MAX_RETRIES=many", `MASSIVE_WEBSOCKET_MAX_RETRIES="many": invalid integer; accepted: an integer >= 0`},
+		{"MASSIVE_MAX_CONNECTIONS_BACKOFF=0s", `MASSIVE_MAX_CONNECTIONS_BACKOFF="0s": must be positive`},
+		{"USE_MULTI_CONNECTION=perhaps", `USE_MULTI_CONNECTION="perhaps": invalid boolean; accepted: true/false, yes/no, y/n, 1/0`},
+		{"WEBSOCKET_CONNECTIONS_MAX=11", `WEBSOCKET_CONNECTIONS_MAX="11": out of range; accepted: an integer from 1 to 10`},
+		{"WEBSOCKET_CONNECTIONS_MAX=0", `WEBSOCKET_CONNECTIONS_MAX="0": out of range`},
+		{"TICK_BUFFER_SIZE=1", `TICK_BUFFER_SIZE="1": out of range`},
+		{"SIM_ADDR=0.0.0.0:9090", `SIM_ADDR="0.0.0.0:9090": not a loopback listen address`},
+		{"SIM_TICKS_PER_SECOND=0", `SIM_TICKS_PER_SECOND="0": out of range`},
+		{"SIM_SEED=x", `SIM_SEED="x": invalid integer`},
+		{"ADMIN_WEBSOCKET_DASHBOARD_ENABLED=sometimes", `ADMIN_WEBSOCKET_DASHBOARD_ENABLED="sometimes": invalid boolean`},
+		{"ADMIN_PASSWORD_HASH=plain", `ADMIN_PASSWORD_HASH="<redacted>": not a bcrypt hash`},
+		{"SESSION_SECRET=short", `SESSION_SECRET="<redacted>": too short; accepted: at least 32 characters`},
+		{"SESSION_TTL=10s", `SESSION_TTL="10s": out of range`},
+		{"TRUSTED_PROXIES=10.0.0.1,proxy", `TRUSTED_PROXIES="10.0.0.1,proxy": "proxy" is neither an IP nor a CIDR`},
+		{"ALLOWED_ORIGINS=example.com", `ALLOWED_ORIGINS="example.com": "example.com" is not an origin`},
+		{"LIVE_FLUSH_INTERVAL=1ms", `LIVE_FLUSH_INTERVAL="1ms": out of range`},
+		{"SHUTDOWN_TIMEOUT=2h", `SHUTDOWN_TIMEOUT="2h": out of range`},
+		{"WEBSOCKET_CONNECTION_2_ENABLED=maybe", `WEBSOCKET_CONNECTION_2_ENABLED="maybe": invalid boolean`},
+		{"WEBSOCKET_CONNECTION_1_SYMBOLS=AAPL,A$B", `WEBSOCKET_CONNECTION_1_SYMBOLS="AAPL,A$B": invalid symbol "A$B"`},
+		{"WEBSOCKET_CONNECTION_1_SYMBOLS=TOOLONGSYMBOL", `invalid symbol "TOOLONGSYMBOL"`},
+		{"WEBSOCKET_CONNECTION_5_ENABLED=true", `WEBSOCKET_CONNECTION_5_ENABLED="true": slot 5 is above WEBSOCKET_CONNECTIONS_MAX=3`},
+	} {
+		t.Run(tc.env, func(t *testing.T) {
+			_, err := load(t, tc.env)
+			if err == nil {
+				t.Fatal("expected an error")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tc.contains) {
+				t.Fatalf("error %q does not contain %q", msg, tc.contains)
+			}
+			if strings.Count(msg, "\n") != 0 {
+				t.Fatalf("one bad variable must give one line, got %q", msg)
+			}
+		})
+	}
+}
+
+func TestSecretsNeverInErrors(t *testing.T) {
+	_, err := load(t, "SESSION_SECRET=hunter2", "ADMIN_PASSWORD_HASH=hunter3", "MASSIVE_API_KEY=sekrit", "LOG_LEVEL=loud")
+	if err == nil || strings.Contains(err.Error(), "hunter") || strings.Contains(err.Error(), "sekrit") {
+		t.Fatalf("secret leaked or no error: %v", err)
+	}
+	if strings.Count(err.Error(), "\n") != 2 {
+		t.Fatalf("want three lines, got %q", err)
+	}
+}
+
+func TestConnections(t *testing.T) {
+	t.Run("single mode with API key", func(t *testing.T) {
+		cfg, err := load(t, "MASSIVE_API_KEY=k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Simulated() || bool(cfg.MultiConnection) || !cfg.Connections[0].Enabled || cfg.Connections[1].Enabled {
+			t.Fatalf("%+v", cfg.Connections)
+		}
+	})
+	t.Run("configured slots", func(t *testing.T) {
+		cfg, err := load(t, "WEBSOCKET_CONNECTIONS_MAX=4", "USE_MULTI_CONNECTION=yes",
+			"WEBSOCKET_CONNECTION_2_ENABLED=1", "WEBSOCKET_CONNECTION_2_NAME= backup ",
+			"WEBSOCKET_CONNECTION_2_UNIVERSE_KEY=sp500:nasdaq100",
+			"WEBSOCKET_CONNECTION_4_SYMBOLS= aapl, brk.b ,AAPL,,msft")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cfg.Connections) != 4 || !cfg.ConnectionsConfigured {
+			t.Fatalf("%+v", cfg)
+		}
+		c2, c4 := cfg.Connections[1], cfg.Connections[3]
+		if !c2.Enabled || c2.Name != "backup" || c2.UniverseKey != "sp500:nasdaq100" {
+			t.Fatalf("slot 2: %+v", c2)
+		}
+		if c4.Enabled || c4.Name != "connection_4" || strings.Join(c4.Symbols, ",") != "AAPL,BRK.B,MSFT" {
+			t.Fatalf("slot 4: %+v", c4)
+		}
+		// Configured connections switch off the demo defaults: slot 3 stays off.
+		if cfg.Connections[2].Enabled {
+			t.Fatal("slot 3 must not be enabled")
+		}
+	})
+}
+
+func TestUsageListsEveryVariable(t *testing.T) {
+	var b bytes.Buffer
+	WriteUsage(&b)
+	for _, v := range []string{"HTTP_ADDR", "LOG_LEVEL", "MASSIVE_API_KEY", "USE_MULTI_CONNECTION", "WEBSOCKET_CONNECTION_{n}_SYMBOLS", "SESSION_TTL"} {
+		if !strings.Contains(b.String(), v) {
+			t.Errorf("usage lacks %s", v)
+		}
+	}
+}
