@@ -1,0 +1,166 @@
+package manager
+
+import (
+	"time"
+
+	"github.com/tickwatch/tickwatch/backend/massive"
+)
+
+// Health is exactly the original get_health_status() document. It lists the
+// enabled connections only (as the original did: total_connections counts
+// them); Slots has every slot.
+type Health struct {
+	TotalConnections   int                         `json:"total_connections"`
+	ConnectedCount     int                         `json:"connected_count"`
+	TotalTicksReceived uint64                      `json:"total_ticks_received"`
+	TotalErrors        uint64                      `json:"total_errors"`
+	Connections        map[string]ConnectionHealth `json:"connections"`
+}
+
+// ConnectionHealth is one entry of Health.Connections.
+type ConnectionHealth struct {
+	Name            string  `json:"name"`
+	Status          string  `json:"status"` // disconnected|connecting|connected|error
+	AssignedTickers int     `json:"assigned_tickers"`
+	MessageCount    uint64  `json:"message_count"`
+	ErrorCount      uint64  `json:"error_count"`
+	LastMessageTime float64 `json:"last_message_time"` // unix seconds, 0 if none
+}
+
+// SlotStatus is the full picture of one slot for the REST API and the live
+// hub.
+type SlotStatus struct {
+	ID             int
+	ConnectionID   string
+	Name           string
+	Enabled        bool // runtime: the slot should have a client
+	Running        bool // a client exists and the manager is connected
+	Status         string
+	Connected      bool
+	UniverseKey    string
+	Tickers        []string // sorted copy
+	SymbolsSource  string   // "universe" | "symbols" | "none"
+	Note           string
+	StateSince     time.Time
+	ConnectedSince time.Time // zero when not connected
+	Reason         string
+	LastError      string
+	Reconnects     uint64
+	MessageCount   uint64
+	ErrorCount     uint64
+	Dropped        uint64
+	Rate           float64
+	RateHistory    []float64
+	LastMessage    time.Time // zero if none
+}
+
+// counters is what both Health and Slots read for one slot.
+type counters struct {
+	state                      massive.State
+	reason, lastError          string
+	stateSince, connectedSince time.Time
+	messages, errors           uint64
+	reconnects, dropped        uint64
+	lastMsg                    int64
+}
+
+// Error counting. A slot's error_count is the sum, over every client the slot
+// has had, of:
+//   - transitions into the error state (auth failure, max_connections,
+//     retries exhausted, a client that could not be built);
+//   - the client's own error counter (Stats.Errors: failed dials and
+//     handshakes, connections the upstream dropped or closed, dead links);
+//   - malformed events and frames the decoder rejected (Stats.Malformed).
+//
+// Events dropped because our queue was full are not errors of the link; they
+// are reported separately as Dropped.
+//
+// Callers hold mu (read).
+func (s *slot) counters() counters {
+	var c counters
+	s.stMu.Lock()
+	c.state, c.reason, c.lastError = s.state, s.reason, s.lastError
+	c.stateSince, c.connectedSince = s.stateSince, s.connectedSince
+	c.errors = s.errorStates
+	s.stMu.Unlock()
+	t := s.base
+	if s.client != nil {
+		t.add(s.client.Stats())
+	}
+	c.errors += t.errors + t.malformed
+	c.reconnects, c.dropped = t.reconnects, t.dropped
+	c.messages = s.messages.Load()
+	c.lastMsg = s.lastMsg.Load()
+	return c
+}
+
+// Health returns the original's health document.
+func (m *Manager) Health() Health {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	h := Health{Connections: make(map[string]ConnectionHealth, len(m.slots))}
+	for _, s := range m.slots {
+		if !s.enabled {
+			continue
+		}
+		c := s.counters()
+		ch := ConnectionHealth{
+			Name:            s.name,
+			Status:          c.state.String(),
+			AssignedTickers: len(s.tickers),
+			MessageCount:    c.messages,
+			ErrorCount:      c.errors,
+		}
+		if c.lastMsg != 0 {
+			ch.LastMessageTime = float64(c.lastMsg) / 1e9
+		}
+		h.Connections[s.connID] = ch
+		h.TotalConnections++
+		if c.state == massive.StateConnected {
+			h.ConnectedCount++
+		}
+		h.TotalTicksReceived += c.messages
+		h.TotalErrors += c.errors
+	}
+	return h
+}
+
+// Slots returns every slot, 1..N in order.
+func (m *Manager) Slots() []SlotStatus {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]SlotStatus, 0, len(m.slots))
+	for _, s := range m.slots {
+		c := s.counters()
+		st := SlotStatus{
+			ID:             s.id,
+			ConnectionID:   s.connID,
+			Name:           s.name,
+			Enabled:        s.enabled,
+			Running:        s.client != nil && m.started,
+			Status:         c.state.String(),
+			Connected:      c.state == massive.StateConnected,
+			UniverseKey:    s.universeKey,
+			Tickers:        s.sortedTickers(),
+			SymbolsSource:  s.source,
+			Note:           s.note,
+			StateSince:     c.stateSince,
+			ConnectedSince: c.connectedSince,
+			Reason:         c.reason,
+			LastError:      c.lastError,
+			Reconnects:     c.reconnects,
+			MessageCount:   c.messages,
+			ErrorCount:     c.errors,
+			Dropped:        c.dropped,
+		}
+		if c.lastMsg != 0 {
+			st.LastMessage = time.Unix(0, c.lastMsg)
+		}
+		if s.conn != nil {
+			st.Rate = s.conn.Rate()
+			st.RateHistory = s.conn.History(nil)
+		}
+		out = append(out, st)
+	}
+	return out
+}
