@@ -1,0 +1,60 @@
+package universe
+
+import (
+	"fmt"
+	"strings"
+)
+
+// MaxSymbolLen is the longest accepted ticker symbol.
+const MaxSymbolLen = 10
+
+// symbolForm is quoted in every symbol error so an operator knows what to type.
+const symbolForm = "1-10 characters of A-Z, 0-9, '.' or '-' (e.g. AAPL, BRK.B)"
+
+// NormalizeSymbol trims and upper-cases s and checks it is 1-10 characters of
+// A-Z, 0-9, '.' and '-'. Share classes use a dot (BRK.B), as the feed does.
+func NormalizeSymbol(s string) (string, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	if t == "" || len(t) > MaxSymbolLen {
+		return "", fmt.Errorf("invalid symbol %q: want %s", s, symbolForm)
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '.' && c != '-' {
+			return "", fmt.Errorf("invalid symbol %q: want %s", s, symbolForm)
+		}
+	}
+	return t, nil
+}
+
+// ParseSymbols reads a comma-separated list ("AAPL, msft,BRK.B"). Empty items
+// (a trailing comma, ",,") are skipped because they are harmless typos in an
+// environment variable; duplicates are dropped keeping the first occurrence,
+// so the list's order (its priority) survives.
+func ParseSymbols(list string) ([]string, error) {
+	syms, _, err := normalizeAll(strings.Split(list, ","), true)
+	return syms, err
+}
+
+// normalizeAll normalizes and de-duplicates syms in order. skipBlank decides
+// whether blank entries are ignored or reported. On error it also returns the
+// index of the offending entry.
+func normalizeAll(syms []string, skipBlank bool) ([]string, int, error) {
+	out := make([]string, 0, len(syms))
+	seen := make(map[string]struct{}, len(syms))
+	for i, raw := range syms {
+		if skipBlank && strings.TrimSpace(raw) == "" {
+			continue
+		}
+		s, err := NormalizeSymbol(raw)
+		if err != nil {
+			return nil, i, err
+		}
+		if _, dup := seen[s]; dup {
+			continue
+		}
+		seen[s] = struct{}{}
+		out = append(out, s)
+	}
+	return out, -1, nil
+}
