@@ -133,6 +133,10 @@ func decodeJSONEntries(data []byte) ([]fileEntry, []int, error) {
 		line := lineAt(data, nextValueOffset(data, dec.InputOffset()))
 		var e fileEntry
 		if err := dec.Decode(&e); err != nil {
+			var syn *json.SyntaxError
+			if errors.As(err, &syn) { // the offending line beats the entry's first line
+				line = lineAt(data, syn.Offset)
+			}
 			return nil, nil, fmt.Errorf("line %d: entry %d: %w", line, len(entries)+1, describeJSONError(err))
 		}
 		entries = append(entries, e)
