@@ -1,0 +1,360 @@
+// Package live fans the ingest out to admin browsers over /admin-ws.
+//
+// One Hub serves every session. Run turns the tick store's dirty set into one
+// tick_update frame per flush interval, encoded once and shared by every
+// session; status changes and metrics go out the same way. Each session has a
+// bounded queue and a single writer goroutine, so a slow browser only ever
+// loses its own queue (and gets a fresh snapshot instead) and never slows the
+// hub, the ingest or the other browsers.
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fasthttp/websocket"
+	"github.com/rs/zerolog"
+
+	"github.com/tickwatch/tickwatch/backend/tickstore"
+)
+
+// StatusEvent is a connection state change, pushed as connection_status_update.
+type StatusEvent struct {
+	ConnectionID, Status, Previous, Reason string
+	At                                     time.Time
+}
+
+// MetricsEvent is one connection's counters, pushed as metrics_update.
+type MetricsEvent struct {
+	ConnectionID                                  string
+	MsgsPerSec, Uptime                            float64
+	MessageCount, ErrorCount, Dropped, Reconnects uint64
+	LastUpdate                                    time.Time
+	RateHistory                                   []float64
+}
+
+// Options configure a Hub. Zero values take the documented defaults.
+type Options struct {
+	// Store supplies the dirty set for each flush and the latest ticks for
+	// snapshots. Nil means no ticks are ever pushed.
+	Store *tickstore.Store
+	// Status returns the websocket-status document (marshalled with
+	// encoding/json) for snapshots. It is called from session writer
+	// goroutines and from Run, so it must be safe for concurrent use.
+	Status func() any
+	// Metrics returns every connection's metrics. Called once per second by
+	// Run and by a session's writer when its browser sends request_metrics.
+	Metrics func() []MetricsEvent
+	// FlushInterval is how often dirty ticks are coalesced into a frame (100ms).
+	FlushInterval time.Duration
+	// QueueSize is the number of frames a session may have waiting (64).
+	QueueSize int
+	// MaxBehind is how long a session may stay behind before it is closed
+	// with 1013 (10s). It also bounds a single write.
+	MaxBehind time.Duration
+	// PingInterval is the ping period (30s); a peer silent for twice that is reaped.
+	PingInterval time.Duration
+	Logger       zerolog.Logger
+}
+
+// Stats are the hub's counters since New.
+type Stats struct {
+	Sessions       int    // sessions being served now
+	SessionsTotal  uint64 // sessions ever served
+	Resyncs        uint64 // times a session's queue was discarded for a later snapshot
+	SlowClosed     uint64 // sessions closed with 1013 for staying behind
+	FramesSent     uint64 // frames written to browsers (one per session per frame)
+	BytesSent      uint64 // payload bytes of those frames
+	LastFrameBytes uint64 // size of the most recent tick_update frame
+	DroppedFrames  uint64 // frames discarded by backpressure
+}
+
+const (
+	defaultFlushInterval = 100 * time.Millisecond
+	defaultQueueSize     = 64
+	defaultMaxBehind     = 10 * time.Second
+	defaultPingInterval  = 30 * time.Second
+
+	// readLimit is the largest client frame; bigger ones close with 1009.
+	readLimit = 4096
+	// closeGrace bounds the close handshake: how long a close frame may take
+	// to write and how long the peer has to answer it.
+	closeGrace = time.Second
+)
+
+// Hub owns every admin WebSocket session.
+type Hub struct {
+	opts Options
+	log  zerolog.Logger
+
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	closed   bool
+	serving  sync.WaitGroup // one per Serve call past registration
+
+	resyncReq chan struct{} // Resync -> Run, capacity 1 so requests coalesce
+
+	// Owned by Run's goroutine.
+	dirty    []tickstore.Latest
+	buf      []byte
+	laggards []*session
+
+	sessionsTotal  atomic.Uint64
+	resyncs        atomic.Uint64
+	slowClosed     atomic.Uint64
+	framesSent     atomic.Uint64
+	bytesSent      atomic.Uint64
+	lastFrameBytes atomic.Uint64
+	droppedFrames  atomic.Uint64
+}
+
+// New returns a Hub; call Run to start pushing and Shutdown to end sessions.
+func New(opts Options) *Hub {
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = defaultFlushInterval
+	}
+	if opts.QueueSize <= 0 {
+		opts.QueueSize = defaultQueueSize
+	}
+	if opts.MaxBehind <= 0 {
+		opts.MaxBehind = defaultMaxBehind
+	}
+	if opts.PingInterval <= 0 {
+		opts.PingInterval = defaultPingInterval
+	}
+	return &Hub{
+		opts:      opts,
+		log:       opts.Logger.With().Str("component", "live").Logger(),
+		sessions:  make(map[*session]struct{}),
+		resyncReq: make(chan struct{}, 1),
+	}
+}
+
+// Run flushes dirty ticks every FlushInterval, pushes metrics every second
+// and serves Resync requests. It returns when ctx is done.
+func (h *Hub) Run(ctx context.Context) {
+	flush := time.NewTicker(h.opts.FlushInterval)
+	defer flush.Stop()
+	metrics := time.NewTicker(time.Second)
+	defer metrics.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-flush.C:
+			h.flush()
+		case <-metrics.C:
+			h.pushMetrics()
+		case <-h.resyncReq:
+			h.resyncAll()
+		}
+	}
+}
+
+// flush sends everything that changed since the previous flush as one
+// frame and closes sessions that have been behind for too long.
+func (h *Hub) flush() {
+	h.closeLaggards(time.Now())
+	if h.opts.Store == nil {
+		return
+	}
+	// Take the dirty set even with nobody watching, so a browser that
+	// connects later gets a snapshot and then only fresh changes.
+	h.dirty = h.opts.Store.TakeDirty(h.dirty[:0])
+	if len(h.dirty) == 0 || h.sessionCount() == 0 {
+		return
+	}
+	h.buf = appendTickFrame(h.buf[:0], h.dirty)
+	h.lastFrameBytes.Store(uint64(len(h.buf)))
+	h.broadcast(h.buf)
+}
+
+// closeLaggards closes, with 1013, every session that has not caught up
+// within MaxBehind of its first overflow. The closing (and its log line)
+// happens outside the hub lock.
+func (h *Hub) closeLaggards(now time.Time) {
+	h.laggards = h.laggards[:0]
+	h.forEach(func(s *session) {
+		if s.behindFor(now) >= h.opts.MaxBehind {
+			h.laggards = append(h.laggards, s)
+		}
+	})
+	for i, s := range h.laggards {
+		s.closeSlow(now)
+		h.laggards[i] = nil
+	}
+}
+
+func (h *Hub) pushMetrics() {
+	if h.opts.Metrics == nil || h.sessionCount() == 0 {
+		return
+	}
+	ms := h.opts.Metrics()
+	if len(ms) == 0 {
+		return
+	}
+	h.buf = appendMetricsFrame(h.buf[:0], ms)
+	h.broadcast(h.buf)
+}
+
+// StatusChanged pushes e to every session at once. It never blocks on a
+// browser, so the manager may call it from its state machine.
+func (h *Hub) StatusChanged(e StatusEvent) {
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	if h.sessionCount() == 0 {
+		return
+	}
+	var scratch [256]byte
+	h.broadcast(appendStatusFrame(scratch[:0], &e))
+}
+
+// Resync asks Run to send every session a fresh snapshot (the configuration
+// changed). It returns at once; the snapshot is built on Run's goroutine so
+// callers may hold their own locks (Status may need them).
+func (h *Hub) Resync() {
+	select {
+	case h.resyncReq <- struct{}{}:
+	default: // one is already pending and will see this change too
+	}
+}
+
+func (h *Hub) resyncAll() {
+	if h.sessionCount() == 0 {
+		return
+	}
+	f := h.newFrame(h.appendSnapshot(nil))
+	if f == nil {
+		return
+	}
+	h.forEach(func(s *session) { s.replaceWith(f) })
+}
+
+// broadcast prepares data once and queues it on every session.
+func (h *Hub) broadcast(data []byte) {
+	f := h.newFrame(data)
+	if f == nil {
+		return
+	}
+	h.forEach(func(s *session) { s.enqueue(f) })
+}
+
+// newFrame copies data into a websocket.PreparedMessage, so the wire bytes
+// (header included) are built once however many sessions write them.
+func (h *Hub) newFrame(data []byte) *frame {
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data)
+	if err != nil {
+		h.log.Error().Err(err).Int("bytes", len(data)).Msg("live: prepare frame")
+		return nil
+	}
+	return &frame{pm: pm, size: len(data)}
+}
+
+// appendSnapshot appends a snapshot frame: the status document and the
+// latest tick of every symbol. The document goes through encoding/json
+// because its shape belongs to the web package and snapshots are rare.
+func (h *Hub) appendSnapshot(b []byte) []byte {
+	status := []byte("null")
+	if h.opts.Status != nil {
+		doc, err := json.Marshal(h.opts.Status())
+		if err != nil {
+			h.log.Error().Err(err).Msg("live: encode status document for snapshot")
+		} else {
+			status = doc
+		}
+	}
+	b = append(b, `[{"event":"snapshot","data":{"status":`...)
+	b = append(b, status...)
+	b = append(b, `,"ticks":[`...)
+	if h.opts.Store != nil {
+		ticks := h.opts.Store.AllLatest(nil)
+		for i := range ticks {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendTick(b, &ticks[i])
+		}
+	}
+	return append(b, "]}}]"...)
+}
+
+// appendMetrics appends a metrics frame for every connection, or returns b
+// unchanged when there is nothing to report.
+func (h *Hub) appendMetrics(b []byte) []byte {
+	if h.opts.Metrics == nil {
+		return b
+	}
+	ms := h.opts.Metrics()
+	if len(ms) == 0 {
+		return b
+	}
+	return appendMetricsFrame(b, ms)
+}
+
+func (h *Hub) forEach(fn func(*session)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.sessions {
+		fn(s)
+	}
+}
+
+func (h *Hub) sessionCount() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.sessions)
+}
+
+// register adds s unless the hub is shutting down.
+func (h *Hub) register(s *session) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	h.sessions[s] = struct{}{}
+	h.serving.Add(1)
+	h.sessionsTotal.Add(1)
+	return true
+}
+
+func (h *Hub) unregister(s *session) {
+	h.mu.Lock()
+	delete(h.sessions, s)
+	h.mu.Unlock()
+	h.serving.Done()
+}
+
+// Shutdown closes every session with 1001 and waits until every Serve call
+// has returned. Later Serve calls close their connection at once.
+func (h *Hub) Shutdown() {
+	h.mu.Lock()
+	h.closed = true
+	all := make([]*session, 0, len(h.sessions))
+	for s := range h.sessions {
+		all = append(all, s)
+	}
+	h.mu.Unlock()
+	for _, s := range all {
+		s.stop(websocket.CloseGoingAway, "server shutting down")
+	}
+	h.serving.Wait()
+}
+
+// Stats returns a copy of the counters.
+func (h *Hub) Stats() Stats {
+	return Stats{
+		Sessions:       h.sessionCount(),
+		SessionsTotal:  h.sessionsTotal.Load(),
+		Resyncs:        h.resyncs.Load(),
+		SlowClosed:     h.slowClosed.Load(),
+		FramesSent:     h.framesSent.Load(),
+		BytesSent:      h.bytesSent.Load(),
+		LastFrameBytes: h.lastFrameBytes.Load(),
+		DroppedFrames:  h.droppedFrames.Load(),
+	}
+}

@@ -1,0 +1,359 @@
+package live
+
+import (
+	"encoding/json"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fasthttp/websocket"
+	"github.com/rs/zerolog"
+)
+
+// frame is an encoded server frame, possibly shared by many sessions.
+type frame struct {
+	pm   *websocket.PreparedMessage
+	size int
+}
+
+// session is one browser. The reader goroutine (Serve's own) handles client
+// frames and pongs; the writer goroutine does every write, including pings
+// and the close frame, because a websocket.Conn allows one writer.
+type session struct {
+	h    *Hub
+	conn *websocket.Conn
+	log  zerolog.Logger
+
+	mu          sync.Mutex
+	queue       []*frame  // waiting frames, never longer than QueueSize
+	resync      bool      // queue was discarded (or session is new): send a snapshot next
+	wantMetrics bool      // the browser sent request_metrics
+	behindSince time.Time // first overflow not yet caught up; zero when healthy
+	closeCode   int       // set by stop; 0 means no close frame is owed
+	closeText   string
+
+	wake       chan struct{} // capacity 1: something was queued
+	quit       chan struct{} // closed by stop
+	quitOnce   sync.Once
+	writerDone chan struct{}
+
+	// deadlineMu orders the reader's deadline extensions against the
+	// writer's final short deadline, so a late pong cannot undo it.
+	deadlineMu sync.Mutex
+	closing    bool
+
+	// Scratch owned by the writer goroutine.
+	batch []*frame
+	buf   []byte
+
+	slow atomic.Bool // closed for staying behind (counted once)
+}
+
+func newSession(h *Hub, conn *websocket.Conn, user string) *session {
+	l := h.log.With().Str("user", user)
+	if conn != nil {
+		l = l.Str("remote", conn.RemoteAddr().String())
+	}
+	return &session{
+		h:          h,
+		conn:       conn,
+		log:        l.Logger(),
+		queue:      make([]*frame, 0, h.opts.QueueSize),
+		batch:      make([]*frame, 0, h.opts.QueueSize),
+		resync:     true, // the first thing a browser gets is a snapshot
+		wake:       make(chan struct{}, 1),
+		quit:       make(chan struct{}),
+		writerDone: make(chan struct{}),
+	}
+}
+
+// Serve runs one admin session on an upgraded connection (authentication
+// and the Origin check happen before the upgrade). It sends a snapshot,
+// then the live stream, and blocks until the session ends; it closes conn
+// and returns only after the session's writer goroutine has stopped, so the
+// caller may reuse or release conn.
+func (h *Hub) Serve(conn *websocket.Conn, user string) {
+	s := newSession(h, conn, user)
+	if !h.register(s) {
+		_ = conn.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"),
+			time.Now().Add(closeGrace))
+		_ = conn.Close()
+		return
+	}
+	s.log.Info().Msg("live: session started")
+	s.signal()
+	go s.writeLoop()
+	s.readLoop()
+	s.stop(0, "") // the reader is done: nobody will answer a close frame
+	<-s.writerDone
+	h.unregister(s)
+	_ = conn.Close()
+	s.log.Info().Msg("live: session ended")
+}
+
+// enqueue queues f without ever blocking. A full queue is discarded: the
+// browser will get a snapshot, which supersedes everything it missed.
+func (s *session) enqueue(f *frame) {
+	s.mu.Lock()
+	switch {
+	case s.closeCode != 0 || s.resync:
+		// Anything queued now is older than the snapshot still to come.
+		s.h.droppedFrames.Add(1)
+	case len(s.queue) >= s.h.opts.QueueSize:
+		s.h.droppedFrames.Add(uint64(len(s.queue)) + 1)
+		s.h.resyncs.Add(1)
+		clear(s.queue)
+		s.queue = s.queue[:0]
+		s.resync = true
+		if s.behindSince.IsZero() {
+			s.behindSince = time.Now()
+		}
+	default:
+		s.queue = append(s.queue, f)
+	}
+	s.mu.Unlock()
+	s.signal()
+}
+
+// replaceWith makes snapshot f the only thing to send: it supersedes both
+// what is queued and a snapshot the writer has yet to build.
+func (s *session) replaceWith(f *frame) {
+	s.mu.Lock()
+	if s.closeCode == 0 {
+		s.h.droppedFrames.Add(uint64(len(s.queue)))
+		clear(s.queue)
+		s.queue = append(s.queue[:0], f)
+		s.resync = false
+	}
+	s.mu.Unlock()
+	s.signal()
+}
+
+func (s *session) requestMetrics() {
+	s.mu.Lock()
+	s.wantMetrics = true
+	s.mu.Unlock()
+	s.signal()
+}
+
+func (s *session) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// behindFor is how long the session has been behind (0 when it is not).
+func (s *session) behindFor(now time.Time) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.behindSince.IsZero() {
+		return 0
+	}
+	return now.Sub(s.behindSince)
+}
+
+// closeSlow closes the session with 1013 and counts it, once.
+func (s *session) closeSlow(now time.Time) {
+	if s.slow.CompareAndSwap(false, true) {
+		s.h.slowClosed.Add(1)
+		s.log.Warn().Dur("behind", s.behindFor(now)).Msg("live: closing session that cannot keep up")
+		s.stop(websocket.CloseTryAgainLater, "too slow")
+	}
+}
+
+// stop ends the session. A non-zero code is sent as the close frame by the
+// writer; the first code wins. It also caps the write in progress, so a
+// writer stuck on a peer that stopped reading gives up within closeGrace.
+func (s *session) stop(code int, text string) {
+	s.mu.Lock()
+	if s.closeCode == 0 && code != 0 {
+		s.closeCode, s.closeText = code, text
+	}
+	s.mu.Unlock()
+	s.quitOnce.Do(func() {
+		close(s.quit)
+		if s.conn != nil {
+			_ = s.conn.NetConn().SetWriteDeadline(time.Now().Add(closeGrace))
+		}
+	})
+}
+
+// take moves what is pending into the writer's batch. A session with
+// nothing pending has caught up.
+func (s *session) take() (snapshot, metrics bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snapshot, metrics = s.resync, s.wantMetrics
+	s.resync, s.wantMetrics = false, false
+	s.batch = append(s.batch[:0], s.queue...)
+	clear(s.queue)
+	s.queue = s.queue[:0]
+	if !snapshot && !metrics && len(s.batch) == 0 {
+		s.behindSince = time.Time{}
+	}
+	return snapshot, metrics
+}
+
+func (s *session) stopping() bool {
+	select {
+	case <-s.quit:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *session) writeLoop() {
+	defer close(s.writerDone)
+	ping := time.NewTicker(s.h.opts.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case <-s.quit:
+			s.finish(true)
+			return
+		case <-ping.C:
+			if err := s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(closeGrace)); err != nil {
+				s.writeFailed(err)
+				return
+			}
+		case <-s.wake:
+			if err := s.drain(); err != nil {
+				s.writeFailed(err)
+				return
+			}
+		}
+	}
+}
+
+// drain writes until nothing is pending. Snapshots and request_metrics
+// answers are built here, at the pace of this browser, not the hub's.
+func (s *session) drain() error {
+	for !s.stopping() {
+		snapshot, metrics := s.take()
+		if !snapshot && !metrics && len(s.batch) == 0 {
+			return nil
+		}
+		if snapshot {
+			s.buf = s.h.appendSnapshot(s.buf[:0])
+			if err := s.writeRaw(s.buf); err != nil {
+				return err
+			}
+		}
+		if metrics {
+			if s.buf = s.h.appendMetrics(s.buf[:0]); len(s.buf) > 0 {
+				if err := s.writeRaw(s.buf); err != nil {
+					return err
+				}
+			}
+		}
+		for i, f := range s.batch {
+			if s.stopping() {
+				break
+			}
+			if err := s.writeFrame(f); err != nil {
+				return err
+			}
+			s.batch[i] = nil // let the frame go once every session has it
+		}
+		clear(s.batch)
+	}
+	return nil
+}
+
+func (s *session) writeFrame(f *frame) error {
+	_ = s.conn.SetWriteDeadline(time.Now().Add(s.h.opts.MaxBehind))
+	if err := s.conn.WritePreparedMessage(f.pm); err != nil {
+		return err
+	}
+	s.sent(f.size)
+	return nil
+}
+
+func (s *session) writeRaw(b []byte) error {
+	_ = s.conn.SetWriteDeadline(time.Now().Add(s.h.opts.MaxBehind))
+	if err := s.conn.WriteMessage(websocket.TextMessage, b); err != nil {
+		return err
+	}
+	s.sent(len(b))
+	return nil
+}
+
+func (s *session) sent(n int) {
+	s.h.framesSent.Add(1)
+	s.h.bytesSent.Add(uint64(n))
+}
+
+// writeFailed ends the session after a failed write. A write that timed
+// out without stop having been called means the peer stopped reading for
+// MaxBehind: that is a slow close too.
+func (s *session) writeFailed(err error) {
+	var ne interface{ Timeout() bool }
+	if !s.stopping() && errors.As(err, &ne) && ne.Timeout() && s.slow.CompareAndSwap(false, true) {
+		s.h.slowClosed.Add(1)
+		s.log.Warn().Msg("live: closing session whose write timed out")
+	} else if !s.stopping() {
+		s.log.Debug().Err(err).Msg("live: write failed")
+	}
+	s.finish(false)
+}
+
+// finish sends the owed close frame (if the connection can still carry
+// one) and gives the reader closeGrace to receive the peer's answer.
+func (s *session) finish(canWrite bool) {
+	s.mu.Lock()
+	code, text := s.closeCode, s.closeText
+	s.mu.Unlock()
+	wait := time.Duration(0)
+	if canWrite && code != 0 {
+		err := s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(closeGrace))
+		if err == nil {
+			wait = closeGrace
+		}
+	}
+	s.deadlineMu.Lock()
+	s.closing = true
+	_ = s.conn.NetConn().SetReadDeadline(time.Now().Add(wait))
+	s.deadlineMu.Unlock()
+}
+
+// extendRead pushes the read deadline out after any sign of life.
+func (s *session) extendRead() {
+	s.deadlineMu.Lock()
+	if !s.closing {
+		_ = s.conn.NetConn().SetReadDeadline(time.Now().Add(2 * s.h.opts.PingInterval))
+	}
+	s.deadlineMu.Unlock()
+}
+
+// clientMessage is the only shape a browser sends.
+type clientMessage struct {
+	Event string `json:"event"`
+}
+
+func (s *session) readLoop() {
+	s.conn.SetReadLimit(readLimit) // the library answers bigger frames with 1009
+	s.extendRead()
+	s.conn.SetPongHandler(func(string) error {
+		s.extendRead()
+		return nil
+	})
+	for {
+		_, msg, err := s.conn.ReadMessage()
+		if err != nil {
+			if !s.stopping() && websocket.IsUnexpectedCloseError(err, websocket.CloseGoingAway, websocket.CloseNormalClosure) {
+				s.log.Debug().Err(err).Msg("live: read ended")
+			}
+			return
+		}
+		s.extendRead()
+		var m clientMessage
+		if json.Unmarshal(msg, &m) == nil && m.Event == "request_metrics" {
+			s.requestMetrics()
+		}
+		// Anything else is ignored, as the contract says.
+	}
+}
