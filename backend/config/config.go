@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v10"
+
+	"github.com/tickwatch/tickwatch/backend/universe"
 )
 
 // Config is the whole configuration of a Tickwatch process.
@@ -374,9 +376,9 @@ func (c *Config) loadConnections(vars map[string]string) []Problem {
 		}
 		conn.UniverseKey = strings.TrimSpace(vars[prefix+"UNIVERSE_KEY"])
 		if v := vars[prefix+"SYMBOLS"]; strings.TrimSpace(v) != "" {
-			syms, err := ParseSymbols(v)
+			syms, err := universe.ParseSymbols(v)
 			if err != nil {
-				ps = append(ps, Problem{Var: prefix + "SYMBOLS", Value: v, Reason: err.Error(), Accepted: "comma list of symbols, each 1-10 of A-Z, 0-9, '.', '-'"})
+				ps = append(ps, Problem{Var: prefix + "SYMBOLS", Value: v, Reason: err.Error(), Accepted: "a comma list of symbols"})
 			}
 			conn.Symbols = syms
 		}
@@ -410,39 +412,4 @@ func slotNumber(name string) (int, bool) {
 	}
 	n, err := strconv.Atoi(num)
 	return n, err == nil
-}
-
-// ParseSymbols normalises a comma list: trimmed, upper-cased, validated,
-// de-duplicated in first-seen order.
-func ParseSymbols(list string) ([]string, error) {
-	seen := map[string]bool{}
-	var out []string
-	for _, raw := range strings.Split(list, ",") {
-		s := strings.ToUpper(strings.TrimSpace(raw))
-		if s == "" {
-			continue
-		}
-		if !ValidSymbol(s) {
-			return nil, fmt.Errorf("invalid symbol %q", strings.TrimSpace(raw))
-		}
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out, nil
-}
-
-// ValidSymbol reports whether s is 1-10 of A-Z, 0-9, '.', '-'.
-func ValidSymbol(s string) bool {
-	if len(s) < 1 || len(s) > 10 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		if !(ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '.' || ch == '-') {
-			return false
-		}
-	}
-	return true
 }
