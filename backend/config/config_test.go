@@ -2,6 +2,8 @@ package config
 
 import (
 	"bytes"
+	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -167,6 +169,24 @@ func TestUsageListsEveryVariable(t *testing.T) {
 	for _, v := range []string{"HTTP_ADDR", "LOG_LEVEL", "MASSIVE_API_KEY", "USE_MULTI_CONNECTION", "WEBSOCKET_CONNECTION_{n}_SYMBOLS", "SESSION_TTL"} {
 		if !strings.Contains(b.String(), v) {
 			t.Errorf("usage lacks %s", v)
+		}
+	}
+}
+
+// TestEnvExampleDocumentsEveryVariable keeps .env.example honest.
+func TestEnvExampleDocumentsEveryVariable(t *testing.T) {
+	data, err := os.ReadFile("../../.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := reflect.TypeOf(Config{})
+	for i := 0; i < rt.NumField(); i++ {
+		name := rt.Field(i).Tag.Get("env")
+		if name == "" || name == "-" {
+			continue
+		}
+		if !strings.Contains(string(data), name) {
+			t.Errorf(".env.example does not mention %s", name)
 		}
 	}
 }
