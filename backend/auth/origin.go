@@ -78,7 +78,7 @@ func NormalizeOrigin(s string) (string, error) {
 		return "", fmt.Errorf("origin %q: want http(s)://host[:port] with nothing after it", s)
 	}
 	host, port := strings.ToLower(u.Hostname()), u.Port()
-	if host == "" || (u.Port() == "" && strings.HasSuffix(u.Host, ":")) {
+	if !validHost(host) || (port == "" && strings.HasSuffix(u.Host, ":")) {
 		return "", fmt.Errorf("origin %q: bad host or port", s)
 	}
 	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
@@ -91,4 +91,22 @@ func NormalizeOrigin(s string) (string, error) {
 		return scheme + "://" + host, nil
 	}
 	return scheme + "://" + net.JoinHostPort(host, port), nil
+}
+
+// validHost accepts DNS names and IP literals; wildcards and other
+// characters url.Parse lets through are refused, so an ALLOWED_ORIGINS
+// entry never looks like a pattern it is not.
+func validHost(h string) bool {
+	if h == "" {
+		return false
+	}
+	if strings.Contains(h, ":") {
+		return net.ParseIP(h) != nil
+	}
+	for _, r := range h {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == '_') {
+			return false
+		}
+	}
+	return true
 }

@@ -74,6 +74,12 @@ func GenerateSecret() ([]byte, error) {
 	return b, nil
 }
 
+// String and GoString keep the secret out of %v / %+v / %#v.
+func (s *Sessions) String() string { return fmt.Sprintf("auth.Sessions{ttl: %s}", s.ttl) }
+
+// GoString: see String.
+func (s *Sessions) GoString() string { return s.String() }
+
 // TTL is the lifetime of issued tokens.
 func (s *Sessions) TTL() time.Duration { return s.ttl }
 
@@ -84,7 +90,7 @@ func (s *Sessions) Issue(u User) (token string, expires time.Time, err error) {
 		return "", time.Time{}, fmt.Errorf("auth: issue session: %w", err)
 	}
 	if !u.Role.Valid() {
-		return "", time.Time{}, fmt.Errorf("auth: issue session for %q: unknown role %q", u.Username, u.Role)
+		return "", time.Time{}, fmt.Errorf("auth: issue session for %q: unknown role", u.Username)
 	}
 	nonce := make([]byte, 12)
 	if _, err := rand.Read(nonce); err != nil {

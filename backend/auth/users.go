@@ -56,7 +56,7 @@ func NewUsers(list []User) (*Users, error) {
 			return nil, fmt.Errorf("auth: user %d: %w", i+1, err)
 		}
 		if !usr.Role.Valid() {
-			return nil, fmt.Errorf("auth: user %q: unknown role %q (want admin, viewer or user)", usr.Username, usr.Role)
+			return nil, fmt.Errorf("auth: user %q: unknown role (want admin, viewer or user)", usr.Username)
 		}
 		cost, err := bcrypt.Cost(usr.Hash)
 		if err != nil {

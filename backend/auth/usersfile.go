@@ -92,11 +92,13 @@ func (e fileEntry) user() (User, error) {
 		return User{}, err
 	}
 	role, err := ParseRole(e.Role)
-	if e.Role == "" {
-		err = errors.New("role is missing (want admin, viewer or user)")
-	}
-	if err != nil {
-		return User{}, fmt.Errorf("user %q: %w", e.Username, err)
+	switch {
+	case e.Role == "":
+		return User{}, fmt.Errorf("user %q: role is missing (want admin, viewer or user)", e.Username)
+	case err != nil:
+		// The value is not echoed: in a file of credentials a misplaced
+		// column could put a password here.
+		return User{}, fmt.Errorf("user %q: unknown role (want admin, viewer or user)", e.Username)
 	}
 	hash := strings.TrimSpace(e.PasswordHash)
 	if hash == "" {

@@ -111,7 +111,7 @@ func TestLoadUsersFile(t *testing.T) {
 		{
 			name: "bad role", file: "users.yaml",
 			body:    "- username: bob\n  password_hash: " + h + "\n  role: root\n",
-			wantErr: []string{`user "bob"`, `unknown role "root"`},
+			wantErr: []string{"line 1: entry 1", `user "bob"`, "unknown role (want admin, viewer or user)"},
 		},
 		{
 			name: "missing hash", file: "users.yaml",
