@@ -1,5 +1,230 @@
 package simulator
 
-import "net/http"
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
 
-func (s *Server) controlHandler() http.Handler { return http.NotFoundHandler() }
+// The control endpoint shares the feed's listener so a developer (or an e2e
+// script) can inject faults into a running `tickwatch simulate`. It only
+// answers loopback clients: it can cut anyone's feed.
+
+// defaultStatusMessages are used when /control/status gets no message; the
+// statuses listed here also close the connection unless close=false.
+var defaultStatusMessages = map[string]string{
+	"auth_failed":      "authentication failed",
+	"auth_timeout":     "No authentication request received.",
+	"max_connections":  "Maximum number of connections exceeded.",
+	"slow_consumer":    "Client is not consuming data fast enough.",
+	"force_disconnect": "Forced disconnect.",
+}
+
+type controlConn struct {
+	ID            int64     `json:"id"`
+	Key           string    `json:"key"` // masked: the endpoint never returns an API key
+	Authenticated bool      `json:"authenticated"`
+	Subscriptions []string  `json:"subscriptions"`
+	Sent          uint64    `json:"sent"`
+	Opened        time.Time `json:"opened"`
+}
+
+func maskKey(k string) string {
+	if k == "" {
+		return ""
+	}
+	if len(k) <= 6 {
+		return "***"
+	}
+	return k[:2] + "***"
+}
+
+type controlError struct {
+	code   int
+	msg    string
+	detail string
+}
+
+func (e *controlError) Error() string { return e.msg + ": " + e.detail }
+
+func badRequest(detail string) error {
+	return &controlError{code: http.StatusBadRequest, msg: "bad_request", detail: detail}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	var ce *controlError
+	if !errors.As(err, &ce) {
+		ce = &controlError{code: http.StatusInternalServerError, msg: "internal", detail: err.Error()}
+		if errors.Is(err, ErrUnknownConn) {
+			ce = &controlError{code: http.StatusNotFound, msg: "not_found", detail: err.Error()}
+		}
+	}
+	writeJSON(w, ce.code, map[string]string{"error": ce.msg, "detail": ce.detail})
+}
+
+func isLoopback(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (s *Server) controlHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isLoopback(r.RemoteAddr) {
+			writeJSON(w, http.StatusForbidden, map[string]string{
+				"error": "forbidden", "detail": "the control endpoint answers loopback clients only",
+			})
+			return
+		}
+		action := strings.TrimPrefix(r.URL.Path, "/control/")
+		want := http.MethodPost
+		if action == "conns" {
+			want = http.MethodGet
+		}
+		if _, known := controlActions[action]; !known && action != "conns" {
+			writeError(w, &controlError{code: http.StatusNotFound, msg: "not_found", detail: "unknown control action " + strconv.Quote(action)})
+			return
+		}
+		if r.Method != want {
+			w.Header().Set("Allow", want)
+			writeError(w, &controlError{code: http.StatusMethodNotAllowed, msg: "method_not_allowed", detail: "use " + want})
+			return
+		}
+		if action == "conns" {
+			s.controlConns(w)
+			return
+		}
+		if err := controlActions[action](s, r); err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	})
+}
+
+func (s *Server) controlConns(w http.ResponseWriter) {
+	conns := s.Conns()
+	out := make([]controlConn, 0, len(conns))
+	for _, c := range conns {
+		out = append(out, controlConn{
+			ID: c.ID, Key: maskKey(c.Key), Authenticated: c.Authenticated,
+			Subscriptions: c.Subscriptions, Sent: c.Sent, Opened: c.Opened,
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+var controlActions = map[string]func(*Server, *http.Request) error{
+	"drop": func(s *Server, r *http.Request) error {
+		id, err := connParam(r)
+		if err != nil {
+			return err
+		}
+		return s.Drop(id)
+	},
+	"close": func(s *Server, r *http.Request) error {
+		id, err := connParam(r)
+		if err != nil {
+			return err
+		}
+		code := 1000
+		if v := r.URL.Query().Get("code"); v != "" {
+			if code, err = strconv.Atoi(v); err != nil || !validCloseCode(code) {
+				return badRequest("code must be a WebSocket close code (1000-1003, 1007-1014, 3000-4999)")
+			}
+		}
+		msg := r.URL.Query().Get("message")
+		if len(msg) > 123 {
+			return badRequest("message must be at most 123 bytes")
+		}
+		return s.CloseWith(id, code, msg)
+	},
+	"status": func(s *Server, r *http.Request) error {
+		id, err := connParam(r)
+		if err != nil {
+			return err
+		}
+		q := r.URL.Query()
+		status := q.Get("status")
+		if status == "" {
+			return badRequest("status is required (e.g. force_disconnect, slow_consumer, auth_failed)")
+		}
+		msg, known := defaultStatusMessages[status]
+		if v := q.Get("message"); v != "" {
+			msg = v
+		}
+		closeAfter := known
+		if v := q.Get("close"); v != "" {
+			if closeAfter, err = strconv.ParseBool(v); err != nil {
+				return badRequest("close must be true or false")
+			}
+		}
+		return s.SendStatus(id, status, msg, closeAfter)
+	},
+	"stall": func(s *Server, r *http.Request) error {
+		id, err := connParam(r)
+		if err != nil {
+			return err
+		}
+		d, err := secondsParam(r)
+		if err != nil {
+			return err
+		}
+		return s.Stall(id, d)
+	},
+	"malformed": func(s *Server, r *http.Request) error {
+		id, err := connParam(r)
+		if err != nil {
+			return err
+		}
+		return s.SendMalformed(id)
+	},
+	"oversize": func(s *Server, r *http.Request) error {
+		id, err := connParam(r)
+		if err != nil {
+			return err
+		}
+		return s.SendOversize(id)
+	},
+	"refuse": func(s *Server, r *http.Request) error {
+		d, err := secondsParam(r)
+		if err != nil {
+			return err
+		}
+		s.RefuseNew(d)
+		return nil
+	},
+}
+
+func connParam(r *http.Request) (int64, error) {
+	v := r.URL.Query().Get("conn")
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, badRequest("conn must be a connection id from GET /control/conns")
+	}
+	return id, nil
+}
+
+func secondsParam(r *http.Request) (time.Duration, error) {
+	v := r.URL.Query().Get("seconds")
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f <= 0 || f > 86400 || math.IsNaN(f) {
+		return 0, badRequest("seconds must be a number in (0, 86400]")
+	}
+	return time.Duration(f * float64(time.Second)), nil
+}

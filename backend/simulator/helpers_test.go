@@ -41,23 +41,24 @@ func startServer(t *testing.T, cfg Config) *Server {
 
 // msg is a decoded server message (status or market event).
 type msg struct {
-	Ev      string  `json:"ev"`
-	Status  string  `json:"status"`
-	Message string  `json:"message"`
-	Sym     string  `json:"sym"`
-	Q       int64   `json:"q"`
-	P       float64 `json:"p"`
-	I       string  `json:"i"`
-	S       int64   `json:"s"`
-	E       int64   `json:"e"`
-	O       float64 `json:"o"`
-	H       float64 `json:"h"`
-	L       float64 `json:"l"`
-	C       float64 `json:"c"`
-	V       int64   `json:"v"`
-	AV      int64   `json:"av"`
-	VW      float64 `json:"vw"`
-	OP      float64 `json:"op"`
+	Ev      string          `json:"ev"`
+	Status  string          `json:"status"`
+	Message string          `json:"message"`
+	Sym     string          `json:"sym"`
+	Q       int64           `json:"q"`
+	P       float64         `json:"p"`
+	I       string          `json:"i"`
+	S       int64           `json:"s"`
+	E       int64           `json:"e"`
+	O       float64         `json:"o"`
+	H       float64         `json:"h"`
+	L       float64         `json:"l"`
+	C       json.RawMessage `json:"c"` // trade conditions or bar close
+	T       int64           `json:"t"`
+	V       int64           `json:"v"`
+	AV      int64           `json:"av"`
+	VW      float64         `json:"vw"`
+	OP      float64         `json:"op"`
 }
 
 type client struct {
@@ -124,6 +125,13 @@ func (c *client) expectStatus(status, message string) {
 	if got.Status != status || (message != "" && got.Message != message) {
 		c.t.Fatalf("status = %q %q, want %q %q", got.Status, got.Message, status, message)
 	}
+}
+
+// close is the bar close price.
+func (m msg) close() float64 {
+	var f float64
+	_ = json.Unmarshal(m.C, &f)
+	return f
 }
 
 // handshake connects and authenticates with key "good".
