@@ -107,9 +107,10 @@ func (u *Users) Lookup(username string) (User, bool) {
 }
 
 // Authenticate checks a username and password. Unknown users, wrong
-// passwords, over-long passwords and malformed hashes all return false after
-// the same amount of bcrypt work, so neither the answer nor its timing says
-// whether the user exists.
+// passwords and over-long passwords all return false after one bcrypt
+// comparison (against a dummy hash for unknown users), so neither the answer
+// nor its timing says whether the user exists. (If users' hashes have
+// different costs, the cheaper ones are faster to refuse; keep one cost.)
 func (u *Users) Authenticate(username, password string) (User, bool) {
 	usr, known := u.byName[username]
 	hash := usr.Hash
@@ -117,7 +118,7 @@ func (u *Users) Authenticate(username, password string) (User, bool) {
 		hash = u.dummy
 	}
 	compare := u.compare
-	if compare == nil { // zero Users: still do the work, still refuse
+	if compare == nil { // zero Users: nobody is known, refuse everyone
 		compare = bcrypt.CompareHashAndPassword
 	}
 	err := compare(hash, []byte(password))

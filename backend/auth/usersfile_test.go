@@ -86,6 +86,16 @@ func TestLoadUsersFile(t *testing.T) {
 			wantErr: []string{"bad.json", "entry 1"},
 		},
 		{
+			name: "json garbage", file: "bad.json",
+			body:    "\n\nnope",
+			wantErr: []string{"bad.json", "line 3", "invalid JSON"},
+		},
+		{
+			name: "json unclosed list", file: "bad.json",
+			body:    `[{"username": "a", "password_hash": "` + h + `", "role": "admin"}`,
+			wantErr: []string{"bad.json", "unexpected end of file"},
+		},
+		{
 			name: "empty list", file: "users.json", body: "[]",
 			wantErr: []string{"users.json", "no users"},
 		},
