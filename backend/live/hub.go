@@ -80,15 +80,18 @@ const (
 
 	// readLimit is the largest client frame; bigger ones close with 1009.
 	readLimit = 4096
-	// closeGrace bounds the close handshake: how long a close frame may take
+	// defaultCloseGrace bounds the close handshake: how long a close frame may take
 	// to write and how long the peer has to answer it.
-	closeGrace = time.Second
+	defaultCloseGrace = time.Second
 )
 
 // Hub owns every admin WebSocket session.
 type Hub struct {
 	opts Options
 	log  zerolog.Logger
+	// closeGrace bounds the close handshake (a const in production; tests
+	// shorten it).
+	closeGrace time.Duration
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
@@ -126,10 +129,11 @@ func New(opts Options) *Hub {
 		opts.PingInterval = defaultPingInterval
 	}
 	return &Hub{
-		opts:      opts,
-		log:       opts.Logger.With().Str("component", "live").Logger(),
-		sessions:  make(map[*session]struct{}),
-		resyncReq: make(chan struct{}, 1),
+		opts:       opts,
+		closeGrace: defaultCloseGrace,
+		log:        opts.Logger.With().Str("component", "live").Logger(),
+		sessions:   make(map[*session]struct{}),
+		resyncReq:  make(chan struct{}, 1),
 	}
 }
 

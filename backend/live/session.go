@@ -78,7 +78,7 @@ func (h *Hub) Serve(conn *websocket.Conn, user string) {
 	if !h.register(s) {
 		_ = conn.WriteControl(websocket.CloseMessage,
 			websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"),
-			time.Now().Add(closeGrace))
+			time.Now().Add(s.h.closeGrace))
 		_ = conn.Close()
 		return
 	}
@@ -176,7 +176,7 @@ func (s *session) stop(code int, text string) {
 	s.quitOnce.Do(func() {
 		close(s.quit)
 		if s.conn != nil {
-			_ = s.conn.NetConn().SetWriteDeadline(time.Now().Add(closeGrace))
+			_ = s.conn.NetConn().SetWriteDeadline(time.Now().Add(s.h.closeGrace))
 		}
 	})
 }
@@ -216,7 +216,7 @@ func (s *session) writeLoop() {
 			s.finish(true)
 			return
 		case <-ping.C:
-			if err := s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(closeGrace)); err != nil {
+			if err := s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.h.closeGrace)); err != nil {
 				s.writeFailed(err)
 				return
 			}
@@ -309,9 +309,9 @@ func (s *session) finish(canWrite bool) {
 	s.mu.Unlock()
 	wait := time.Duration(0)
 	if canWrite && code != 0 {
-		err := s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(closeGrace))
+		err := s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(s.h.closeGrace))
 		if err == nil {
-			wait = closeGrace
+			wait = s.h.closeGrace
 		}
 	}
 	s.deadlineMu.Lock()

@@ -1,0 +1,126 @@
+package live
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tickwatch/tickwatch/backend/tickstore"
+)
+
+func TestAppendString(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"plain", "AAPL", `"AAPL"`},
+		{"empty", "", `""`},
+		{"quote and backslash", `a"b\c`, `"a\"b\\c"`},
+		{"controls", "a\nb\tc\rd\x01", `"a\nb\tc\rd\u0001"`},
+		{"utf8 kept", "prix €", `"prix €"`},
+		{"invalid utf8 replaced", "a\xffb", `"a\ufffdb"`},
+		{"truncated rune replaced", "a\xe2\x82", `"a\ufffd\ufffd"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := string(appendString(nil, tc.in))
+			if got != tc.want {
+				t.Fatalf("appendString(%q) = %s, want %s", tc.in, got, tc.want)
+			}
+			var back string
+			if err := json.Unmarshal([]byte(got), &back); err != nil {
+				t.Fatalf("not valid JSON: %v", err)
+			}
+		})
+	}
+}
+
+func TestAppendNumber(t *testing.T) {
+	tests := []struct {
+		in   float64
+		want string
+	}{
+		{0, "0"},
+		{189.2, "189.2"},
+		{-0.42, "-0.42"},
+		{100, "100"},
+		{1705853696.123, "1705853696.123"},
+		{1e-7, "1e-07"},
+		{1e21, "1e+21"},
+		{math.NaN(), "0"},
+		{math.Inf(1), "0"},
+		{math.Inf(-1), "0"},
+	}
+	for _, tc := range tests {
+		if got := string(appendNumber(nil, tc.in)); got != tc.want {
+			t.Errorf("appendNumber(%v) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestAppendTimes(t *testing.T) {
+	if got := string(appendUnixMilli(nil, 1705853696123)); got != "1705853696.123" {
+		t.Errorf("ms -> seconds: got %s", got)
+	}
+	if got := string(appendTime(nil, time.Time{})); got != "0" {
+		t.Errorf("zero time: got %s, want 0", got)
+	}
+	if got := string(appendTime(nil, time.UnixMilli(1705853696100))); got != "1705853696.1" {
+		t.Errorf("time: got %s", got)
+	}
+}
+
+func TestAppendTickFrame(t *testing.T) {
+	ticks := []tickstore.Latest{
+		{ConnectionID: "connection_1", Tick: tickstore.Tick{Symbol: "AAPL", Price: 189.2, Size: 100, Time: 1705853696000}, ChangePct: 0.42, Count: 7},
+		{ConnectionID: "connection_2", Tick: tickstore.Tick{Symbol: "BRK.B", Price: 410.5, Size: 3, Time: 1705853696250}, ChangePct: math.NaN(), Count: 1},
+	}
+	got := string(appendTickFrame(nil, ticks))
+	want := `[{"event":"tick_update","data":{"connection_id":"connection_1","symbol":"AAPL","price":189.2,"timestamp":1705853696,"size":100,"change_pct":0.42,"count":7}},` +
+		`{"event":"tick_update","data":{"connection_id":"connection_2","symbol":"BRK.B","price":410.5,"timestamp":1705853696.25,"size":3,"change_pct":null,"count":1}}]`
+	if got != want {
+		t.Fatalf("frame:\n got %s\nwant %s", got, want)
+	}
+	if got := string(appendTickFrame(nil, nil)); got != "[]" {
+		t.Fatalf("empty frame = %s", got)
+	}
+}
+
+func TestAppendMetricsFrame(t *testing.T) {
+	ms := []MetricsEvent{
+		{ConnectionID: "connection_1", MsgsPerSec: 25.3, Uptime: 120, MessageCount: 750, ErrorCount: 1,
+			Dropped: 2, Reconnects: 3, LastUpdate: time.UnixMilli(1705853696100), RateHistory: []float64{0, 3, 25}},
+		{ConnectionID: "connection_2"},
+	}
+	got := string(appendMetricsFrame(nil, ms))
+	want := `[{"event":"metrics_update","data":{"connection_id":"connection_1","msgs_per_sec":25.3,"uptime":120,"message_count":750,"error_count":1,"last_update":1705853696.1,"dropped":2,"reconnects":3,"rate_history":[0,3,25]}},` +
+		`{"event":"metrics_update","data":{"connection_id":"connection_2","msgs_per_sec":0,"uptime":0,"message_count":0,"error_count":0,"last_update":0,"dropped":0,"reconnects":0,"rate_history":[]}}]`
+	if got != want {
+		t.Fatalf("frame:\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestAppendStatusFrame(t *testing.T) {
+	e := StatusEvent{ConnectionID: "connection_1", Status: "disconnected", Previous: "connected",
+		Reason: `drop: "EOF"`, At: time.UnixMilli(1705853696100)}
+	got := string(appendStatusFrame(nil, &e))
+	want := `[{"event":"connection_status_update","data":{"connection_id":"connection_1","status":"disconnected","previous":"connected","reason":"drop: \"EOF\"","timestamp":1705853696.1}}]`
+	if got != want {
+		t.Fatalf("frame:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestSnapshotStatusNotEncodable keeps the snapshot valid JSON when the
+// status document cannot be marshalled (the web package's bug, not a
+// reason to send a broken frame).
+func TestSnapshotStatusNotEncodable(t *testing.T) {
+	h := New(Options{Status: func() any { return map[string]any{"bad": math.NaN()} }})
+	b := h.appendSnapshot(nil)
+	if !json.Valid(b) {
+		t.Fatalf("snapshot is not JSON: %s", b)
+	}
+	if !strings.Contains(string(b), `"status":null`) {
+		t.Fatalf("want status null, got %s", b)
+	}
+}
