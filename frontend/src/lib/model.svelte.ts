@@ -1,0 +1,265 @@
+// The dashboard's state and its reducer. Fine-grained on purpose: each
+// ticker row is its own object with its own reactive fields, so a tick for
+// AAPL re-renders AAPL's cells and nothing else; membership lists
+// ($state.raw arrays) change only with a snapshot.
+
+import type { Batch, LiveTick } from './coalesce';
+import { RecentStream } from './recent.svelte';
+import type { ConnectionStatusDoc, MetricsUpdate, SnapshotData, StatusUpdate, Tick } from './types';
+
+export class TickerRow {
+  readonly symbol: string;
+  price = $state<number | null>(null);
+  changePct = $state<number | null>(null);
+  size = $state<number | null>(null);
+  /** Unix seconds of the last tick, 0 before any. */
+  ts = $state(0);
+  /** Updates seen (seeded by the server's count when it sends one). */
+  count = $state(0);
+  /** Direction of the last price move. */
+  dir = $state<-1 | 0 | 1>(0);
+  /** Bumped on each price move so the view can restart its flash. */
+  flash = $state(0);
+
+  constructor(symbol: string) {
+    this.symbol = symbol;
+  }
+
+  /** Sets values without a flash (snapshot). */
+  seed(t: Tick | null): void {
+    this.price = t?.price ?? null;
+    this.changePct = t?.change_pct ?? null;
+    this.size = t?.size ?? null;
+    this.ts = t?.timestamp ?? 0;
+    this.count = t?.count ?? (t ? 1 : 0);
+    this.dir = 0;
+  }
+
+  /** Applies a live update that folded n ticks. */
+  apply(t: Tick, n = 1): void {
+    const prev = this.price;
+    if (prev !== null && t.price !== prev) {
+      this.dir = t.price > prev ? 1 : -1;
+      this.flash++;
+    }
+    this.price = t.price;
+    if (t.change_pct !== undefined) this.changePct = t.change_pct;
+    this.size = t.size;
+    this.ts = t.timestamp;
+    this.count += n;
+  }
+}
+
+export interface Transition {
+  status: string;
+  previous: string;
+  reason: string;
+  timestamp: number;
+}
+
+export class ConnectionModel {
+  readonly connectionId: string;
+  id = $state(0);
+  name = $state('');
+  enabled = $state(false);
+  connected = $state(false);
+  status = $state('disconnected');
+  stateSince = $state(0);
+  connectedSince = $state(0);
+  reason = $state('');
+  lastError = $state('');
+  reconnects = $state(0);
+  dropped = $state(0);
+  messageCount = $state(0);
+  errorCount = $state(0);
+  mps = $state(0);
+  /** Seconds connected in the current session, from metrics_update. */
+  uptime = $state(0);
+  lastUpdate = $state(0);
+  rateHistory = $state.raw<number[]>([]);
+  universeKey = $state('');
+  tickerCount = $state(0);
+  symbolsSource = $state('');
+  note = $state('');
+  enableHint = $state('');
+  /** Assigned symbols in configuration order; replaced, never mutated. */
+  tickers = $state.raw<string[]>([]);
+  /** Recent status transitions, newest first (at most 5). */
+  transitions = $state.raw<Transition[]>([]);
+  /** Not reactive itself: membership changes always come with a new `tickers`. */
+  readonly rows = new Map<string, TickerRow>();
+  readonly recent: RecentStream;
+
+  constructor(connectionId: string, recentCap = 50) {
+    this.connectionId = connectionId;
+    this.recent = new RecentStream(recentCap);
+  }
+
+  applyDoc(d: ConnectionStatusDoc): void {
+    this.id = d.id;
+    this.name = d.name;
+    this.enabled = d.enabled;
+    this.connected = d.connected;
+    this.status = d.status;
+    this.stateSince = d.state_since ?? 0;
+    this.connectedSince = d.connected_since ?? 0;
+    this.reason = d.reason ?? '';
+    this.lastError = d.last_error ?? '';
+    this.reconnects = d.reconnects ?? 0;
+    this.dropped = d.dropped ?? 0;
+    this.messageCount = d.message_count ?? 0;
+    this.errorCount = d.metrics?.error_count ?? 0;
+    this.mps = d.metrics?.messages_per_second ?? 0;
+    this.lastUpdate = d.metrics?.last_update ?? 0;
+    this.rateHistory = d.rate_history ?? [];
+    this.universeKey = d.config?.universe_key ?? '';
+    this.tickerCount = d.config?.ticker_count ?? 0;
+    this.symbolsSource = d.symbols_source ?? '';
+    this.note = d.note ?? '';
+    this.enableHint = d.enable_hint ?? '';
+    this.setTickers(d.config?.tickers ?? []);
+  }
+
+  /** Replaces the membership, reusing row objects for symbols that stay. */
+  setTickers(list: readonly string[]): void {
+    const unique = [...new Set(list)];
+    const keep = new Set(unique);
+    for (const sym of this.rows.keys()) if (!keep.has(sym)) this.rows.delete(sym);
+    for (const sym of unique) if (!this.rows.has(sym)) this.rows.set(sym, new TickerRow(sym));
+    this.tickers = unique;
+  }
+
+  applyStatus(u: StatusUpdate): void {
+    this.status = u.status;
+    this.reason = u.reason ?? '';
+    this.stateSince = u.timestamp || this.stateSince;
+    this.connected = u.status === 'connected';
+    this.connectedSince = this.connected ? this.stateSince : 0;
+    if (u.status === 'error' && u.reason) this.lastError = u.reason;
+    const tr: Transition = { status: u.status, previous: u.previous ?? '', reason: u.reason ?? '', timestamp: u.timestamp };
+    this.transitions = [tr, ...this.transitions].slice(0, 5);
+  }
+
+  applyMetrics(m: MetricsUpdate): void {
+    this.mps = m.msgs_per_sec ?? 0;
+    this.uptime = m.uptime ?? 0;
+    this.messageCount = m.message_count ?? this.messageCount;
+    this.errorCount = m.error_count ?? this.errorCount;
+    this.lastUpdate = m.last_update ?? this.lastUpdate;
+    this.dropped = m.dropped ?? this.dropped;
+    this.reconnects = m.reconnects ?? this.reconnects;
+    if (Array.isArray(m.rate_history)) this.rateHistory = m.rate_history;
+  }
+}
+
+export interface Summary {
+  total: number;
+  enabled: number;
+  connected: number;
+  ticks: number;
+  errors: number;
+  mps: number;
+}
+
+export class DashboardModel {
+  connections = $state.raw<ConnectionModel[]>([]);
+  hasSnapshot = $state(false);
+  mode = $state('');
+  simulated = $state(false);
+  uptimeSeconds = $state(0);
+  /** server_time minus our clock at the last snapshot (seconds). */
+  clockOffset = $state(0);
+  /** Bumped on each snapshot, so views that cache an order know to redo it. */
+  snapshotSeq = $state(0);
+  /** Ticks that named a symbol we do not know (before the snapshot that adds it). */
+  unknownTicks = 0;
+  private readonly byId = new Map<string, ConnectionModel>();
+  private readonly recentCap: number;
+
+  constructor(recentCap = 50) {
+    this.recentCap = recentCap;
+  }
+
+  readonly summary: Summary = $derived.by(() => {
+    const s: Summary = { total: 0, enabled: 0, connected: 0, ticks: 0, errors: 0, mps: 0 };
+    for (const c of this.connections) {
+      s.total++;
+      if (c.enabled) s.enabled++;
+      if (c.status === 'connected') s.connected++;
+      s.ticks += c.messageCount;
+      s.errors += c.errorCount;
+      s.mps += c.mps;
+    }
+    return s;
+  });
+
+  connection(id: string): ConnectionModel | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Which connection holds a symbol, per the current configuration. */
+  ownerOf(symbol: string): ConnectionModel | undefined {
+    for (const c of this.connections) if (c.rows.has(symbol)) return c;
+    return undefined;
+  }
+
+  /** Current server time in Unix seconds given our clock in ms. */
+  serverNow(nowMs: number): number {
+    return nowMs / 1000 + this.clockOffset;
+  }
+
+  applySnapshot(s: SnapshotData, nowMs: number = Date.now()): void {
+    const st = s.status;
+    this.mode = st.mode ?? '';
+    this.simulated = !!st.simulated;
+    this.uptimeSeconds = st.uptime_seconds ?? 0;
+    this.clockOffset = st.server_time ? st.server_time - nowMs / 1000 : 0;
+
+    const next: ConnectionModel[] = [];
+    const seen = new Set<string>();
+    const docs = [...st.connections].sort((a, b) => a.id - b.id);
+    for (const d of docs) {
+      const key = d.connection_id || `connection_${d.id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      let c = this.byId.get(key);
+      if (!c) {
+        c = new ConnectionModel(key, this.recentCap);
+        this.byId.set(key, c);
+      }
+      c.applyDoc(d);
+      next.push(c);
+    }
+    for (const key of [...this.byId.keys()]) if (!seen.has(key)) this.byId.delete(key);
+
+    // Replace semantics: every row shows the snapshot's tick or nothing.
+    const latest = new Map<string, Tick>();
+    for (const t of s.ticks ?? []) if (t && typeof t.symbol === 'string') latest.set(`${t.connection_id ?? ''}\u0000${t.symbol}`, t);
+    for (const c of next) {
+      for (const row of c.rows.values()) {
+        row.seed(latest.get(`${c.connectionId}\u0000${row.symbol}`) ?? latest.get(`\u0000${row.symbol}`) ?? null);
+      }
+    }
+    this.connections = next;
+    this.hasSnapshot = true;
+    this.snapshotSeq++;
+  }
+
+  applyTick(t: LiveTick, n = 1): boolean {
+    const row = this.byId.get(t.connection_id)?.rows.get(t.symbol) ?? this.ownerOf(t.symbol)?.rows.get(t.symbol);
+    if (!row) {
+      this.unknownTicks++;
+      return false;
+    }
+    row.apply(t, n);
+    return true;
+  }
+
+  applyBatch(b: Batch, nowMs: number = Date.now()): void {
+    if (b.snapshot) this.applySnapshot(b.snapshot, nowMs);
+    for (const u of b.statuses) this.byId.get(u.connection_id)?.applyStatus(u);
+    for (const t of b.ticks.values()) this.applyTick(t, t.n);
+    for (const [id, r] of b.recent) this.byId.get(id)?.recent.push(r.ticks, r.total);
+    for (const m of b.metrics.values()) this.byId.get(m.connection_id)?.applyMetrics(m);
+  }
+}

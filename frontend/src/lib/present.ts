@@ -1,0 +1,79 @@
+// How states are shown: tone, label and a glyph that differs by shape, so
+// colour is never the only signal.
+
+import { formatDuration } from './format';
+import type { LinkInfo } from './liveLink';
+
+export type Tone = 'ok' | 'warn' | 'bad' | 'off';
+
+export interface StatusView {
+  tone: Tone;
+  label: string;
+  /** Glyph shape differs per state: filled, half, hollow, cross. */
+  glyph: string;
+}
+
+export function statusView(status: string, enabled: boolean): StatusView {
+  if (!enabled) return { tone: 'off', label: 'Disabled', glyph: '⊘' };
+  switch (status) {
+    case 'connected':
+      return { tone: 'ok', label: 'Connected', glyph: '●' };
+    case 'connecting':
+      return { tone: 'warn', label: 'Connecting', glyph: '◐' };
+    case 'disconnected':
+      return { tone: 'bad', label: 'Disconnected', glyph: '○' };
+    case 'error':
+      return { tone: 'bad', label: 'Error', glyph: '✕' };
+    default:
+      return { tone: 'warn', label: status ? status[0]!.toUpperCase() + status.slice(1) : 'Unknown', glyph: '◌' };
+  }
+}
+
+export interface LinkView {
+  tone: Tone;
+  label: string;
+  detail: string;
+}
+
+/** The page's own live link, as shown in the summary strip. */
+export function linkView(info: LinkInfo, nowMs: number, staleAfterMs = 5000): LinkView {
+  const silentFor = info.lastMessageAt === null ? null : Math.max(0, nowMs - info.lastMessageAt);
+  const staleText = silentFor === null ? '' : `data ${formatDuration(silentFor / 1000)} old`;
+  switch (info.state) {
+    case 'closed':
+      return { tone: 'off', label: 'Offline', detail: '' };
+    case 'connecting':
+      return { tone: 'warn', label: 'Connecting…', detail: '' };
+    case 'live':
+      if (silentFor !== null && silentFor > staleAfterMs) {
+        return { tone: 'warn', label: `Stale for ${formatDuration(silentFor / 1000)}`, detail: 'connected, but no updates arrive' };
+      }
+      return { tone: 'ok', label: 'Live', detail: '' };
+    case 'reconnecting': {
+      const wait = info.retryAt === null ? 0 : Math.ceil((info.retryAt - nowMs) / 1000);
+      const retry = wait > 0 ? `retry in ${wait}s` : 'retrying now';
+      return {
+        tone: 'bad',
+        label: 'Reconnecting',
+        detail: [`attempt ${info.attempt}`, retry, staleText].filter(Boolean).join(' · '),
+      };
+    }
+  }
+}
+
+/** Per-connection accent colours, chosen to stay clear of the status greens/ambers/reds. */
+export const CONNECTION_COLOURS = ['#4c8dff', '#b07cff', '#21b8d0', '#ee6bb5', '#8f9bff', '#5fc3a4'];
+
+export function connectionColour(id: number): string {
+  const n = CONNECTION_COLOURS.length;
+  return CONNECTION_COLOURS[(((id - 1) % n) + n) % n]!;
+}
+
+/** Seconds since the last message after which a connection's "last update" warns. */
+export const STALE_AFTER_S = 10;
+
+export function isStale(lastUpdate: number, nowSec: number, enabled: boolean, connected: boolean): boolean {
+  if (!enabled) return false;
+  if (!lastUpdate) return connected;
+  return nowSec - lastUpdate > STALE_AFTER_S;
+}

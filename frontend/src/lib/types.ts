@@ -1,0 +1,137 @@
+// Wire types: mirror .notes/CONTRACT.md exactly. Times are Unix seconds (float).
+
+export type Role = 'admin' | 'viewer' | 'user';
+
+export interface Me {
+  username: string;
+  role: Role;
+}
+
+export type LinkStatus = 'connected' | 'connecting' | 'disconnected' | 'error';
+
+export interface ConnectionConfig {
+  ticker_count: number;
+  universe_key: string;
+  tickers: string[];
+}
+
+export interface ConnectionMetrics {
+  messages_per_second: number;
+  last_update: number;
+  error_count: number;
+}
+
+export interface ConnectionStatusDoc {
+  id: number;
+  name: string;
+  enabled: boolean;
+  connected: boolean;
+  status: LinkStatus | string;
+  config: ConnectionConfig;
+  metrics: ConnectionMetrics;
+  connection_id: string;
+  state_since: number;
+  connected_since: number;
+  reason: string;
+  last_error: string;
+  reconnects: number;
+  dropped: number;
+  message_count: number;
+  rate_history: number[];
+  symbols_source: 'universe' | 'symbols' | 'none' | string;
+  note: string;
+  enable_hint: string;
+}
+
+export interface StatusSummary {
+  total: number;
+  connected: number;
+  ticks_total: number;
+  errors_total: number;
+  messages_per_second: number;
+}
+
+export interface StatusDoc {
+  connections: ConnectionStatusDoc[];
+  summary: StatusSummary;
+  mode: 'multi' | 'single' | string;
+  simulated: boolean;
+  uptime_seconds: number;
+  server_time: number;
+}
+
+/** A tick as pushed in tick_update and in snapshot.ticks. */
+export interface Tick {
+  connection_id?: string;
+  symbol: string;
+  price: number;
+  timestamp: number;
+  size: number;
+  change_pct?: number | null;
+  count?: number;
+}
+
+export interface SnapshotData {
+  status: StatusDoc;
+  ticks: Tick[];
+}
+
+export interface StatusUpdate {
+  connection_id: string;
+  status: LinkStatus | string;
+  previous: string;
+  reason: string;
+  timestamp: number;
+}
+
+export interface MetricsUpdate {
+  connection_id: string;
+  msgs_per_sec: number;
+  uptime: number;
+  message_count: number;
+  error_count: number;
+  last_update: number;
+  dropped: number;
+  reconnects: number;
+  rate_history: number[];
+}
+
+export type ServerEvent =
+  | { event: 'snapshot'; data: SnapshotData }
+  | { event: 'connection_status_update'; data: StatusUpdate }
+  | { event: 'tick_update'; data: Tick & { connection_id: string } }
+  | { event: 'metrics_update'; data: MetricsUpdate };
+
+export interface TickerLookup {
+  symbol: string;
+  connection_id: string;
+  connection: number;
+  latest: {
+    price: number;
+    size: number;
+    timestamp: number;
+    change_pct: number | null;
+    count: number;
+  } | null;
+}
+
+export interface ActionOk {
+  ok: boolean;
+  connection_id: string;
+  status: string;
+}
+
+export interface AddResult {
+  added: { symbol: string; connection_id: string }[];
+}
+
+export interface RemoveResult {
+  removed: string;
+  connection_id: string;
+}
+
+export interface ApiErrorBody {
+  error?: string;
+  detail?: string;
+  retry_after?: number;
+}
