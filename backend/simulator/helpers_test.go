@@ -87,16 +87,24 @@ func (c *client) send(action, params string) {
 	}
 }
 
-// read returns the messages of the next frame.
+// read returns the messages of the next frame, leniently: elements that do
+// not decode (SendMalformed) are skipped.
 func (c *client) read() ([]msg, error) {
 	_ = c.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
 	_, data, err := c.ws.ReadMessage()
 	if err != nil {
 		return nil, err
 	}
-	var out []msg
-	if err := json.Unmarshal(data, &out); err != nil {
+	var elems []json.RawMessage
+	if err := json.Unmarshal(data, &elems); err != nil {
 		return nil, fmt.Errorf("frame %.200q: %w", data, err)
+	}
+	out := make([]msg, 0, len(elems))
+	for _, e := range elems {
+		var m msg
+		if json.Unmarshal(e, &m) == nil {
+			out = append(out, m)
+		}
 	}
 	return out, nil
 }
