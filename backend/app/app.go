@@ -1,0 +1,301 @@
+// Package app builds every part of Tickwatch from configuration, runs them
+// and shuts them down in order. It is the only package that knows them all.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/tickwatch/tickwatch/backend/auth"
+	"github.com/tickwatch/tickwatch/backend/config"
+	"github.com/tickwatch/tickwatch/backend/live"
+	"github.com/tickwatch/tickwatch/backend/manager"
+	"github.com/tickwatch/tickwatch/backend/massive"
+	"github.com/tickwatch/tickwatch/backend/simulator"
+	"github.com/tickwatch/tickwatch/backend/tickstore"
+	"github.com/tickwatch/tickwatch/backend/universe"
+	"github.com/tickwatch/tickwatch/backend/web"
+)
+
+// demoKey is the API key the built-in simulator accepts in demo mode. It is
+// not a secret: it only opens a simulator bound to loopback.
+const demoKey = "tickwatch-demo"
+
+// App is one running Tickwatch.
+type App struct {
+	cfg     *config.Config
+	log     zerolog.Logger
+	sim     *simulator.Server
+	store   *tickstore.Store
+	mgr     *manager.Manager
+	hub     *live.Hub
+	srv     *web.Server
+	ln      net.Listener
+	ready   atomic.Bool
+	version string
+}
+
+// New builds every part; nothing runs yet except the simulator's listener
+// (its URL is needed to configure the clients).
+func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string) (*App, error) {
+	a := &App{cfg: cfg, log: log, version: version}
+	ok := false
+	defer func() {
+		if !ok {
+			a.closeParts()
+		}
+	}()
+
+	reg, err := universe.Default()
+	if err != nil {
+		return nil, fmt.Errorf("universes: %w", err)
+	}
+	if cfg.UniversesFile != "" {
+		if err := reg.LoadFile(cfg.UniversesFile); err != nil {
+			return nil, fmt.Errorf("UNIVERSES_FILE: %w", err)
+		}
+	}
+
+	upstreamURL, apiKey := cfg.UpstreamURL, cfg.APIKey
+	if cfg.Simulated() {
+		if apiKey == "" {
+			apiKey = demoKey
+		}
+		a.sim = simulator.New(simulator.Config{
+			Keys:           []string{apiKey},
+			TicksPerSecond: cfg.SimTicksPerSecond,
+			Seed:           cfg.SimSeed,
+			Logger:         log.With().Str("component", "simulator").Logger(),
+		})
+		if err := a.sim.Start(cfg.SimAddr); err != nil {
+			return nil, fmt.Errorf("SIM_ADDR=%s: start simulator: %w", cfg.SimAddr, err)
+		}
+		upstreamURL = a.sim.URL()
+		log.Warn().Str("simulator", a.sim.Addr()).Msg("DEMO MODE: no MASSIVE_API_KEY, streaming SIMULATED market data from the built-in simulator")
+	}
+
+	a.store = tickstore.New(tickstore.Options{Capacity: cfg.TickBufferSize})
+	a.mgr, err = manager.New(manager.Config{
+		Slots:           slotConfigs(cfg),
+		MultiConnection: bool(cfg.MultiConnection),
+		DefaultUniverse: cfg.DefaultUniverse,
+		Client: massive.Config{
+			URL:                   upstreamURL,
+			APIKey:                apiKey,
+			Channels:              cfg.Channels,
+			ReconnectDelay:        cfg.ReconnectDelay,
+			MaxReconnectDelay:     cfg.MaxReconnectDelay,
+			MaxRetries:            cfg.MaxRetries,
+			MaxConnectionsBackoff: cfg.MaxConnectionsBackoff,
+			Logger:                log.With().Str("component", "massive").Logger(),
+		},
+		Universes: reg,
+		Store:     a.store,
+		Logger:    log.With().Str("component", "manager").Logger(),
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	users, err := loadUsers(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	sessions, err := newSessions(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+
+	started := time.Now()
+	simulated := cfg.Simulated()
+	a.hub = live.New(live.Options{
+		Store:         a.store,
+		Status:        func() any { return web.BuildStatus(cfg, a.mgr, simulated, started) },
+		Metrics:       func() []live.MetricsEvent { return web.LiveMetrics(a.mgr) },
+		FlushInterval: cfg.FlushInterval,
+		Logger:        log.With().Str("component", "live").Logger(),
+	})
+	a.mgr.AddObserver(web.LiveBridge{Hub: a.hub})
+	a.mgr.AddObserver(readiness{a})
+
+	a.srv, err = web.New(web.Deps{
+		Config: cfg, Manager: a.mgr, Store: a.store, Hub: a.hub,
+		Users: users, Sessions: sessions,
+		Audit:  auth.NewAudit(500, log.With().Str("component", "audit").Logger()),
+		Static: static, Logger: log.With().Str("component", "http").Logger(),
+		Ready: a.ready.Load, Started: started, Simulated: simulated, Version: version,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.ln, err = net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("HTTP_ADDR=%s: %w", cfg.HTTPAddr, err)
+	}
+	ok = true
+	return a, nil
+}
+
+// Addr is the HTTP listener's address (useful with HTTP_ADDR=127.0.0.1:0).
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// SimulatorAddr is the built-in simulator's address, "" when not simulated.
+func (a *App) SimulatorAddr() string {
+	if a.sim == nil {
+		return ""
+	}
+	return a.sim.Addr()
+}
+
+// Run serves until ctx is done, then shuts down within ShutdownTimeout.
+func (a *App) Run(ctx context.Context) error {
+	runCtx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); a.hub.Run(runCtx) }()
+
+	serveErr := make(chan error, 1)
+	wg.Add(1)
+	go func() { defer wg.Done(); serveErr <- a.srv.App().Listener(a.ln) }()
+	a.log.Info().Str("addr", "http://"+displayAddr(a.Addr())).Str("version", a.version).Msg("tickwatch listening")
+
+	a.mgr.Connect()
+	readyTimer := time.AfterFunc(15*time.Second, func() { a.ready.Store(true) })
+
+	var err error
+	select {
+	case <-ctx.Done():
+		a.log.Info().Msg("shutting down")
+	case err = <-serveErr:
+		err = fmt.Errorf("http server: %w", err)
+	}
+	readyTimer.Stop()
+
+	// Order matters: browsers get 1001 and the listener closes first, then
+	// the upstream connections get their close frames, then the simulator.
+	if serr := a.srv.Shutdown(a.cfg.ShutdownTimeout / 2); serr != nil && err == nil {
+		a.log.Warn().Err(serr).Msg("http shutdown")
+	}
+	stop()
+	if derr := a.mgr.Disconnect(); derr != nil {
+		a.log.Warn().Err(derr).Msg("upstream disconnect")
+	}
+	if a.sim != nil {
+		_ = a.sim.Close()
+	}
+	wg.Wait()
+	a.log.Info().Msg("stopped")
+	return err
+}
+
+// closeParts releases what New built when a later step fails.
+func (a *App) closeParts() {
+	if a.ln != nil {
+		_ = a.ln.Close()
+	}
+	if a.mgr != nil {
+		_ = a.mgr.Disconnect()
+	}
+	if a.sim != nil {
+		_ = a.sim.Close()
+	}
+}
+
+func displayAddr(addr string) string {
+	if strings.HasPrefix(addr, "[::]:") {
+		return "localhost:" + strings.TrimPrefix(addr, "[::]:")
+	}
+	if strings.HasPrefix(addr, "0.0.0.0:") {
+		return "localhost:" + strings.TrimPrefix(addr, "0.0.0.0:")
+	}
+	return addr
+}
+
+func slotConfigs(cfg *config.Config) []manager.SlotConfig {
+	slots := make([]manager.SlotConfig, len(cfg.Connections))
+	demo := cfg.Simulated() && !cfg.ConnectionsConfigured
+	for i, c := range cfg.Connections {
+		slots[i] = manager.SlotConfig{ID: c.ID, Name: c.Name, Enabled: c.Enabled, UniverseKey: c.UniverseKey, Symbols: c.Symbols}
+		if demo && c.Enabled {
+			// Demo: disjoint slices of the 500 leaders so 300+ tickers move.
+			slots[i].UniverseKey = "market_leaders:top_500"
+			slots[i].Split = &manager.Split{Index: i + 1, Of: min(3, len(cfg.Connections))}
+		}
+	}
+	return slots
+}
+
+// readiness marks the app ready once every running connection has finished
+// its first attempt (connected or failed).
+type readiness struct{ a *App }
+
+func (r readiness) StatusChanged(massive.StateChange) {
+	for _, sl := range r.a.mgr.Slots() {
+		if sl.Enabled && sl.Status == "connecting" || sl.Enabled && sl.StateSince.IsZero() {
+			return
+		}
+	}
+	r.a.ready.Store(true)
+}
+
+func (r readiness) ConfigChanged() {}
+
+func loadUsers(cfg *config.Config, log zerolog.Logger) (*auth.Users, error) {
+	var list []auth.User
+	if cfg.AuthUsersFile != "" {
+		l, err := auth.LoadUsersFile(cfg.AuthUsersFile)
+		if err != nil {
+			return nil, fmt.Errorf("AUTH_USERS_FILE: %w", err)
+		}
+		list = l
+	}
+	switch {
+	case cfg.AdminHash != "":
+		list = append(list, auth.User{Username: cfg.AdminUsername, Hash: []byte(cfg.AdminHash), Role: auth.RoleAdmin})
+	case cfg.AdminPassword != "":
+		h, err := auth.HashPassword(cfg.AdminPassword)
+		if err != nil {
+			return nil, fmt.Errorf("ADMIN_PASSWORD: %w", err)
+		}
+		list = append(list, auth.User{Username: cfg.AdminUsername, Hash: []byte(h), Role: auth.RoleAdmin})
+		log.Warn().Str("user", cfg.AdminUsername).Msg("ADMIN_PASSWORD is set in plain text; use ADMIN_PASSWORD_HASH in production")
+	case len(list) == 0:
+		pw, err := auth.GeneratePassword()
+		if err != nil {
+			return nil, err
+		}
+		h, err := auth.HashPassword(pw)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, auth.User{Username: cfg.AdminUsername, Hash: []byte(h), Role: auth.RoleAdmin})
+		// Printed once, on purpose: without it nobody could log in.
+		log.Warn().Str("user", cfg.AdminUsername).Str("generated_password", pw).
+			Msg("NO USERS CONFIGURED: generated an admin password for this run only; set ADMIN_PASSWORD_HASH or AUTH_USERS_FILE")
+	}
+	return auth.NewUsers(list)
+}
+
+func newSessions(cfg *config.Config, log zerolog.Logger) (*auth.Sessions, error) {
+	secret := []byte(cfg.SessionSecret)
+	if len(secret) == 0 {
+		var err error
+		if secret, err = auth.GenerateSecret(); err != nil {
+			return nil, err
+		}
+		log.Info().Msg("SESSION_SECRET unset: generated one; sessions will not survive a restart")
+	}
+	s, err := auth.NewSessions(secret, cfg.SessionTTL, time.Now)
+	if err != nil {
+		return nil, fmt.Errorf("SESSION_SECRET: %w", err)
+	}
+	return s, nil
+}

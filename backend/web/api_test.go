@@ -1,0 +1,255 @@
+package web
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+func keysOf(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func hasKeys(t *testing.T, where string, m map[string]any, keys ...string) {
+	t.Helper()
+	for _, k := range keys {
+		if _, ok := m[k]; !ok {
+			t.Errorf("%s: missing field %q (has %v)", where, k, keysOf(m))
+		}
+	}
+}
+
+// TestWebsocketStatusShape asserts the original's Endpoint 1 document field
+// by field, plus the extensions, in multi mode.
+func TestWebsocketStatusShape(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	waitFor(t, "two connections connected", 5*time.Second, func() bool {
+		var doc StatusDoc
+		e.getJSON("/api/admin/websocket-status", "viewer", &doc)
+		return doc.Summary.Connected == 2 && doc.Summary.TicksTotal > 0
+	})
+	var raw map[string]any
+	e.getJSON("/api/admin/websocket-status", "viewer", &raw)
+	hasKeys(t, "document", raw, "connections", "summary", "mode", "simulated", "uptime_seconds", "server_time")
+	summary := raw["summary"].(map[string]any)
+	hasKeys(t, "summary", summary, "total", "connected", "ticks_total", "errors_total")
+	conns := raw["connections"].([]any)
+	if len(conns) != 3 || summary["total"].(float64) != 3 || raw["mode"] != "multi" {
+		t.Fatalf("want 3 slots in multi mode, got %d, summary %v, mode %v", len(conns), summary, raw["mode"])
+	}
+	for i, c := range conns {
+		cm := c.(map[string]any)
+		hasKeys(t, "connection", cm, "id", "name", "enabled", "connected", "status", "config", "metrics",
+			"connection_id", "state_since", "reason", "last_error", "reconnects", "dropped", "message_count", "rate_history")
+		hasKeys(t, "config", cm["config"].(map[string]any), "ticker_count", "universe_key", "tickers")
+		hasKeys(t, "metrics", cm["metrics"].(map[string]any), "messages_per_second", "last_update", "error_count")
+		if int(cm["id"].(float64)) != i+1 {
+			t.Errorf("slot %d has id %v", i+1, cm["id"])
+		}
+	}
+
+	var doc StatusDoc
+	e.getJSON("/api/admin/websocket-status", "admin", &doc)
+	c1, c2, c3 := doc.Connections[0], doc.Connections[1], doc.Connections[2]
+	if c1.Name != "primary" || !c1.Enabled || !c1.Connected || c1.Status != "connected" ||
+		strings.Join(c1.Config.Tickers, ",") != "AAPL,MSFT,NVDA" || c1.Config.TickerCount != 3 {
+		t.Errorf("connection 1: %+v", c1)
+	}
+	if c2.Name != "secondary" || strings.Join(c2.Config.Tickers, ",") != "AMZN,BRK.B,GOOGL" {
+		t.Errorf("connection 2: %+v", c2)
+	}
+	if c3.Enabled || c3.Connected || c3.Status != "disconnected" || c3.Config.TickerCount != 0 || c3.EnableHint == "" {
+		t.Errorf("connection 3 (disabled): %+v", c3)
+	}
+	if c1.Metrics.LastUpdate < float64(time.Now().Add(-time.Minute).Unix()) || c1.Metrics.LastUpdate > float64(time.Now().Unix()+1) {
+		t.Errorf("last_update %v is not a recent unix time in seconds", c1.Metrics.LastUpdate)
+	}
+	if doc.Summary.TicksTotal != c1.MessageCount+c2.MessageCount+c3.MessageCount {
+		t.Errorf("ticks_total %d != sum of message counts", doc.Summary.TicksTotal)
+	}
+	if len(c1.RateHistory) == 0 {
+		t.Error("rate_history is empty")
+	}
+
+	// Health keeps the original get_health_status() shape.
+	var health map[string]any
+	e.getJSON("/api/admin/websocket-health", "viewer", &health)
+	hasKeys(t, "health", health, "total_connections", "connected_count", "total_ticks_received", "total_errors", "connections")
+	hc := health["connections"].(map[string]any)["connection_1"].(map[string]any)
+	hasKeys(t, "health connection", hc, "name", "status", "assigned_tickers", "message_count", "error_count", "last_message_time")
+	if hc["assigned_tickers"].(float64) != 3 {
+		t.Errorf("assigned_tickers = %v, want a count of 3", hc["assigned_tickers"])
+	}
+}
+
+// TestSingleMode: only connection 1 runs, the API still answers 200 with
+// every slot listed.
+func TestSingleMode(t *testing.T) {
+	e := newEnv(t, envOptions{environ: []string{"USE_MULTI_CONNECTION=false"}})
+	var doc StatusDoc
+	e.getJSON("/api/admin/websocket-status", "viewer", &doc)
+	if doc.Mode != "single" || len(doc.Connections) != 3 {
+		t.Fatalf("mode %q with %d slots", doc.Mode, len(doc.Connections))
+	}
+	if !doc.Connections[0].Enabled || doc.Connections[1].Enabled || doc.Connections[2].Enabled {
+		t.Fatalf("single mode must enable only slot 1: %+v", doc.Connections)
+	}
+	if !strings.Contains(doc.Connections[1].EnableHint, "USE_MULTI_CONNECTION=true") {
+		t.Errorf("hint %q", doc.Connections[1].EnableHint)
+	}
+}
+
+// TestBadInput: every kind of bad request gets JSON with the right status.
+func TestBadInput(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	for _, tc := range []struct {
+		name string
+		req  request
+		want int
+		msg  string
+	}{
+		{"invalid symbol", request{method: "POST", path: "/api/admin/subscriptions", body: `{"tickers":["A$B"]}`}, 400, `A$B`},
+		{"duplicate", request{method: "POST", path: "/api/admin/subscriptions", body: `{"tickers":["AAPL"]}`}, 409, "AAPL"},
+		{"no tickers", request{method: "POST", path: "/api/admin/subscriptions", body: `{"tickers":[]}`}, 400, "tickers"},
+		{"bad json", request{method: "POST", path: "/api/admin/subscriptions", body: `{"tickers":`}, 400, "invalid body"},
+		{"bad connection", request{method: "POST", path: "/api/admin/subscriptions", body: `{"tickers":["TSLA"],"connection_id":7}`}, 400, "connection_id"},
+		{"disabled connection", request{method: "POST", path: "/api/admin/subscriptions", body: `{"tickers":["TSLA"],"connection_id":3}`}, 409, "connection_3"},
+		{"wrong content type", request{method: "POST", path: "/api/admin/subscriptions", body: `tickers=TSLA`, contentType: "application/x-www-form-urlencoded"}, 415, "application/json"},
+		{"too large", request{method: "POST", path: "/api/admin/subscriptions", body: `{"tickers":["` + strings.Repeat("A", 70<<10) + `"]}`}, 413, "64 KiB"},
+		{"unassigned delete", request{method: "DELETE", path: "/api/admin/subscriptions/ZZZZ"}, 404, "ZZZZ"},
+		{"bad symbol delete", request{method: "DELETE", path: "/api/admin/subscriptions/a%24b"}, 400, "invalid symbol"},
+		{"unknown connection", request{method: "POST", path: "/api/admin/connections/12/reconnect"}, 404, "12"},
+		{"bad limit", request{method: "GET", path: "/api/admin/connections/1/ticks?limit=lots"}, 400, "limit"},
+		{"cross-origin post", request{method: "POST", path: "/api/admin/connections/1/reconnect", origin: "https://evil.example"}, 403, "cross-origin"},
+		{"no origin post", request{method: "POST", path: "/api/admin/connections/1/reconnect", origin: "-"}, 403, "cross-origin"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.req.role = "admin"
+			resp := e.do(tc.req)
+			if resp.status != tc.want {
+				t.Fatalf("status %d, want %d: %s", resp.status, tc.want, resp.body)
+			}
+			var body struct{ Error, Detail string }
+			if err := json.Unmarshal([]byte(resp.body), &body); err != nil || body.Error == "" {
+				t.Fatalf("not a JSON error: %q", resp.body)
+			}
+			if !strings.Contains(body.Error+" "+body.Detail, tc.msg) {
+				t.Errorf("error %q / %q does not mention %q", body.Error, body.Detail, tc.msg)
+			}
+		})
+	}
+}
+
+// TestAdminActions: subscribe places tickers where asked (or on the least
+// loaded connection), the simulator's subscription table follows, the audit
+// log records who did what.
+func TestAdminActions(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	waitFor(t, "connected", 5*time.Second, func() bool {
+		var doc StatusDoc
+		e.getJSON("/api/admin/websocket-status", "viewer", &doc)
+		return doc.Summary.Connected == 2
+	})
+	resp := e.do(request{method: "POST", path: "/api/admin/subscriptions", role: "admin", body: `{"tickers":["tsla","META"],"connection_id":"connection_2"}`})
+	if resp.status != 200 || !strings.Contains(resp.body, `"symbol":"TSLA","connection_id":"connection_2"`) {
+		t.Fatalf("subscribe: %d %s", resp.status, resp.body)
+	}
+	waitFor(t, "simulator subscribed to TSLA", 5*time.Second, func() bool {
+		c, ok := e.sim.ConnBySymbol("TSLA")
+		return ok && strings.Contains(strings.Join(c.Subscriptions, ","), "A.TSLA")
+	})
+	var look struct {
+		Symbol       string
+		ConnectionID string `json:"connection_id"`
+		Connection   int
+	}
+	e.getJSON("/api/admin/tickers/TSLA", "viewer", &look)
+	if look.ConnectionID != "connection_2" || look.Connection != 2 {
+		t.Errorf("lookup: %+v", look)
+	}
+	resp = e.do(request{method: "DELETE", path: "/api/admin/subscriptions/TSLA", role: "admin"})
+	if resp.status != 200 || !strings.Contains(resp.body, `"connection_id":"connection_2"`) {
+		t.Fatalf("unsubscribe: %d %s", resp.status, resp.body)
+	}
+	waitFor(t, "simulator unsubscribed TSLA", 5*time.Second, func() bool {
+		_, ok := e.sim.ConnBySymbol("TSLA")
+		return !ok
+	})
+	var audit struct {
+		Entries []struct{ User, Action, Target, Result string }
+	}
+	e.getJSON("/api/admin/audit", "admin", &audit)
+	if len(audit.Entries) < 2 || audit.Entries[0].Action != "unsubscribe" || audit.Entries[0].User != "admin" || audit.Entries[1].Action != "subscribe" {
+		t.Errorf("audit: %+v", audit.Entries)
+	}
+}
+
+// TestLoginRules: wrong password and unknown user get the same answer, and
+// the per-user limit answers 429 with Retry-After.
+func TestLoginRules(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	wrong := e.do(request{method: "POST", path: "/api/auth/login", body: `{"username":"admin","password":"nope"}`})
+	unknown := e.do(request{method: "POST", path: "/api/auth/login", body: `{"username":"ghost","password":"nope"}`})
+	if wrong.status != 401 || unknown.status != 401 || wrong.body != unknown.body {
+		t.Fatalf("wrong password %d %s vs unknown user %d %s", wrong.status, wrong.body, unknown.status, unknown.body)
+	}
+	var last response
+	for i := 0; i < 6; i++ {
+		last = e.do(request{method: "POST", path: "/api/auth/login", body: `{"username":"viewer","password":"nope"}`})
+	}
+	if last.status != 429 || last.header.Get("Retry-After") == "" || !strings.Contains(last.body, "retry_after") {
+		t.Fatalf("after 6 failures: %d %v %s", last.status, last.header, last.body)
+	}
+	// The limit applies to the username even with the right password.
+	right := e.do(request{method: "POST", path: "/api/auth/login", body: `{"username":"viewer","password":"viewer-pw-2"}`})
+	if right.status != 429 {
+		t.Fatalf("blocked user logged in: %d", right.status)
+	}
+	// The cookie is HttpOnly and SameSite=Strict.
+	ok := e.do(request{method: "POST", path: "/api/auth/login", body: `{"username":"admin","password":"admin-pw-1"}`})
+	sc := ok.header.Get("Set-Cookie")
+	if !strings.Contains(sc, "HttpOnly") || !strings.Contains(strings.ToLower(sc), "samesite=strict") {
+		t.Fatalf("cookie flags: %q", sc)
+	}
+	out := e.do(request{method: "POST", path: "/api/auth/logout", role: "admin"})
+	if out.status != 204 {
+		t.Fatalf("logout: %d", out.status)
+	}
+}
+
+// TestDashboardDisabled: the rollback switch turns the dashboard, its API
+// and /admin-ws into 404s.
+func TestDashboardDisabled(t *testing.T) {
+	e := newEnv(t, envOptions{environ: []string{"ADMIN_WEBSOCKET_DASHBOARD_ENABLED=false"}})
+	for _, p := range []string{"/admin/websockets", "/api/admin/websocket-status", "/admin-ws"} {
+		if resp := e.do(request{method: "GET", path: p, role: "admin"}); resp.status != 404 {
+			t.Errorf("%s: %d, want 404", p, resp.status)
+		}
+	}
+}
+
+// TestStaticCaching: hashed assets are immutable and precompressed,
+// index.html is revalidated.
+func TestStaticCaching(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	a := e.do(request{method: "GET", path: "/assets/app-1234.js", header: map[string]string{"Accept-Encoding": "br, gzip"}})
+	if a.header.Get("Cache-Control") != "public, max-age=31536000, immutable" || a.header.Get("Content-Encoding") != "br" {
+		t.Errorf("asset headers: %v", a.header)
+	}
+	i := e.do(request{method: "GET", path: "/login"})
+	if i.header.Get("Cache-Control") != "no-cache" || !strings.Contains(i.header.Get("Content-Security-Policy"), "default-src 'self'") ||
+		i.header.Get("X-Content-Type-Options") != "nosniff" || i.header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("index headers: %v", i.header)
+	}
+	nm := e.do(request{method: "GET", path: "/assets/app-1234.js", header: map[string]string{"If-None-Match": a.header.Get("ETag")}})
+	if nm.status != 304 {
+		t.Errorf("If-None-Match: %d", nm.status)
+	}
+}

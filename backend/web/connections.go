@@ -1,0 +1,139 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/tickwatch/tickwatch/backend/auth"
+	"github.com/tickwatch/tickwatch/backend/manager"
+	"github.com/tickwatch/tickwatch/backend/tickstore"
+)
+
+// maxTicksLimit caps /ticks so one request cannot copy a whole large ring.
+const maxTicksLimit = 1000
+
+// connectionID accepts "2" or "connection_2" and returns "connection_2".
+func (s *Server) connectionID(c *fiber.Ctx) (string, error) {
+	raw := c.Params("id")
+	n, err := strconv.Atoi(strings.TrimPrefix(raw, "connection_"))
+	if err != nil || n < 1 || n > s.d.Config.MaxConnections {
+		return "", errNotFound("unknown connection",
+			fmt.Sprintf("%q is not a connection; use 1..%d or connection_1..connection_%d", raw, s.d.Config.MaxConnections, s.d.Config.MaxConnections))
+	}
+	return fmt.Sprintf("connection_%d", n), nil
+}
+
+type tickDoc struct {
+	Symbol    string  `json:"symbol"`
+	Price     float64 `json:"price"`
+	Size      float64 `json:"size"`
+	Timestamp float64 `json:"timestamp"`
+	Kind      string  `json:"kind"`
+}
+
+func (s *Server) connectionTicks(c *fiber.Ctx) error {
+	id, err := s.connectionID(c)
+	if err != nil {
+		return err
+	}
+	limit := 50
+	if q := c.Query("limit"); q != "" {
+		limit, err = strconv.Atoi(q)
+		if err != nil || limit < 1 {
+			return errBadRequest("invalid limit", fmt.Sprintf("limit=%q: use an integer from 1 to %d", q, maxTicksLimit))
+		}
+		limit = min(limit, maxTicksLimit)
+	}
+	recent := s.d.Store.Conn(id).Recent(limit, make([]tickstore.Tick, 0, limit))
+	out := make([]tickDoc, len(recent))
+	for i, t := range recent {
+		out[i] = tickDoc{Symbol: t.Symbol, Price: t.Price, Size: t.Size, Timestamp: float64(t.Time) / 1000, Kind: kindName(t.Kind)}
+	}
+	return c.JSON(fiber.Map{"connection_id": id, "ticks": out})
+}
+
+// kindName mirrors massive.Kind's prefixes without importing the protocol
+// package into the web layer.
+func kindName(k uint8) string {
+	switch k {
+	case 1:
+		return "T"
+	case 2:
+		return "Q"
+	case 3:
+		return "A"
+	case 4:
+		return "AM"
+	}
+	return ""
+}
+
+func (s *Server) reconnect(c *fiber.Ctx) error {
+	return s.connectionAction(c, "reconnect", s.d.Manager.Reconnect)
+}
+
+func (s *Server) enable(c *fiber.Ctx) error {
+	return s.connectionAction(c, "enable", func(id string) error { return s.d.Manager.SetEnabled(id, true) })
+}
+
+func (s *Server) disable(c *fiber.Ctx) error {
+	return s.connectionAction(c, "disable", func(id string) error { return s.d.Manager.SetEnabled(id, false) })
+}
+
+func (s *Server) connectionAction(c *fiber.Ctx, action string, do func(id string) error) error {
+	id, err := s.connectionID(c)
+	if err != nil {
+		return err
+	}
+	err = do(id)
+	s.record(c, action, id, err)
+	if err != nil {
+		return managerError(err)
+	}
+	status := ""
+	for _, sl := range s.d.Manager.Slots() {
+		if sl.ConnectionID == id {
+			status = sl.Status
+		}
+	}
+	return c.JSON(fiber.Map{"ok": true, "connection_id": id, "status": status})
+}
+
+// record writes an admin action to the audit log.
+func (s *Server) record(c *fiber.Ctx, action, target string, err error) {
+	cl, _ := claimsFrom(c)
+	e := auth.AuditEntry{User: cl.Username, Action: action, Target: target, Result: "ok"}
+	if err != nil {
+		e.Result, e.Detail = "error", err.Error()
+	}
+	s.d.Audit.Record(e)
+}
+
+// managerError maps the manager's sentinel errors to HTTP statuses.
+func managerError(err error) error {
+	switch {
+	case errors.Is(err, manager.ErrInvalidSymbol):
+		return errBadRequest("invalid symbol", err.Error())
+	case errors.Is(err, manager.ErrAlreadyAssigned):
+		return errConflict("ticker already assigned", err.Error())
+	case errors.Is(err, manager.ErrNotAssigned):
+		return errNotFound("ticker not assigned", err.Error())
+	case errors.Is(err, manager.ErrUnknownConnection):
+		return errNotFound("unknown connection", err.Error())
+	case errors.Is(err, manager.ErrDisabled):
+		return errConflict("connection disabled", err.Error())
+	}
+	return err
+}
+
+func (s *Server) audit(c *fiber.Ctx) error {
+	limit := c.QueryInt("limit", 50)
+	if limit < 1 || limit > 1000 {
+		return errBadRequest("invalid limit", "use an integer from 1 to 1000")
+	}
+	return c.JSON(fiber.Map{"entries": s.d.Audit.Recent(limit)})
+}

@@ -1,0 +1,105 @@
+package web
+
+import (
+	"crypto/subtle"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics exposes Prometheus figures read at scrape time from the manager
+// and the hub, so the hot paths keep their own cheap counters and pay
+// nothing for Prometheus.
+type metrics struct {
+	d       *Deps
+	handler fiber.Handler
+
+	up, state, messages, errors, reconnects, dropped, rate, tickers                        *prometheus.Desc
+	sessions, sessionsTotal, slowClosed, resyncs, frames, bytes, frameBytes, droppedFrames *prometheus.Desc
+}
+
+func newMetrics(d *Deps) *metrics {
+	conn := []string{"connection_id", "name"}
+	m := &metrics{
+		d:             d,
+		up:            prometheus.NewDesc("tickwatch_connection_up", "1 when the upstream connection is authenticated and streaming.", conn, nil),
+		state:         prometheus.NewDesc("tickwatch_connection_state", "1 for the connection's current state.", []string{"connection_id", "name", "state"}, nil),
+		messages:      prometheus.NewDesc("tickwatch_connection_messages_total", "Market events received.", conn, nil),
+		errors:        prometheus.NewDesc("tickwatch_connection_errors_total", "Errors counted for the connection.", conn, nil),
+		reconnects:    prometheus.NewDesc("tickwatch_connection_reconnects_total", "Reconnects of the connection.", conn, nil),
+		dropped:       prometheus.NewDesc("tickwatch_connection_dropped_total", "Frames dropped because the processing queue was full.", conn, nil),
+		rate:          prometheus.NewDesc("tickwatch_connection_messages_per_second", "Recent message rate.", conn, nil),
+		tickers:       prometheus.NewDesc("tickwatch_connection_assigned_tickers", "Tickers assigned to the connection.", conn, nil),
+		sessions:      prometheus.NewDesc("tickwatch_browser_sessions", "Open /admin-ws sessions.", nil, nil),
+		sessionsTotal: prometheus.NewDesc("tickwatch_browser_sessions_total", "/admin-ws sessions opened.", nil, nil),
+		slowClosed:    prometheus.NewDesc("tickwatch_browser_slow_closed_total", "Sessions closed for staying behind (1013).", nil, nil),
+		resyncs:       prometheus.NewDesc("tickwatch_browser_resyncs_total", "Snapshots re-sent to sessions that fell behind.", nil, nil),
+		frames:        prometheus.NewDesc("tickwatch_live_frames_sent_total", "Frames written to browsers.", nil, nil),
+		bytes:         prometheus.NewDesc("tickwatch_live_bytes_sent_total", "Bytes written to browsers.", nil, nil),
+		frameBytes:    prometheus.NewDesc("tickwatch_live_last_frame_bytes", "Size of the last tick frame.", nil, nil),
+		droppedFrames: prometheus.NewDesc("tickwatch_live_dropped_frames_total", "Frames discarded from slow sessions' queues.", nil, nil),
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.handler = adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return m
+}
+
+func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{m.up, m.state, m.messages, m.errors, m.reconnects, m.dropped, m.rate, m.tickers,
+		m.sessions, m.sessionsTotal, m.slowClosed, m.resyncs, m.frames, m.bytes, m.frameBytes, m.droppedFrames} {
+		ch <- d
+	}
+}
+
+func (m *metrics) Collect(ch chan<- prometheus.Metric) {
+	gauge, counter := prometheus.GaugeValue, prometheus.CounterValue
+	if m.d.Manager != nil {
+		for _, sl := range m.d.Manager.Slots() {
+			l := []string{sl.ConnectionID, sl.Name}
+			ch <- prometheus.MustNewConstMetric(m.up, gauge, b2f(sl.Connected), l...)
+			for _, st := range []string{"disconnected", "connecting", "connected", "error"} {
+				ch <- prometheus.MustNewConstMetric(m.state, gauge, b2f(sl.Status == st), sl.ConnectionID, sl.Name, st)
+			}
+			ch <- prometheus.MustNewConstMetric(m.messages, counter, float64(sl.MessageCount), l...)
+			ch <- prometheus.MustNewConstMetric(m.errors, counter, float64(sl.ErrorCount), l...)
+			ch <- prometheus.MustNewConstMetric(m.reconnects, counter, float64(sl.Reconnects), l...)
+			ch <- prometheus.MustNewConstMetric(m.dropped, counter, float64(sl.Dropped), l...)
+			ch <- prometheus.MustNewConstMetric(m.rate, gauge, sl.Rate, l...)
+			ch <- prometheus.MustNewConstMetric(m.tickers, gauge, float64(len(sl.Tickers)), l...)
+		}
+	}
+	if m.d.Hub != nil {
+		st := m.d.Hub.Stats()
+		ch <- prometheus.MustNewConstMetric(m.sessions, gauge, float64(st.Sessions))
+		ch <- prometheus.MustNewConstMetric(m.sessionsTotal, counter, float64(st.SessionsTotal))
+		ch <- prometheus.MustNewConstMetric(m.slowClosed, counter, float64(st.SlowClosed))
+		ch <- prometheus.MustNewConstMetric(m.resyncs, counter, float64(st.Resyncs))
+		ch <- prometheus.MustNewConstMetric(m.frames, counter, float64(st.FramesSent))
+		ch <- prometheus.MustNewConstMetric(m.bytes, counter, float64(st.BytesSent))
+		ch <- prometheus.MustNewConstMetric(m.frameBytes, gauge, float64(st.LastFrameBytes))
+		ch <- prometheus.MustNewConstMetric(m.droppedFrames, counter, float64(st.DroppedFrames))
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// metricsHandler serves /metrics, behind METRICS_TOKEN when it is set.
+func (s *Server) metricsHandler(c *fiber.Ctx) error {
+	if tok := s.d.Config.MetricsToken; tok != "" {
+		got := c.Get(fiber.HeaderAuthorization)
+		if subtle.ConstantTimeCompare([]byte(got), []byte("Bearer "+tok)) != 1 {
+			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="metrics"`)
+			return errUnauthorized()
+		}
+	}
+	return s.metrics.handler(c)
+}

@@ -1,0 +1,181 @@
+// Package web is the Fiber application: middleware, the REST API, the
+// /admin-ws endpoint and the embedded single-page app. One small file per
+// concern, each with its test beside it.
+package web
+
+import (
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/compress"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/rs/zerolog"
+
+	"github.com/tickwatch/tickwatch/backend/auth"
+	"github.com/tickwatch/tickwatch/backend/config"
+	"github.com/tickwatch/tickwatch/backend/live"
+	"github.com/tickwatch/tickwatch/backend/manager"
+	"github.com/tickwatch/tickwatch/backend/tickstore"
+)
+
+// Deps are the parts the web layer serves. They are built by backend/app.
+type Deps struct {
+	Config    *config.Config
+	Manager   *manager.Manager
+	Store     *tickstore.Store
+	Hub       *live.Hub
+	Users     *auth.Users
+	Sessions  *auth.Sessions
+	Audit     *auth.Audit
+	Static    fs.FS // the built SPA (index.html, assets/...); nil serves a plain notice
+	Logger    zerolog.Logger
+	Ready     func() bool // /readyz: upstream connections were attempted
+	Started   time.Time
+	Simulated bool
+	Version   string
+}
+
+// Server is the HTTP side of Tickwatch.
+type Server struct {
+	d         Deps
+	app       *fiber.App
+	static    *staticFiles
+	ipLimit   *auth.Limiter
+	userLimit *auth.Limiter
+	metrics   *metrics
+}
+
+// BodyLimit keeps admin requests small: the largest legitimate body is a
+// subscription list.
+const BodyLimit = 64 << 10
+
+// New builds the Fiber app with every route.
+func New(d Deps) (*Server, error) {
+	if d.Started.IsZero() {
+		d.Started = time.Now()
+	}
+	s := &Server{
+		d:         d,
+		ipLimit:   auth.NewLimiter(10, time.Minute, nil),
+		userLimit: auth.NewLimiter(5, time.Minute, nil),
+	}
+	st, err := newStaticFiles(d.Static)
+	if err != nil {
+		return nil, err
+	}
+	s.static = st
+	s.metrics = newMetrics(&s.d)
+
+	s.app = fiber.New(fiber.Config{
+		AppName:                 "tickwatch",
+		DisableStartupMessage:   true,
+		BodyLimit:               BodyLimit,
+		ReadTimeout:             30 * time.Second,
+		WriteTimeout:            30 * time.Second,
+		IdleTimeout:             120 * time.Second,
+		EnableTrustedProxyCheck: true, // X-Forwarded-* only from TRUSTED_PROXIES
+		TrustedProxies:          d.Config.TrustedProxies,
+		ProxyHeader:             fiber.HeaderXForwardedFor,
+		ErrorHandler:            s.errorHandler,
+	})
+	s.routes()
+	return s, nil
+}
+
+// App exposes the Fiber app (tests use app.Test; app calls Listener).
+func (s *Server) App() *fiber.App { return s.app }
+
+func (s *Server) routes() {
+	a := s.app
+	a.Use(recover.New())
+	a.Use(s.securityHeaders)
+	a.Use(s.requestLog)
+	a.Use(compress.New(compress.Config{
+		Level: compress.LevelDefault,
+		// Static files are precompressed; WebSocket upgrades must not be touched.
+		Next: func(c *fiber.Ctx) bool {
+			p := c.Path()
+			return !strings.HasPrefix(p, "/api/") && p != "/metrics"
+		},
+	}))
+	a.Use(s.loadSession)
+
+	a.Get("/healthz", s.healthz)
+	a.Get("/readyz", s.readyz)
+	a.Get("/metrics", s.metricsHandler)
+
+	api := a.Group("/api")
+	api.Use(s.checkOrigin, s.checkContentType)
+	r := newRouteTable()
+	r.add(api, fiber.MethodPost, "/auth/login", s.login)
+	r.add(api, fiber.MethodPost, "/auth/logout", s.logout)
+	r.add(api, fiber.MethodGet, "/auth/me", s.me)
+
+	if bool(s.d.Config.DashboardEnabled) {
+		view := []fiber.Handler{s.requireViewer}
+		act := []fiber.Handler{s.requireViewer, s.requireAdmin}
+		r.add(api, fiber.MethodGet, "/admin/websocket-status", append(view, s.websocketStatus)...)
+		r.add(api, fiber.MethodGet, "/admin/websocket-health", append(view, s.websocketHealth)...)
+		r.add(api, fiber.MethodGet, "/admin/connections/:id/ticks", append(view, s.connectionTicks)...)
+		r.add(api, fiber.MethodGet, "/admin/tickers/:symbol", append(view, s.tickerLookup)...)
+		r.add(api, fiber.MethodPost, "/admin/connections/:id/reconnect", append(act, s.reconnect)...)
+		r.add(api, fiber.MethodPost, "/admin/connections/:id/enable", append(act, s.enable)...)
+		r.add(api, fiber.MethodPost, "/admin/connections/:id/disable", append(act, s.disable)...)
+		r.add(api, fiber.MethodPost, "/admin/subscriptions", append(act, s.subscribe)...)
+		r.add(api, fiber.MethodDelete, "/admin/subscriptions/:symbol", append(act, s.unsubscribe)...)
+		r.add(api, fiber.MethodGet, "/admin/audit", append(act, s.audit)...)
+
+		a.Get("/admin-ws", s.adminWSUpgrade, s.adminWS())
+	}
+	r.methodNotAllowed(api)
+	api.All("/*", func(c *fiber.Ctx) error {
+		return errNotFound("no such API endpoint", c.Method()+" "+c.Path())
+	})
+	a.Get("/*", s.spa)
+	a.All("/*", func(c *fiber.Ctx) error {
+		return &apiError{Status: fiber.StatusMethodNotAllowed, Message: "method not allowed", Detail: c.Method() + " " + c.Path()}
+	})
+}
+
+// routeTable remembers the methods of each API path so a wrong method gets
+// 405 with an Allow header instead of a misleading 404.
+type routeTable struct {
+	order   []string
+	methods map[string][]string
+}
+
+func newRouteTable() *routeTable { return &routeTable{methods: map[string][]string{}} }
+
+func (r *routeTable) add(g fiber.Router, method, path string, handlers ...fiber.Handler) {
+	g.Add(method, path, handlers...)
+	if _, ok := r.methods[path]; !ok {
+		r.order = append(r.order, path)
+	}
+	r.methods[path] = append(r.methods[path], method)
+}
+
+func (r *routeTable) methodNotAllowed(g fiber.Router) {
+	for _, path := range r.order {
+		allow := strings.Join(r.methods[path], ", ")
+		g.All(path, func(c *fiber.Ctx) error {
+			c.Set(fiber.HeaderAllow, allow)
+			return &apiError{Status: fiber.StatusMethodNotAllowed, Message: "method not allowed",
+				Detail: c.Method() + " " + c.Path() + "; allowed: " + allow}
+		})
+	}
+}
+
+// Shutdown stops accepting and closes browser sessions (1001).
+func (s *Server) Shutdown(timeout time.Duration) error {
+	if s.d.Hub != nil {
+		s.d.Hub.Shutdown()
+	}
+	return s.app.ShutdownWithTimeout(timeout)
+}
+
+// isDashboardPage reports whether a client route needs a session.
+func isDashboardPage(p string) bool {
+	return p == "/" || p == "/admin" || strings.HasPrefix(p, "/admin/")
+}

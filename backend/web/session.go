@@ -1,0 +1,151 @@
+package web
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/tickwatch/tickwatch/backend/auth"
+)
+
+// SessionCookie is the name of the session cookie.
+const SessionCookie = "tw_session"
+
+const claimsKey = "tw_claims"
+
+// loadSession verifies the session cookie, if any, and keeps the claims on
+// the request. It never rejects: the route decides what it needs.
+func (s *Server) loadSession(c *fiber.Ctx) error {
+	if tok := c.Cookies(SessionCookie); tok != "" {
+		// The user must still exist, and the current role wins over the
+		// one in the token, so removing or demoting a user takes effect
+		// without waiting for the session to expire.
+		if cl, err := s.d.Sessions.Verify(tok); err == nil {
+			if u, ok := s.d.Users.Lookup(cl.Username); ok {
+				cl.Role = u.Role
+				c.Locals(claimsKey, cl)
+			}
+		}
+	}
+	return c.Next()
+}
+
+func claimsFrom(c *fiber.Ctx) (auth.Claims, bool) {
+	cl, ok := c.Locals(claimsKey).(auth.Claims)
+	return cl, ok
+}
+
+func (s *Server) requireViewer(c *fiber.Ctx) error {
+	cl, ok := claimsFrom(c)
+	if !ok {
+		return errUnauthorized()
+	}
+	if !cl.Role.CanView() {
+		return errForbidden("the " + string(cl.Role) + " role has no access to the dashboard")
+	}
+	return c.Next()
+}
+
+func (s *Server) requireAdmin(c *fiber.Ctx) error {
+	cl, _ := claimsFrom(c) // requireViewer ran first
+	if !cl.Role.CanAct() {
+		return errForbidden("only admins can do this; you are " + string(cl.Role))
+	}
+	return c.Next()
+}
+
+// checkOrigin is the CSRF defence for state-changing requests: the browser's
+// Origin (or, failing that, Referer) must be our own origin or one listed in
+// ALLOWED_ORIGINS. Together with the SameSite=Strict cookie this needs no
+// token: a cross-site page can neither send our cookie nor forge Origin.
+func (s *Server) checkOrigin(c *fiber.Ctx) error {
+	switch c.Method() {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
+		return c.Next()
+	}
+	if !s.originOK(c) {
+		return errForbidden("cross-origin request refused (Origin must be this server or one of ALLOWED_ORIGINS)")
+	}
+	return c.Next()
+}
+
+func (s *Server) originOK(c *fiber.Ctx) bool {
+	origin := auth.RequestOrigin(c.Get(fiber.HeaderOrigin), c.Get(fiber.HeaderReferer))
+	return auth.OriginAllowed(origin, c.Protocol(), c.Hostname(), s.d.Config.AllowedOrigins)
+}
+
+// checkContentType refuses bodies that are not JSON (415), so a form post
+// from elsewhere cannot reach a handler either.
+func (s *Server) checkContentType(c *fiber.Ctx) error {
+	if len(c.Body()) == 0 {
+		return c.Next()
+	}
+	ct := strings.ToLower(c.Get(fiber.HeaderContentType))
+	if !strings.HasPrefix(ct, fiber.MIMEApplicationJSON) {
+		return &apiError{Status: fiber.StatusUnsupportedMediaType, Message: "unsupported content type", Detail: "send application/json"}
+	}
+	return c.Next()
+}
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+func (s *Server) login(c *fiber.Ctx) error {
+	var req loginRequest
+	if err := c.BodyParser(&req); err != nil {
+		return errBadRequest("invalid body", "expected JSON {\"username\", \"password\"}")
+	}
+	if req.Username == "" || req.Password == "" {
+		return errBadRequest("invalid body", "username and password are required")
+	}
+	ipKey, userKey := "ip:"+c.IP(), "user:"+strings.ToLower(req.Username)
+	for _, chk := range []struct {
+		l   *auth.Limiter
+		key string
+	}{{s.ipLimit, ipKey}, {s.userLimit, userKey}} {
+		if ok, wait := chk.l.Check(chk.key); !ok {
+			secs := int((wait + time.Second - 1) / time.Second)
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
+			return &apiError{Status: fiber.StatusTooManyRequests, Message: "too many attempts",
+				Detail: "try again in " + strconv.Itoa(secs) + " s", RetryAfter: secs}
+		}
+	}
+	u, ok := s.d.Users.Authenticate(req.Username, req.Password)
+	if !ok {
+		s.ipLimit.Fail(ipKey)
+		s.userLimit.Fail(userKey)
+		s.d.Logger.Warn().Str("user", req.Username).Str("ip", c.IP()).Msg("login failed")
+		return &apiError{Status: fiber.StatusUnauthorized, Message: "invalid credentials", Detail: "wrong username or password"}
+	}
+	s.userLimit.Reset(userKey)
+	tok, exp, err := s.d.Sessions.Issue(u)
+	if err != nil {
+		return err
+	}
+	c.Cookie(&fiber.Cookie{
+		Name: SessionCookie, Value: tok, Path: "/", Expires: exp,
+		HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode, Secure: c.Protocol() == "https",
+	})
+	s.d.Logger.Info().Str("user", u.Username).Str("role", string(u.Role)).Msg("login")
+	return c.JSON(fiber.Map{"username": u.Username, "role": u.Role})
+}
+
+func (s *Server) logout(c *fiber.Ctx) error {
+	c.Cookie(&fiber.Cookie{
+		Name: SessionCookie, Value: "", Path: "/", Expires: time.Unix(0, 0), MaxAge: -1,
+		HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode, Secure: c.Protocol() == "https",
+	})
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) me(c *fiber.Ctx) error {
+	cl, ok := claimsFrom(c)
+	if !ok {
+		return errUnauthorized()
+	}
+	return c.JSON(fiber.Map{"username": cl.Username, "role": cl.Role, "expires": float64(cl.Expires.UnixMilli()) / 1000})
+}

@@ -1,0 +1,85 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/tickwatch/tickwatch/backend/universe"
+)
+
+// maxTickersPerRequest bounds one subscribe call; larger changes belong in
+// the configuration.
+const maxTickersPerRequest = 500
+
+type subscribeRequest struct {
+	Tickers      []string        `json:"tickers"`
+	ConnectionID json.RawMessage `json:"connection_id"` // 2 or "connection_2"; optional
+}
+
+func (s *Server) subscribe(c *fiber.Ctx) error {
+	var req subscribeRequest
+	if err := json.Unmarshal(c.Body(), &req); err != nil {
+		return errBadRequest("invalid body", `expected JSON {"tickers": ["AAPL", ...], "connection_id": 2 (optional)}`)
+	}
+	if len(req.Tickers) == 0 || len(req.Tickers) > maxTickersPerRequest {
+		return errBadRequest("invalid tickers", fmt.Sprintf("send 1 to %d tickers", maxTickersPerRequest))
+	}
+	for _, t := range req.Tickers {
+		if _, err := universe.NormalizeSymbol(t); err != nil {
+			return errBadRequest("invalid symbol", err.Error())
+		}
+	}
+	target := ""
+	if raw := strings.Trim(strings.TrimSpace(string(req.ConnectionID)), `"`); raw != "" && raw != "null" {
+		n, err := strconv.Atoi(strings.TrimPrefix(raw, "connection_"))
+		if err != nil || n < 1 || n > s.d.Config.MaxConnections {
+			return errBadRequest("invalid connection_id", fmt.Sprintf("%q: use 1..%d", raw, s.d.Config.MaxConnections))
+		}
+		target = fmt.Sprintf("connection_%d", n)
+	}
+	added, err := s.d.Manager.Subscribe(req.Tickers, target)
+	s.record(c, "subscribe", strings.Join(req.Tickers, ",")+"@"+target, err)
+	if err != nil {
+		return managerError(err)
+	}
+	return c.JSON(fiber.Map{"added": added})
+}
+
+func (s *Server) unsubscribe(c *fiber.Ctx) error {
+	sym, err := universe.NormalizeSymbol(c.Params("symbol"))
+	if err != nil {
+		return errBadRequest("invalid symbol", err.Error())
+	}
+	removed, err := s.d.Manager.Unsubscribe([]string{sym})
+	s.record(c, "unsubscribe", sym, err)
+	if err != nil {
+		return managerError(err)
+	}
+	conn := ""
+	if len(removed) > 0 {
+		conn = removed[0].ConnectionID
+	}
+	return c.JSON(fiber.Map{"removed": sym, "connection_id": conn})
+}
+
+func (s *Server) tickerLookup(c *fiber.Ctx) error {
+	sym, err := universe.NormalizeSymbol(c.Params("symbol"))
+	if err != nil {
+		return errBadRequest("invalid symbol", err.Error())
+	}
+	id, ok := s.d.Manager.TickerAssignment(sym)
+	if !ok {
+		return errNotFound("ticker not assigned", sym+" is not assigned to any connection")
+	}
+	n, _ := strconv.Atoi(strings.TrimPrefix(id, "connection_"))
+	out := fiber.Map{"symbol": sym, "connection_id": id, "connection": n, "latest": nil}
+	if l, ok := s.d.Store.Latest(sym); ok {
+		out["latest"] = fiber.Map{"price": l.Price, "size": l.Size, "timestamp": float64(l.Time) / 1000,
+			"change_pct": l.ChangePct, "count": l.Count}
+	}
+	return c.JSON(out)
+}

@@ -1,0 +1,27 @@
+// Command tickwatch is a live monitor for Massive (formerly Polygon.io)
+// market-data WebSocket connections. See README.md.
+package main
+
+import (
+	"embed"
+	"io/fs"
+	"os"
+
+	"github.com/tickwatch/tickwatch/backend/app"
+)
+
+// dist is the committed production build of the SPA, so `go run .` needs no Node.
+//
+//go:embed all:frontend/dist
+var dist embed.FS
+
+// version is stamped by `go tool task build` (-ldflags "-X main.version=...").
+var version = "dev"
+
+func main() {
+	static, err := fs.Sub(dist, "frontend/dist")
+	if err != nil {
+		panic(err) // the embed directive guarantees the directory exists
+	}
+	os.Exit(app.Main(os.Args[1:], os.Environ(), os.Stdin, os.Stdout, os.Stderr, static, version))
+}
