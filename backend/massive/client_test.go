@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fasthttp/websocket"
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 
@@ -331,8 +333,11 @@ func TestFaultsRecover(t *testing.T) {
 			state: massive.StateDisconnected, reason: "auth_timeout: No authentication request received.",
 		},
 		{
-			name:   "stall",
-			cfg:    func(c *massive.Config) { c.ReadTimeout = 300 * time.Millisecond; c.PingInterval = 50 * time.Millisecond },
+			name: "stall",
+			cfg: func(c *massive.Config) {
+				c.ReadTimeout = 300 * time.Millisecond
+				c.PingInterval = 50 * time.Millisecond
+			},
 			inject: func(t *testing.T, s *simulator.Server, id int64) { must(t, s.Stall(id, 3*time.Second)) },
 			state:  massive.StateDisconnected, reason: "read timeout: no frame or pong for 300ms",
 		},
@@ -642,4 +647,41 @@ func TestNewClientValidation(t *testing.T) {
 	c, err := massive.NewClient(cfg, nil)
 	must(t, err)
 	must(t, c.Close())
+}
+
+// silentServer upgrades to WebSocket and then says nothing, like a provider
+// that hangs mid-handshake.
+func silentServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	up := websocket.Upgrader{}
+	var wg sync.WaitGroup
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		for { // read until the client gives up
+			if _, _, err := ws.ReadMessage(); err != nil {
+				_ = ws.Close()
+				return
+			}
+		}
+	})}
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close(); wg.Wait() })
+	return "ws://" + ln.Addr().String() + "/stocks"
+}
+
+func TestHandshakeTimeout(t *testing.T) {
+	rec := newRecorder()
+	cfg := testConfig(silentServer(t))
+	cfg.HandshakeTimeout = 200 * time.Millisecond
+	c := startClient(t, cfg, rec)
+	cur := 0
+	rec.waitState(t, &cur, massive.StateDisconnected, "handshake timeout: no connected status within 200ms")
+	rec.waitState(t, &cur, massive.StateConnecting, "dialing")
+	closeWithin(t, c)
 }
