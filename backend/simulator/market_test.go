@@ -3,6 +3,7 @@ package simulator
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -97,5 +98,26 @@ func BenchmarkMarketTick(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		m.generate(start.Add(time.Duration(i+1) * 100 * time.Millisecond))
 		m.reset()
+	}
+}
+
+// TestSlowConsumer fills a connection's queue without a writer draining it:
+// the market data is dropped and the connection condemned with slow_consumer.
+func TestSlowConsumer(t *testing.T) {
+	s := New(testCfg())
+	t.Cleanup(func() { _ = s.Close() })
+	c := newConn(s, 1, nil)
+	c.authenticated.Store(true)
+	c.subs.add(channelRef{raw: "T.AAPL", prefix: "T", symbol: "AAPL"})
+	m := newMarket(1, 600, time.Unix(1_700_000_000, 0))
+	m.setActive(map[string]struct{}{"AAPL": {}}, [numChannels]bool{chT: true})
+	for i := 1; i <= c.maxQueuedData()+1; i++ {
+		m.generate(time.Unix(1_700_000_000, int64(i)*int64(20*time.Millisecond)))
+		c.deliver(m)
+		m.reset()
+	}
+	if !c.closing.Load() || len(c.queue) != 1 || !c.queue[0].closeAfter ||
+		!strings.Contains(string(c.queue[0].data), `"slow_consumer"`) {
+		t.Fatalf("closing=%v queue=%d", c.closing.Load(), len(c.queue))
 	}
 }
