@@ -66,14 +66,18 @@ type counters struct {
 
 // Error counting. A slot's error_count is the sum, over every client the slot
 // has had, of:
-//   - transitions into the error state (auth failure, max_connections,
-//     retries exhausted, a client that could not be built);
-//   - the client's own error counter (Stats.Errors: failed dials and
-//     handshakes, connections the upstream dropped or closed, dead links);
-//   - malformed events and frames the decoder rejected (Stats.Malformed).
+//   - the client's error counter (massive.Stats.Errors): each failed dial or
+//     handshake, each link that ended other than by our own Close or an
+//     operator's Reconnect (upstream drop or close, EOF/1006, read timeout,
+//     oversize frame, auth_failed, max_connections, slow_consumer,
+//     force_disconnect), and each "error"/"auth_required" status;
+//   - events or frame tails the decoder rejected as malformed
+//     (massive.Stats.Malformed);
+//   - local failures: a client that could not be built.
 //
-// Events dropped because our queue was full are not errors of the link; they
-// are reported separately as Dropped.
+// Entering the error state is not counted again: it always follows one of the
+// above. Frames dropped because our own queue was full are not errors of the
+// link; they are reported as Dropped.
 //
 // Callers hold mu (read).
 func (s *slot) counters() counters {
@@ -81,13 +85,16 @@ func (s *slot) counters() counters {
 	s.stMu.Lock()
 	c.state, c.reason, c.lastError = s.state, s.reason, s.lastError
 	c.stateSince, c.connectedSince = s.stateSince, s.connectedSince
-	c.errors = s.errorStates
+	c.errors = s.localErrors
 	s.stMu.Unlock()
 	t := s.base
 	if s.client != nil {
 		t.add(s.client.Stats())
 	}
 	c.errors += t.errors + t.malformed
+	if t.lastError != "" {
+		c.lastError = t.lastError
+	}
 	c.reconnects, c.dropped = t.reconnects, t.dropped
 	c.messages = s.messages.Load()
 	c.lastMsg = s.lastMsg.Load()

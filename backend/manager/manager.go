@@ -239,15 +239,15 @@ func (m *Manager) stopClient(s *slot, reason string) error {
 	if c == nil {
 		return nil
 	}
+	if ch, changed := s.detach(reason); changed {
+		m.notifyStatus(ch)
+	}
 	err := c.Close()
 	st := c.Stats()
 	m.mu.Lock()
 	s.client = nil
 	s.base.add(st)
 	m.mu.Unlock()
-	if ch, changed := s.detach(reason); changed {
-		m.notifyStatus(ch)
-	}
 	if err != nil {
 		return fmt.Errorf("%s: close: %w", s.connID, err)
 	}

@@ -50,21 +50,27 @@ type slot struct {
 	reason         string
 	stateSince     time.Time
 	connectedSince time.Time
-	lastError      string
-	errorStates    uint64 // transitions into StateError
+	lastError      string // last error of a client that is gone, or a local failure
+	localErrors    uint64 // failures outside any client (a client that could not be built)
+
+	buf []tickstore.Tick // batch scratch, used under batchMu
 }
 
 // clientTotals accumulates the counters of closed clients so a slot's totals
 // survive reconnect-by-replacement (SetEnabled, Disconnect+Connect).
 type clientTotals struct {
 	reconnects, dropped, malformed, errors uint64
+	lastError                              string
 }
 
 func (t *clientTotals) add(st massive.Stats) {
-	t.reconnects += uint64(st.Reconnects)
-	t.dropped += uint64(st.Dropped)
-	t.malformed += uint64(st.Malformed)
-	t.errors += uint64(st.Errors)
+	t.reconnects += st.Reconnects
+	t.dropped += st.Dropped
+	t.malformed += st.Malformed
+	t.errors += st.Errors
+	if st.LastError != "" {
+		t.lastError = st.LastError
+	}
 }
 
 type tickerSet struct {
@@ -162,23 +168,20 @@ func (s *slot) setStateLocked(st massive.State, reason string, at time.Time) {
 	} else if st != massive.StateConnected {
 		s.connectedSince = time.Time{}
 	}
-	if st == massive.StateError && s.state != massive.StateError {
-		s.errorStates++
-		s.lastError = reason
-	}
 	s.state = st
 	s.reason = reason
 	s.stateSince = at
 }
 
-// detach ignores the current client from now on and marks the slot
-// disconnected; it reports the change if there was one.
+// detach ignores the current client from now on (its own final "closed"
+// report included) and marks the slot disconnected with reason; it reports
+// the change if there was one.
 func (s *slot) detach(reason string) (massive.StateChange, bool) {
 	s.stMu.Lock()
 	defer s.stMu.Unlock()
 	s.gen++
 	prev := s.state
-	if prev == massive.StateDisconnected {
+	if prev == massive.StateDisconnected && s.reason == reason {
 		return massive.StateChange{}, false
 	}
 	now := time.Now()
@@ -191,6 +194,8 @@ func (s *slot) fail(err error) {
 	s.stMu.Lock()
 	prev := s.state
 	s.setStateLocked(massive.StateError, err.Error(), time.Now())
+	s.localErrors++
+	s.lastError = err.Error()
 	s.stMu.Unlock()
 	s.m.notifyStatus(massive.StateChange{ConnectionID: s.connID, State: massive.StateError, Previous: prev, Reason: err.Error(), At: time.Now()})
 }
@@ -209,12 +214,13 @@ func (r *run) Events(_ string, batch []massive.Event) {
 	}
 	s.batchMu.Lock()
 	set := s.allowed.Load()
+	ticks := s.buf[:0]
 	for i := range batch {
 		ev := &batch[i]
 		if !set.has(ev.Symbol) {
 			continue
 		}
-		s.conn.Append(tickstore.Tick{
+		ticks = append(ticks, tickstore.Tick{
 			Symbol:    ev.Symbol,
 			Price:     ev.Price,
 			Size:      ev.Size,
@@ -224,5 +230,7 @@ func (r *run) Events(_ string, batch []massive.Event) {
 			DayVolume: ev.DayVolume,
 		})
 	}
+	s.conn.AppendBatch(ticks)
+	s.buf = ticks[:0]
 	s.batchMu.Unlock()
 }
