@@ -48,7 +48,13 @@ type Config struct {
 }
 
 // Observer learns about status and configuration changes. StatusChanged is
-// called from a client's processing goroutine and must return quickly.
+// called from a client's processing goroutine (or from the goroutine that
+// disabled the slot) with no manager lock held; it must return quickly and
+// must not call Manager methods that change state (Subscribe, SetEnabled,
+// ...), which may be waiting for that very goroutine. Read-only methods
+// (Health, Slots) are fine. ConfigChanged follows Subscribe, Unsubscribe and
+// SetEnabled; a status report racing a disable may arrive just after it, so
+// consumers that need the settled picture read Slots after ConfigChanged.
 type Observer interface {
 	StatusChanged(massive.StateChange)
 	ConfigChanged()

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -418,3 +419,107 @@ func TestNewLogsWarnings(t *testing.T) {
 
 // Compile-time check that the observer plumbing matches massive's interface.
 var _ massive.Observer = (*run)(nil)
+
+func TestDisconnectThenConnect(t *testing.T) {
+	e := newEnv(t, envOpts{multi: true, slots: []SlotConfig{
+		{ID: 1, Enabled: true, Symbols: []string{"AAPL"}},
+		{ID: 2, Enabled: true, Symbols: []string{"MSFT"}},
+	}})
+	e.m.Connect()
+	e.waitConnected(t, 2)
+	waitFor(t, 10*time.Second, "messages", func() bool { return e.m.Health().TotalTicksReceived > 0 })
+	if err := e.m.Disconnect(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "upstream connections closed", func() bool { return len(e.sim.Conns()) == 0 })
+	h := e.m.Health()
+	before := h.TotalTicksReceived
+	for id, c := range h.Connections {
+		if c.Status != "disconnected" {
+			t.Errorf("%s status %q after Disconnect", id, c.Status)
+		}
+	}
+	if st := e.m.Slots()[0]; st.Running || !st.Enabled || st.Reason != "disconnected by manager" {
+		t.Errorf("slot after Disconnect = %+v", st)
+	}
+	e.m.Connect()
+	e.waitConnected(t, 2)
+	e.waitSimSubs(t, "A", []string{"AAPL"})
+	e.waitSimSubs(t, "A", []string{"MSFT"})
+	waitFor(t, 10*time.Second, "counts to grow past the first session", func() bool {
+		return e.m.Health().TotalTicksReceived > before
+	})
+}
+
+func TestNewErrors(t *testing.T) {
+	reg := registry(t)
+	cases := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"bad url", Config{MultiConnection: true, Universes: reg, Slots: []SlotConfig{{ID: 1, Enabled: true, Symbols: []string{"AAPL"}}},
+			Client: massive.Config{URL: "http://nope", APIKey: "k"}}, "connection_1"},
+		{"no key", Config{MultiConnection: true, Universes: reg, Slots: []SlotConfig{{ID: 1}, {ID: 2, Enabled: true}},
+			Client: massive.Config{URL: "ws://127.0.0.1:1/stocks"}}, "connection_2"},
+		{"bad split", Config{MultiConnection: true, Universes: reg, Slots: []SlotConfig{{ID: 1, Enabled: true, Split: &Split{Index: 2, Of: 1}}}}, "split 2/1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := New(tc.cfg)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("New = %v, %v; want an error naming %s", m, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestConcurrentUse runs every public method at once so the race detector
+// sees the hot path, the readers and the mutators together.
+func TestConcurrentUse(t *testing.T) {
+	e := newEnv(t, envOpts{multi: true, tps: 1000, channels: []string{"T"}, slots: []SlotConfig{
+		{ID: 1, Enabled: true, UniverseKey: "dow30"},
+		{ID: 2, Enabled: true, Symbols: []string{"TSLA"}},
+		{ID: 3, Enabled: true, Symbols: []string{"AMD"}},
+	}})
+	e.m.Connect()
+	e.waitConnected(t, 3)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, f := range []func(){
+		func() { _ = e.m.Health(); _ = e.m.Slots() },
+		func() { _, _ = e.m.TickerAssignment("AAPL"); _, _ = e.m.ConnectionTickers("1") },
+		func() {
+			if _, err := e.m.Subscribe([]string{"PLTR", "ORCL"}, ""); err == nil {
+				_, _ = e.m.Unsubscribe([]string{"PLTR", "ORCL"})
+			}
+		},
+		func() { _ = e.m.SetEnabled("3", false); _ = e.m.SetEnabled("3", true) },
+		func() { _ = e.m.Reconnect("2") },
+	} {
+		wg.Add(1)
+		go func(f func()) {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+					f()
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+		}(f)
+	}
+	time.Sleep(500 * time.Millisecond)
+	close(done)
+	wg.Wait()
+	e.waitConnected(t, 3)
+	for _, sym := range []string{"PLTR", "ORCL"} {
+		if id, ok := e.m.TickerAssignment(sym); ok {
+			if list, _ := e.m.ConnectionTickers(id); !slices.Contains(list, sym) {
+				t.Errorf("%s assigned to %s but not in its tickers", sym, id)
+			}
+		}
+	}
+}

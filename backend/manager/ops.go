@@ -34,6 +34,13 @@ func (m *Manager) ConnectionTickers(id string) ([]string, error) {
 	return s.sortedTickers(), nil
 }
 
+// symbolError keeps universe's message (which names the symbol and the
+// accepted form) while matching ErrInvalidSymbol.
+type symbolError struct{ err error }
+
+func (e symbolError) Error() string   { return e.err.Error() }
+func (e symbolError) Unwrap() []error { return []error{ErrInvalidSymbol, e.err} }
+
 // normalizeAll validates every symbol and removes duplicates, keeping order.
 func normalizeAll(tickers []string) ([]string, error) {
 	out := make([]string, 0, len(tickers))
@@ -41,7 +48,7 @@ func normalizeAll(tickers []string) ([]string, error) {
 	for _, t := range tickers {
 		sym, err := universe.NormalizeSymbol(t)
 		if err != nil {
-			return nil, fmt.Errorf("%q: %w: %v", t, ErrInvalidSymbol, err)
+			return nil, symbolError{err}
 		}
 		if _, dup := seen[sym]; dup {
 			continue

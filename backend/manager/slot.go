@@ -201,7 +201,9 @@ func (s *slot) fail(err error) {
 }
 
 // Events runs on the client's processing goroutine: the only writer of this
-// slot's store conn.
+// slot's store conn. message_count counts every event the connection
+// delivered, as the original did; only events for the slot's own tickers go
+// into the store.
 func (r *run) Events(_ string, batch []massive.Event) {
 	if len(batch) == 0 {
 		return
