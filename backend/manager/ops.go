@@ -262,10 +262,7 @@ func (m *Manager) SetEnabled(id string, enabled bool) error {
 // minus those other slots own by now. Callers hold opMu.
 func (m *Manager) resolveLate(s *slot) {
 	p := slotPlan{id: s.id, name: s.name, universeKey: s.cfg.UniverseKey, source: SourceNone}
-	list := resolveTickers(m.cfg.Universes, s.cfg, &p)
-	if s.cfg.Split != nil {
-		list = splitPart(list, *s.cfg.Split)
-	}
+	list := configuredTickers(m.cfg.Universes, s.cfg, &p)
 	for _, w := range p.warnings {
 		s.log.Warn().Str("universe_key", p.universeKey).Msg(w)
 	}

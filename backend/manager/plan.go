@@ -87,10 +87,7 @@ func plan(cfg Config) (planResult, error) {
 			res.slots = append(res.slots, p)
 			continue
 		}
-		list := resolveTickers(cfg.Universes, sc, &p)
-		if sc.Split != nil {
-			list = splitPart(list, *sc.Split)
-		}
+		list := configuredTickers(cfg.Universes, sc, &p)
 		kept := list[:0:0]
 		movedBy := map[int][]string{}
 		for _, sym := range list {
@@ -113,6 +110,15 @@ func plan(cfg Config) (planResult, error) {
 		res.slots = append(res.slots, p)
 	}
 	return res, nil
+}
+
+// configuredTickers is a slot's ticker list before overlap resolution.
+func configuredTickers(reg *universe.Registry, sc SlotConfig, p *slotPlan) []string {
+	list := resolveTickers(reg, sc, p)
+	if sc.Split != nil {
+		list = splitPart(list, *sc.Split)
+	}
+	return list
 }
 
 // resolveTickers applies the universe-then-symbols fallback rule and records
