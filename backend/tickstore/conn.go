@@ -7,8 +7,9 @@ import (
 )
 
 // Conn is one upstream connection's share of the store: a ring of its recent
-// ticks and its message-rate meter. Append and AppendBatch must be called by
-// one goroutine at a time; every other method is safe from any goroutine.
+// ticks and its message-rate meter. It is designed for one writer (the
+// connection's goroutine); concurrent writers are still safe, only slower.
+// Every method may be called from any goroutine.
 type Conn struct {
 	id string
 	s  *Store
@@ -47,21 +48,30 @@ func (c *Conn) Append(t Tick) {
 	c.mu.Unlock()
 }
 
-// AppendBatch records ts in order, taking the locks once; meant for one
-// upstream frame of events. All ticks share one receive time.
+// batchChunk bounds how long AppendBatch holds the locks (about 15 µs), so
+// an unusually large frame cannot stall readers.
+const batchChunk = 256
+
+// AppendBatch records ts in order, taking the locks once per frame (per 256
+// ticks for larger ones); meant for one upstream frame of events. All ticks
+// share one receive time.
 func (c *Conn) AppendBatch(ts []Tick) {
 	if len(ts) == 0 {
 		return
 	}
 	now := c.s.opts.Now()
-	c.mu.Lock()
-	c.s.mu.Lock()
-	for i := range ts {
-		t := ts[i] // a copy: the caller's slice is not modified
-		c.appendLocked(&t, now)
+	for len(ts) > 0 {
+		n := min(len(ts), batchChunk)
+		c.mu.Lock()
+		c.s.mu.Lock()
+		for i := range ts[:n] {
+			t := ts[i] // a copy: the caller's slice is not modified
+			c.appendLocked(&t, now)
+		}
+		c.s.mu.Unlock()
+		c.mu.Unlock()
+		ts = ts[n:]
 	}
-	c.s.mu.Unlock()
-	c.mu.Unlock()
 }
 
 func (c *Conn) appendLocked(t *Tick, now time.Time) {

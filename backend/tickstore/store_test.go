@@ -286,6 +286,23 @@ func TestAppendBatchMatchesAppend(t *testing.T) {
 	}
 }
 
+func TestAppendBatchLarge(t *testing.T) {
+	s := New(Options{Capacity: 1000})
+	c := s.Conn("c")
+	batch := make([]Tick, 2*batchChunk+3)
+	for i := range batch {
+		batch[i] = Tick{Symbol: "A", Price: float64(i + 1)}
+	}
+	c.AppendBatch(batch)
+	l, _ := s.Latest("A")
+	if c.Count() != uint64(len(batch)) || l.Count != uint64(len(batch)) || l.Price != float64(len(batch)) {
+		t.Fatalf("Count %d, latest %+v", c.Count(), l)
+	}
+	if r := c.Recent(len(batch), nil); len(r) != len(batch) || r[0].Price != float64(len(batch)) || r[len(r)-1].Price != 1 {
+		t.Fatal("ring order broken across chunks")
+	}
+}
+
 func TestSymbolNotRetained(t *testing.T) {
 	// Decoders may hand out strings backed by a reused buffer: the store must
 	// keep its own copy.
