@@ -85,12 +85,27 @@ describe('Api error paths', () => {
     expect(seen.unauthorized).toBe(0);
   });
 
-  it('403 routes to the not-allowed view', async () => {
+  it('403 on a read routes to the not-allowed view', async () => {
+    const { api, seen } = hooked(403, { error: 'forbidden' });
+    const r = await api.status();
+    expect(!r.ok && r.kind).toBe('forbidden');
+    expect(seen.forbidden).toBe(1);
+  });
+
+  it('403 on an action is reported beside the action', async () => {
     const { api, seen } = hooked(403, { error: 'forbidden', detail: 'admin role required' });
     const r = await api.connectionAction(1, 'reconnect');
     expect(!r.ok && r.kind).toBe('forbidden');
     expect(!r.ok && r.message).toBe('admin role required');
-    expect(seen.forbidden).toBe(1);
+    expect(seen.forbidden).toBe(0);
+  });
+
+  it('me(false) does not redirect on 401', async () => {
+    const { api, seen } = hooked(401, { error: 'unauthorized' });
+    await api.me(false);
+    expect(seen.unauthorized).toBe(0);
+    await api.me();
+    expect(seen.unauthorized).toBe(1);
   });
 
   it('429 reports retry_after from the body', async () => {

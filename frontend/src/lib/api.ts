@@ -31,6 +31,11 @@ interface CallOptions {
   body?: unknown;
   /** The login form handles its own 401; everything else sends the user to log in. */
   redirectOn401?: boolean;
+  /**
+   * A 403 on a read means the account may not see the page at all; a 403 on an
+   * action is shown beside the action. Defaults to true for GET only.
+   */
+  routeOn403?: boolean;
 }
 
 function kindOf(status: number): ErrorKind {
@@ -111,12 +116,13 @@ export class Api {
     let message = detail || error || FALLBACK[kind];
     if (kind === 'rate_limited' && retryAfter !== null) message = `${error || 'Too many requests'}: try again in ${retryAfter} s.`;
     if (kind === 'unauthorized' && o.redirectOn401 !== false) this.hooks.onUnauthorized?.();
-    if (kind === 'forbidden') this.hooks.onForbidden?.();
+    if (kind === 'forbidden' && (o.routeOn403 ?? method === 'GET')) this.hooks.onForbidden?.();
     return { ok: false, kind, status: res.status, message, error, detail, retryAfter };
   }
 
-  me() {
-    return this.call<Me>('GET', '/api/auth/me');
+  /** With redirect false a 401 is just an answer (the login page asks "am I already in?"). */
+  me(redirect = true) {
+    return this.call<Me>('GET', '/api/auth/me', { redirectOn401: redirect });
   }
   login(username: string, password: string) {
     return this.call<Me>('POST', '/api/auth/login', { body: { username, password }, redirectOn401: false });

@@ -169,6 +169,8 @@ export class DashboardModel {
   uptimeSeconds = $state(0);
   /** server_time minus our clock at the last snapshot (seconds). */
   clockOffset = $state(0);
+  /** Our clock (ms) when the last snapshot was applied. */
+  snapshotAt = $state(0);
   /** Bumped on each snapshot, so views that cache an order know to redo it. */
   snapshotSeq = $state(0);
   /** Ticks that named a symbol we do not know (before the snapshot that adds it). */
@@ -241,6 +243,7 @@ export class DashboardModel {
       }
     }
     this.connections = next;
+    this.snapshotAt = nowMs;
     this.hasSnapshot = true;
     this.snapshotSeq++;
   }
