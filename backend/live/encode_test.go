@@ -3,6 +3,7 @@ package live
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -46,7 +47,7 @@ func TestAppendNumber(t *testing.T) {
 		{-0.42, "-0.42"},
 		{100, "100"},
 		{1705853696.123, "1705853696.123"},
-		{1e-7, "1e-07"},
+		{1e-7, "1e-7"},
 		{1e21, "1e+21"},
 		{math.NaN(), "0"},
 		{math.Inf(1), "0"},
@@ -123,4 +124,55 @@ func TestSnapshotStatusNotEncodable(t *testing.T) {
 	if !strings.Contains(string(b), `"status":null`) {
 		t.Fatalf("want status null, got %s", b)
 	}
+}
+
+// TestAppendNumberMatchesEncodingJSON checks the fast path against the
+// reference on prices with 0-6 decimals, random doubles and edge values.
+func TestAppendNumberMatchesEncodingJSON(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	vals := []float64{0, math.Copysign(0, -1), 1e11, 1e11 - 0.0001, 99999999999.9999, 0.00005, 0.0001,
+		-0.0001, 1e-6, 9.99999e-7, 1e20, 123456789.1234, math.MaxFloat64, math.SmallestNonzeroFloat64}
+	for range 20000 {
+		dec := rng.IntN(7)
+		cents := rng.Int64N(1e9) - 5e8
+		vals = append(vals, float64(cents)/math.Pow10(dec), rng.NormFloat64()*1e3, math.Float64frombits(rng.Uint64()))
+	}
+	for _, v := range vals {
+		if !finite(v) {
+			continue
+		}
+		want, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v == 0 {
+			want = []byte("0") // -0 is written as 0
+		}
+		if got := appendNumber(nil, v); string(got) != string(want) {
+			t.Fatalf("appendNumber(%v) = %s, encoding/json says %s", v, got, want)
+		}
+	}
+	for range 20000 {
+		ms := rng.Int64N(4e12) - 1e12
+		want, _ := json.Marshal(float64(ms) / 1000)
+		if got := appendUnixMilli(nil, ms); string(got) != string(want) {
+			t.Fatalf("appendUnixMilli(%d) = %s, encoding/json says %s", ms, got, want)
+		}
+	}
+}
+
+func FuzzAppendNumber(f *testing.F) {
+	for _, v := range []float64{0, 189.2, -0.42, 1e-7, 1e21, 12345.6789} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v float64) {
+		got := appendNumber(nil, v)
+		var back float64
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Fatalf("appendNumber(%v) = %s: not JSON: %v", v, got, err)
+		}
+		if finite(v) && back != v {
+			t.Fatalf("appendNumber(%v) = %s reads back as %v", v, got, back)
+		}
+	})
 }
