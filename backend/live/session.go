@@ -181,8 +181,7 @@ func (s *session) stop(code int, text string) {
 	})
 }
 
-// take moves what is pending into the writer's batch. A session with
-// nothing pending has caught up.
+// take moves what is pending into the writer's batch.
 func (s *session) take() (snapshot, metrics bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -191,10 +190,17 @@ func (s *session) take() (snapshot, metrics bool) {
 	s.batch = append(s.batch[:0], s.queue...)
 	clear(s.queue)
 	s.queue = s.queue[:0]
-	if !snapshot && !metrics && len(s.batch) == 0 {
+	return snapshot, metrics
+}
+
+// settle marks the session caught up when nothing is pending after a write
+// round; otherwise the wake signal left by enqueue brings the writer back.
+func (s *session) settle() {
+	s.mu.Lock()
+	if len(s.queue) == 0 && !s.resync && !s.wantMetrics {
 		s.behindSince = time.Time{}
 	}
-	return snapshot, metrics
+	s.mu.Unlock()
 }
 
 func (s *session) stopping() bool {
@@ -229,37 +235,34 @@ func (s *session) writeLoop() {
 	}
 }
 
-// drain writes until nothing is pending. Snapshots and request_metrics
-// answers are built here, at the pace of this browser, not the hub's.
+// drain writes one round of what is pending. It returns to writeLoop after
+// each round so pings still go out while frames keep coming. Snapshots and
+// request_metrics answers are built here, at the pace of this browser, not
+// the hub's.
 func (s *session) drain() error {
-	for !s.stopping() {
-		snapshot, metrics := s.take()
-		if !snapshot && !metrics && len(s.batch) == 0 {
-			return nil
+	defer s.settle()
+	snapshot, metrics := s.take()
+	defer clear(s.batch) // let frames go once every session has written them
+	if snapshot {
+		s.buf = s.h.appendSnapshot(s.buf[:0])
+		if err := s.writeRaw(s.buf); err != nil {
+			return err
 		}
-		if snapshot {
-			s.buf = s.h.appendSnapshot(s.buf[:0])
+	}
+	if metrics {
+		if s.buf = s.h.appendMetrics(s.buf[:0]); len(s.buf) > 0 {
 			if err := s.writeRaw(s.buf); err != nil {
 				return err
 			}
 		}
-		if metrics {
-			if s.buf = s.h.appendMetrics(s.buf[:0]); len(s.buf) > 0 {
-				if err := s.writeRaw(s.buf); err != nil {
-					return err
-				}
-			}
+	}
+	for _, f := range s.batch {
+		if s.stopping() {
+			return nil
 		}
-		for i, f := range s.batch {
-			if s.stopping() {
-				break
-			}
-			if err := s.writeFrame(f); err != nil {
-				return err
-			}
-			s.batch[i] = nil // let the frame go once every session has it
+		if err := s.writeFrame(f); err != nil {
+			return err
 		}
-		clear(s.batch)
 	}
 	return nil
 }
