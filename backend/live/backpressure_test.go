@@ -129,7 +129,10 @@ func TestStalledClientClosed1013HealthyKeepsReceiving(t *testing.T) {
 	if w.snapshots != 0 {
 		t.Errorf("healthy client was resynced %d times", w.snapshots)
 	}
-	if gap > 10*flush {
+	// A hub that waited on the stalled browser would leave a gap of at
+	// least its 1 s write timeout; the bound sits well below that and well
+	// above scheduling noise on a loaded 2-core machine.
+	if gap > 500*time.Millisecond {
 		t.Errorf("healthy client waited %v between frames (flush interval %v)", gap, flush)
 	}
 	if s.Resyncs == 0 || s.DroppedFrames == 0 {
