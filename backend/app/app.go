@@ -73,7 +73,7 @@ func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string) (
 			Keys:           []string{apiKey},
 			TicksPerSecond: cfg.SimTicksPerSecond,
 			Seed:           cfg.SimSeed,
-			Logger:         log.With().Str("component", "simulator").Logger(),
+			Logger:         log, // the simulator names itself (component=simulator)
 		})
 		if err := a.sim.Start(cfg.SimAddr); err != nil {
 			return nil, fmt.Errorf("SIM_ADDR=%s: start simulator: %w", cfg.SimAddr, err)

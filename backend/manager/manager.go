@@ -137,7 +137,9 @@ func (m *Manager) newClient(s *slot) (*massive.Client, error) {
 	m.mu.RLock()
 	cc.Tickers = s.sortedTickers()
 	m.mu.RUnlock()
-	cc.Logger = s.log
+	// The client adds connection_id itself; adding the slot's logger here
+	// would print the field twice.
+	cc.Logger = m.cfg.Client.Logger.With().Str("name", s.name).Logger()
 	r := s.newRun()
 	c, err := massive.NewClient(cc, r)
 	if err != nil {
