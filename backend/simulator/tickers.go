@@ -60,7 +60,17 @@ func symHash(sym string, seed int64) uint64 {
 	}
 	_, _ = f.Write(b[:])
 	_, _ = f.Write([]byte(sym))
-	return f.Sum64()
+	return mix64(f.Sum64())
+}
+
+// mix64 is splitmix64's finalizer: FNV's high bits barely change between
+// short symbols, which put most hash-priced tickers near the same price.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // roundPrice keeps cents above a dollar and four decimals below, as US equities trade.
