@@ -161,6 +161,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		_ = e.mgr.Disconnect()
 		_ = e.sim.Close()
 		wg.Wait()
+		e.assertNoSecrets("the log", e.logs.String())
 	})
 	for role := range testPasswords {
 		e.cookies[role] = e.login(role)
@@ -235,6 +236,7 @@ func (e *env) do(r request) response {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	e.assertNoSecrets("response to "+r.method+" "+r.path, string(b)+fmt.Sprint(resp.Header))
 	return response{status: resp.StatusCode, body: string(b), header: resp.Header, cookies: resp.Cookies()}
 }
 
@@ -258,5 +260,20 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// assertNoSecrets fails when the API key, a password, a password hash or
+// the session secret appears in text the server produced.
+func (e *env) assertNoSecrets(where, text string) {
+	e.t.Helper()
+	secrets := append([]string{testAPIKey, testSessionSecret}, e.hashes...)
+	for _, pw := range testPasswords {
+		secrets = append(secrets, pw)
+	}
+	for _, s := range secrets {
+		if strings.Contains(text, s) {
+			e.t.Errorf("secret %.6s... leaked into %s", s, where)
+		}
 	}
 }
