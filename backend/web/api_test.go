@@ -253,3 +253,26 @@ func TestStaticCaching(t *testing.T) {
 		t.Errorf("If-None-Match: %d", nm.status)
 	}
 }
+
+// TestMetricsEndpoint: Prometheus text with per-connection series, behind
+// METRICS_TOKEN when set.
+func TestMetricsEndpoint(t *testing.T) {
+	e := newEnv(t, envOptions{environ: []string{"METRICS_TOKEN=scrape-token-123"}})
+	if resp := e.do(request{method: "GET", path: "/metrics"}); resp.status != 401 {
+		t.Fatalf("without token: %d", resp.status)
+	}
+	if resp := e.do(request{method: "GET", path: "/metrics", header: map[string]string{"Authorization": "Bearer wrong"}}); resp.status != 401 {
+		t.Fatalf("wrong token: %d", resp.status)
+	}
+	resp := e.do(request{method: "GET", path: "/metrics", header: map[string]string{"Authorization": "Bearer scrape-token-123"}})
+	if resp.status != 200 {
+		t.Fatalf("with token: %d", resp.status)
+	}
+	for _, series := range []string{`tickwatch_connection_up{connection_id="connection_1",name="primary"}`,
+		"tickwatch_connection_messages_total", "tickwatch_connection_reconnects_total", "tickwatch_connection_dropped_total",
+		"tickwatch_browser_sessions", "tickwatch_live_last_frame_bytes"} {
+		if !strings.Contains(resp.body, series) {
+			t.Errorf("metrics lack %s", series)
+		}
+	}
+}
