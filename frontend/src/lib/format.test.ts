@@ -100,9 +100,10 @@ describe('formatRelative', () => {
 });
 
 describe('formatClock', () => {
-  it('renders HH:MM:SS.mmm', () => {
+  it('renders HH:MM:SS, with milliseconds on request', () => {
     const d = new Date(2024, 0, 21, 9, 5, 7, 42);
-    expect(formatClock(d.getTime() / 1000)).toBe('09:05:07.042');
+    expect(formatClock(d.getTime() / 1000)).toBe('09:05:07');
+    expect(formatClock(d.getTime() / 1000, true)).toBe('09:05:07.042');
   });
   it('renders a dash for 0', () => expect(formatClock(0)).toBe('—'));
 });

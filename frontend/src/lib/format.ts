@@ -97,10 +97,11 @@ export function formatRelative(ts: number | null | undefined, nowSec: number): s
   return `${formatDuration(age)} ago`;
 }
 
-/** Wall-clock time of a Unix-seconds timestamp, HH:MM:SS.mmm in local time. */
-export function formatClock(ts: number): string {
+/** Wall-clock time of a Unix-seconds timestamp, HH:MM:SS in local time (with .mmm when asked). */
+export function formatClock(ts: number, millis = false): string {
   if (!ts || !Number.isFinite(ts)) return DASH;
   const d = new Date(ts * 1000);
   const p2 = (n: number) => String(n).padStart(2, '0');
-  return `${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+  const hms = `${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
+  return millis ? `${hms}.${String(d.getMilliseconds()).padStart(3, '0')}` : hms;
 }
