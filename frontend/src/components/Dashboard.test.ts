@@ -1,0 +1,177 @@
+// @vitest-environment jsdom
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
+import { flushSync } from 'svelte';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Api, type FetchLike } from '../lib/api';
+import { PendingBatch } from '../lib/coalesce';
+import { connDoc, demoSnapshot, snapshotOf } from '../lib/fixtures';
+import { DashboardModel } from '../lib/model.svelte';
+import type { Me, ServerEvent } from '../lib/types';
+import Dashboard from './Dashboard.svelte';
+
+afterEach(() => cleanup());
+
+const noFetch: FetchLike = async () => new Response('{}', { status: 200 });
+
+function mount(role: Me['role'], model: DashboardModel, fetchImpl: FetchLike = noFetch) {
+  return render(Dashboard, {
+    props: { api: new Api({}, fetchImpl), user: { username: role, role }, onLogout: () => {}, model, connect: false },
+  });
+}
+
+function column(id: number): HTMLElement {
+  const el = document.querySelector<HTMLElement>(`section[data-connection="connection_${id}"]`);
+  if (!el) throw new Error(`column ${id} missing`);
+  return el;
+}
+
+const rowOf = (id: number, sym: string) => column(id).querySelector<HTMLElement>(`tr[data-symbol="${sym}"]`)!;
+
+function apply(model: DashboardModel, ...evs: ServerEvent[]) {
+  const p = new PendingBatch();
+  for (const e of evs) p.add(e);
+  model.applyBatch(p.take());
+  flushSync();
+}
+
+describe('Dashboard', () => {
+  it('shows a loading state until the first snapshot', () => {
+    mount('admin', new DashboardModel());
+    expect(screen.getByText('Loading connections…')).toBeTruthy();
+  });
+
+  it('renders one column per slot with every ticker, names and the simulated marker', () => {
+    const model = new DashboardModel();
+    model.applySnapshot(demoSnapshot(3, 150));
+    mount('admin', model);
+    expect(document.querySelectorAll('section[data-connection]')).toHaveLength(3);
+    for (const id of [1, 2, 3]) {
+      expect(column(id).querySelectorAll('tbody tr[data-symbol]')).toHaveLength(150);
+    }
+    expect(within(column(2)).getByRole('heading', { level: 2 }).textContent).toContain('secondary');
+    expect(screen.getByText('Simulated data')).toBeTruthy();
+    expect(rowOf(1, 'T1X010').querySelector('td.price')!.textContent).toContain('20.00');
+  });
+
+  it('updates exactly the row a tick is for', () => {
+    const model = new DashboardModel();
+    model.applySnapshot(demoSnapshot(2, 20));
+    mount('viewer', model);
+    const before = [...document.querySelectorAll('tbody tr[data-symbol]')].map((tr) => tr.textContent);
+    apply(model, { event: 'tick_update', data: { connection_id: 'connection_2', symbol: 'T2X005', price: 99.5, size: 7, timestamp: 1000, change_pct: 1.25 } });
+    const after = [...document.querySelectorAll('tbody tr[data-symbol]')].map((tr) => tr.textContent);
+    const changed = after.map((t, i) => (t !== before[i] ? i : -1)).filter((i) => i >= 0);
+    expect(changed).toHaveLength(1);
+    const row = rowOf(2, 'T2X005');
+    expect(row.textContent).toContain('99.50');
+    expect(row.textContent).toContain('+1.25%');
+    expect(row.className).toContain('fl-up-1');
+  });
+
+  it('shows status changes with a text label and keeps other columns as they were', () => {
+    const model = new DashboardModel();
+    model.applySnapshot(demoSnapshot(3, 3));
+    mount('viewer', model);
+    apply(model, {
+      event: 'connection_status_update',
+      data: { connection_id: 'connection_2', status: 'error', previous: 'connected', reason: 'auth_failed: bad key', timestamp: 1000 },
+    });
+    expect(column(2).dataset.status).toBe('error');
+    expect(within(column(2)).getByRole('status').textContent).toContain('Error');
+    expect(column(2).textContent).toContain('auth_failed: bad key');
+    expect(column(1).dataset.status).toBe('connected');
+  });
+
+  it('hides every action from a viewer', () => {
+    const model = new DashboardModel();
+    model.applySnapshot(demoSnapshot(3, 3));
+    mount('viewer', model);
+    for (const name of ['Reconnect', 'Disable', 'Enable', 'Add']) expect(screen.queryAllByRole('button', { name })).toHaveLength(0);
+    expect(document.querySelectorAll('form.add')).toHaveLength(0);
+  });
+
+  it('gives an admin the actions, and a disabled slot its enable hint', () => {
+    const model = new DashboardModel();
+    model.applySnapshot(
+      snapshotOf([
+        connDoc(1),
+        connDoc(2, {
+          enabled: false,
+          connected: false,
+          status: 'disconnected',
+          config: { ticker_count: 0, universe_key: '', tickers: [] },
+          enable_hint: 'set WEBSOCKET_CONNECTION_2_ENABLED=true (and USE_MULTI_CONNECTION=true)',
+        }),
+      ]),
+    );
+    mount('admin', model);
+    expect(within(column(1)).getAllByRole('button', { name: /Reconnect/ })).toHaveLength(1);
+    expect(within(column(2)).getByRole('button', { name: /Enable/ })).toBeTruthy();
+    expect(column(2).dataset.status).toBe('disabled');
+    expect(column(2).textContent).toContain('WEBSOCKET_CONNECTION_2_ENABLED=true');
+  });
+
+  it('validates added tickers inline before asking the server', async () => {
+    const model = new DashboardModel();
+    model.applySnapshot(demoSnapshot(2, 3));
+    const calls: string[] = [];
+    mount('admin', model, async (url) => {
+      calls.push(url);
+      return new Response('{}', { status: 200 });
+    });
+    const input = column(2).querySelector<HTMLInputElement>('#add-2')!;
+    await fireEvent.input(input, { target: { value: 'A$B, T1X000' } });
+    const fb = column(2).querySelector('.feedback')!;
+    expect(fb.textContent).toContain('"A$B" is not a valid symbol');
+    expect(fb.textContent).toContain('T1X000 is already on connection_1');
+    await fireEvent.submit(input.form!);
+    expect(calls).toEqual([]);
+  });
+
+  it('shows a server error inline next to the add form', async () => {
+    const model = new DashboardModel();
+    model.applySnapshot(demoSnapshot(2, 3));
+    mount('admin', model, async () =>
+      new Response(JSON.stringify({ error: 'ticker already assigned', detail: 'NEW1 is already on connection_9' }), { status: 409 }),
+    );
+    const input = column(1).querySelector<HTMLInputElement>('#add-1')!;
+    await fireEvent.input(input, { target: { value: 'new1' } });
+    await fireEvent.submit(input.form!);
+    await new Promise((r) => setTimeout(r, 0));
+    flushSync();
+    expect(column(1).querySelector('.feedback')!.textContent).toContain('NEW1 is already on connection_9');
+  });
+
+  it('filters and sorts the board', async () => {
+    const model = new DashboardModel();
+    model.applySnapshot(demoSnapshot(1, 12));
+    mount('viewer', model);
+    const syms = () => [...column(1).querySelectorAll<HTMLElement>('tbody tr[data-symbol]')].map((r) => r.dataset.symbol);
+    await fireEvent.input(column(1).querySelector('#filter-1')!, { target: { value: 'x01' } });
+    expect(syms()).toEqual(['T1X010', 'T1X011']);
+    await fireEvent.input(column(1).querySelector('#filter-1')!, { target: { value: '' } });
+    await fireEvent.click(within(column(1)).getByRole('button', { name: /Most active/ }));
+    // demo counts grow with the index: most active first
+    expect(syms()[0]).toBe('T1X011');
+    await fireEvent.click(within(column(1)).getByRole('button', { name: /Symbol/ }));
+    expect(syms()[0]).toBe('T1X000');
+    await fireEvent.click(within(column(1)).getByRole('button', { name: /Symbol/ }));
+    expect(syms()[0]).toBe('T1X011');
+  });
+
+  it('pauses the recent stream and counts what it skipped', async () => {
+    const model = new DashboardModel();
+    model.applySnapshot(demoSnapshot(1, 3));
+    mount('viewer', model);
+    const tick = (price: number): ServerEvent => ({ event: 'tick_update', data: { connection_id: 'connection_1', symbol: 'T1X001', price, size: 1, timestamp: 1000 } });
+    apply(model, tick(1));
+    expect(column(1).querySelectorAll('.recent li')).toHaveLength(1);
+    await fireEvent.click(within(column(1)).getByRole('button', { name: /Pause/ }));
+    apply(model, tick(2));
+    apply(model, tick(3));
+    expect(column(1).querySelectorAll('.recent li')).toHaveLength(1);
+    expect(column(1).textContent).toContain('2 skipped');
+    await fireEvent.click(within(column(1)).getByRole('button', { name: /Resume/ }));
+    expect(column(1).textContent).not.toContain('skipped');
+  });
+});
