@@ -92,7 +92,7 @@ describe('PendingBatch', () => {
     expect(b.metrics.get('connection_2')?.msgs_per_sec).toBe(7);
   });
 
-  it('a snapshot discards everything queued before it but keeps what follows', () => {
+  it('a snapshot discards ticks and metrics queued before it, keeps statuses and what follows', () => {
     const p = new PendingBatch();
     p.add(tick('AAPL', 1));
     p.add(status('connection_1', 'error'));
@@ -102,7 +102,7 @@ describe('PendingBatch', () => {
     const b = p.take();
     expect(b.snapshot).not.toBeNull();
     expect([...b.ticks.keys()]).toEqual(['MSFT']);
-    expect(b.statuses).toEqual([]);
+    expect(b.statuses.map((s) => s.status)).toEqual(['error']);
     expect(b.metrics.size).toBe(0);
     expect(b.recent.get('connection_1')?.total).toBe(1);
   });

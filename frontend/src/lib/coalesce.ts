@@ -80,8 +80,11 @@ export class PendingBatch {
     b.events++;
     switch (e.event) {
       case 'snapshot':
-        // The snapshot replaces everything: whatever came before it is moot.
-        this.b = { ...emptyBatch(), snapshot: e.data, events: b.events };
+        // The snapshot replaces ticks and metrics queued before it. Status
+        // changes are kept: the model orders them against the snapshot by
+        // their timestamps, since a snapshot may be older than an event that
+        // overtook it.
+        this.b = { ...emptyBatch(), snapshot: e.data, statuses: b.statuses, events: b.events };
         return;
       case 'connection_status_update':
         b.statuses.push(e.data);

@@ -98,12 +98,20 @@ export class ConnectionModel {
   applyDoc(d: ConnectionStatusDoc): void {
     this.id = d.id;
     this.name = d.name;
+    // A snapshot can be assembled just before a status change and delivered
+    // just after it. The state with the later start time wins, so an old
+    // snapshot never rolls a column back to "connecting".
+    const snapSince = d.state_since ?? 0;
+    const keepLive = d.enabled && this.enabled && this.stateSince > 0 && snapSince > 0 && this.stateSince > snapSince;
     this.enabled = d.enabled;
-    this.connected = d.connected;
-    this.status = d.status;
-    this.stateSince = d.state_since ?? 0;
-    this.connectedSince = d.connected_since ?? 0;
-    this.reason = d.reason ?? '';
+    if (!keepLive) {
+      this.inferred = false;
+      this.connected = d.connected;
+      this.status = d.status;
+      this.stateSince = snapSince;
+      this.connectedSince = d.connected_since ?? 0;
+      this.reason = d.reason ?? '';
+    }
     this.lastError = d.last_error ?? '';
     this.reconnects = d.reconnects ?? 0;
     this.dropped = d.dropped ?? 0;
@@ -129,7 +137,13 @@ export class ConnectionModel {
     this.tickers = unique;
   }
 
-  applyStatus(u: StatusUpdate): void {
+  /** True while the shown status was inferred from metrics rather than reported. */
+  private inferred = false;
+
+  /** Applies a status change unless what we show already began later (a stale event). */
+  applyStatus(u: StatusUpdate): boolean {
+    if (!this.inferred && u.timestamp && this.stateSince && u.timestamp < this.stateSince) return false;
+    this.inferred = false;
     this.status = u.status;
     this.reason = u.reason ?? '';
     this.stateSince = u.timestamp || this.stateSince;
@@ -138,9 +152,22 @@ export class ConnectionModel {
     if (u.status === 'error' && u.reason) this.lastError = u.reason;
     const tr: Transition = { status: u.status, previous: u.previous ?? '', reason: u.reason ?? '', timestamp: u.timestamp };
     this.transitions = [tr, ...this.transitions].slice(0, 5);
+    return true;
   }
 
-  applyMetrics(m: MetricsUpdate): void {
+  /**
+   * serverNow (Unix seconds) dates a status inferred from metrics: uptime > 0
+   * means the server holds a live session, so a column still showing
+   * "connecting" missed an event and is corrected rather than left stale.
+   */
+  applyMetrics(m: MetricsUpdate, serverNow = 0): void {
+    if (m.uptime > 0 && this.enabled && this.status !== 'connected' && serverNow > 0) {
+      this.inferred = true;
+      this.status = 'connected';
+      this.connected = true;
+      this.stateSince = this.connectedSince = serverNow - m.uptime;
+      this.reason = '';
+    }
     this.mps = m.msgs_per_sec ?? 0;
     this.uptime = m.uptime ?? 0;
     this.messageCount = m.message_count ?? this.messageCount;
@@ -263,6 +290,7 @@ export class DashboardModel {
     for (const u of b.statuses) this.byId.get(u.connection_id)?.applyStatus(u);
     for (const t of b.ticks.values()) this.applyTick(t, t.n);
     for (const [id, r] of b.recent) this.byId.get(id)?.recent.push(r.ticks, r.total);
-    for (const m of b.metrics.values()) this.byId.get(m.connection_id)?.applyMetrics(m);
+    const now = this.serverNow(nowMs);
+    for (const m of b.metrics.values()) this.byId.get(m.connection_id)?.applyMetrics(m, now);
   }
 }

@@ -68,13 +68,13 @@ describe('DashboardModel snapshot', () => {
     ]));
     const c1 = m.connections[0]!;
     const aapl = c1.rows.get('AAPL')!;
-    m.applyBatch(batchOf({ event: 'connection_status_update', data: { connection_id: 'connection_1', status: 'error', previous: 'connected', reason: 'boom', timestamp: 5 } }));
+    m.applyBatch(batchOf({ event: 'connection_status_update', data: { connection_id: 'connection_1', status: 'error', previous: 'connected', reason: 'boom', timestamp: 905 } }));
     expect(c1.status).toBe('error');
 
     m.applySnapshot(
       snapshotOf(
         [
-          connDoc(1, { config: { ticker_count: 3, universe_key: 'u', tickers: ['AAPL', 'TSLA', 'TSLA'] } }),
+          connDoc(1, { state_since: 950, config: { ticker_count: 3, universe_key: 'u', tickers: ['AAPL', 'TSLA', 'TSLA'] } }),
           connDoc(2, { enabled: false, connected: false, status: 'disconnected', enable_hint: 'set X=true' }),
         ],
         [{ connection_id: 'connection_1', symbol: 'TSLA', price: 7, size: 1, timestamp: 1 }],
@@ -149,16 +149,71 @@ describe('DashboardModel events', () => {
       event: 'connection_status_update',
       data: { connection_id: 'connection_1', status, previous, reason, timestamp },
     });
-    m.applyBatch(batchOf(st('disconnected', 'connected', 'drop: EOF', 10), st('connecting', 'disconnected', 'reconnect', 11)));
-    expect([c.status, c.connected, c.stateSince, c.reason, c.connectedSince]).toEqual(['connecting', false, 11, 'reconnect', 0]);
-    m.applyBatch(batchOf(st('error', 'connecting', 'auth_failed: bad key', 12)));
+    m.applyBatch(batchOf(st('disconnected', 'connected', 'drop: EOF', 1010), st('connecting', 'disconnected', 'reconnect', 1011)));
+    expect([c.status, c.connected, c.stateSince, c.reason, c.connectedSince]).toEqual(['connecting', false, 1011, 'reconnect', 0]);
+    m.applyBatch(batchOf(st('error', 'connecting', 'auth_failed: bad key', 1012)));
     expect(c.lastError).toBe('auth_failed: bad key');
-    m.applyBatch(batchOf(st('connected', 'error', 'auth_success', 13)));
-    expect([c.connected, c.connectedSince]).toEqual([true, 13]);
+    m.applyBatch(batchOf(st('connected', 'error', 'auth_success', 1013)));
+    expect([c.connected, c.connectedSince]).toEqual([true, 1013]);
     expect(c.transitions.map((t) => t.status)).toEqual(['connected', 'error', 'connecting', 'disconnected']);
-    for (let i = 0; i < 10; i++) m.applyBatch(batchOf(st('connecting', 'x', '', 20 + i)));
+    for (let i = 0; i < 10; i++) m.applyBatch(batchOf(st('connecting', 'x', '', 1020 + i)));
     expect(c.transitions).toHaveLength(5);
     m.applyBatch(batchOf({ event: 'connection_status_update', data: { connection_id: 'connection_7', status: 'error', previous: '', reason: '', timestamp: 1 } }));
+  });
+
+  it('orders statuses and snapshots by time, not by arrival', () => {
+    const m = new DashboardModel();
+    const st = (status: string, timestamp: number): ServerEvent => ({
+      event: 'connection_status_update',
+      data: { connection_id: 'connection_1', status, previous: '', reason: status, timestamp },
+    });
+    const snap = (status: string, since: number): ServerEvent => ({
+      event: 'snapshot',
+      data: snapshotOf([connDoc(1, { status, connected: status === 'connected', state_since: since })]),
+    });
+    m.applySnapshot(snapshotOf([connDoc(1, { status: 'disconnected', connected: false, state_since: 100 })]));
+    const c = m.connections[0]!;
+
+    // a snapshot assembled before "connected" but delivered after it
+    m.applyBatch(batchOf(st('connecting', 200), st('connected', 201)));
+    m.applyBatch(batchOf(snap('connecting', 200)));
+    expect([c.status, c.stateSince]).toEqual(['connected', 201]);
+
+    // the same race inside one frame
+    m.applyBatch(batchOf(st('connecting', 300), st('connected', 301), snap('connecting', 300)));
+    expect([c.status, c.stateSince]).toEqual(['connected', 301]);
+
+    // a status older than the snapshot that follows it is dropped
+    m.applyBatch(batchOf(st('error', 350), snap('connected', 400)));
+    expect([c.status, c.stateSince]).toEqual(['connected', 400]);
+
+    // a late, older event does not roll back a newer state
+    expect(c.applyStatus({ connection_id: 'connection_1', status: 'connecting', previous: '', reason: '', timestamp: 390 })).toBe(false);
+    expect(c.status).toBe('connected');
+
+    // a newer snapshot always wins, and a disabled slot is always taken as sent
+    m.applyBatch(batchOf(snap('disconnected', 500)));
+    expect(c.status).toBe('disconnected');
+    m.applyBatch(batchOf(st('connected', 600)));
+    m.applySnapshot(snapshotOf([connDoc(1, { enabled: false, status: 'disconnected', connected: false, state_since: 550 })]));
+    expect([c.enabled, c.status]).toEqual([false, 'disconnected']);
+  });
+
+  it('corrects a column that missed its "connected" event when metrics show a live session', () => {
+    const m = new DashboardModel();
+    m.applySnapshot(snapshotOf([connDoc(1, { status: 'connecting', connected: false, state_since: 990, reason: 'dialing' })], [], { server_time: 1000 }), 1_000_000);
+    const c = m.connections[0]!;
+    const metrics = (uptime: number): ServerEvent => ({
+      event: 'metrics_update',
+      data: { connection_id: 'connection_1', msgs_per_sec: 5, uptime, message_count: 1, error_count: 0, last_update: 1, dropped: 0, reconnects: 0, rate_history: [] },
+    });
+    m.applyBatch(batchOf(metrics(0)), 1_002_000);
+    expect(c.status).toBe('connecting');
+    m.applyBatch(batchOf(metrics(4)), 1_005_000);
+    expect([c.status, c.connected, c.stateSince, c.reason]).toEqual(['connected', true, 1001, '']);
+    // the real event, even if dated a little earlier than our estimate, still applies
+    m.applyBatch(batchOf({ event: 'connection_status_update', data: { connection_id: 'connection_1', status: 'connected', previous: 'connecting', reason: 'authenticated', timestamp: 1000.5 } }));
+    expect([c.stateSince, c.reason]).toEqual([1000.5, 'authenticated']);
   });
 
   it('applies metrics and recomputes the summary', () => {
