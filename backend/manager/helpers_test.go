@@ -1,7 +1,6 @@
 package manager
 
 import (
-	"bytes"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 
+	"github.com/tickwatch/tickwatch/backend/internal/testkit"
 	"github.com/tickwatch/tickwatch/backend/massive"
 	"github.com/tickwatch/tickwatch/backend/simulator"
 	"github.com/tickwatch/tickwatch/backend/tickstore"
@@ -48,30 +48,12 @@ func (r *recorder) statesOf(id string) []string {
 	return out
 }
 
-// syncBuffer lets a zerolog logger be read while clients may still log.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type env struct {
 	sim   *simulator.Server
 	store *tickstore.Store
 	m     *Manager
 	obs   *recorder
-	logs  *syncBuffer
+	logs  *testkit.SyncBuffer
 }
 
 type envOpts struct {
@@ -101,7 +83,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 		t.Fatalf("simulator start: %v", err)
 	}
 	t.Cleanup(func() { _ = sim.Close() })
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	e := &env{sim: sim, store: tickstore.New(tickstore.Options{}), obs: &recorder{}, logs: logs}
 	m, err := New(Config{
 		Slots:           o.slots,
@@ -133,20 +115,10 @@ func newEnv(t *testing.T, o envOpts) *env {
 }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 func (e *env) waitConnected(t *testing.T, n int) {
 	t.Helper()
-	waitFor(t, 10*time.Second, "connections up", func() bool { return e.m.Health().ConnectedCount == n })
+	testkit.WaitFor(t, 10*time.Second, "connections up", func() bool { return e.m.Health().ConnectedCount == n })
 }
 
 // subsOf maps tickers to the simulator's "A.AAPL" form, sorted.
@@ -176,7 +148,7 @@ func (e *env) waitSimSubs(t *testing.T, channel string, tickers []string) simula
 	t.Helper()
 	want := subsOf(channel, tickers)
 	var ci simulator.ConnInfo
-	waitFor(t, 10*time.Second, "simulator subscriptions "+summary(want), func() bool {
+	testkit.WaitFor(t, 10*time.Second, "simulator subscriptions "+summary(want), func() bool {
 		var ok bool
 		ci, ok = e.simConnFor(want)
 		return ok

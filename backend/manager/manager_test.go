@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tickwatch/tickwatch/backend/internal/testkit"
 	"github.com/tickwatch/tickwatch/backend/massive"
 )
 
@@ -44,7 +45,7 @@ func TestTop500SplitThreeWaysEveryTickerTicks(t *testing.T) {
 	}
 
 	var missing []string
-	waitFor(t, 15*time.Second, "a tick for every ticker", func() bool {
+	testkit.WaitFor(t, 15*time.Second, "a tick for every ticker", func() bool {
 		missing = missing[:0]
 		for _, sym := range all {
 			l, ok := e.store.Latest(sym)
@@ -66,7 +67,7 @@ func TestHealthShapeAndCounts(t *testing.T) {
 	start := time.Now()
 	e.m.Connect()
 	e.waitConnected(t, 2)
-	waitFor(t, 10*time.Second, "messages on both connections", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "messages on both connections", func() bool {
 		h := e.m.Health()
 		return h.Connections["connection_1"].MessageCount > 50 && h.Connections["connection_2"].MessageCount > 50
 	})
@@ -88,7 +89,7 @@ func TestHealthShapeAndCounts(t *testing.T) {
 		return 0
 	}
 	var h Health
-	waitFor(t, 4*time.Second, "message_count == simulator Sent", func() bool {
+	testkit.WaitFor(t, 4*time.Second, "message_count == simulator Sent", func() bool {
 		h = e.m.Health()
 		return h.Connections["connection_1"].MessageCount == sent(c1.ID) &&
 			h.Connections["connection_2"].MessageCount == sent(c2.ID)
@@ -211,7 +212,7 @@ func TestSubscribeUnsubscribe(t *testing.T) {
 	}
 
 	// Unsubscribe forgets the ticker everywhere.
-	waitFor(t, 10*time.Second, "a tick for MSFT", func() bool { _, ok := e.store.Latest("MSFT"); return ok })
+	testkit.WaitFor(t, 10*time.Second, "a tick for MSFT", func() bool { _, ok := e.store.Latest("MSFT"); return ok })
 	got, err = e.m.Unsubscribe([]string{"msft"})
 	if err != nil || !slices.Equal(got, []Assignment{{"MSFT", "connection_2"}}) {
 		t.Fatalf("Unsubscribe(msft) = %v, %v", got, err)
@@ -255,7 +256,7 @@ func TestReconnect(t *testing.T) {
 	if err := e.m.Reconnect("connection_1"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "a new upstream connection with the same subscriptions", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "a new upstream connection with the same subscriptions", func() bool {
 		c, ok := e.simConnFor(subsOf("A", []string{"AAPL", "BRK.B"}))
 		return ok && c.ID != before.ID && e.m.Health().ConnectedCount == 1
 	})
@@ -276,7 +277,7 @@ func TestUpstreamDropCountsAnError(t *testing.T) {
 	if err := e.sim.Drop(before.ID); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "reconnected after the drop", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "reconnected after the drop", func() bool {
 		c, ok := e.simConnFor([]string{"A.AAPL"})
 		return ok && c.ID != before.ID && e.m.Health().ConnectedCount == 1
 	})
@@ -304,7 +305,7 @@ func TestSetEnabled(t *testing.T) {
 	if err := e.m.SetEnabled("connection_2", false); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "connection_2 gone upstream", func() bool {
+	testkit.WaitFor(t, 5*time.Second, "connection_2 gone upstream", func() bool {
 		_, ok := e.sim.ConnBySymbol("MSFT")
 		return !ok && len(e.sim.Conns()) == 1
 	})
@@ -427,11 +428,11 @@ func TestDisconnectThenConnect(t *testing.T) {
 	}})
 	e.m.Connect()
 	e.waitConnected(t, 2)
-	waitFor(t, 10*time.Second, "messages", func() bool { return e.m.Health().TotalTicksReceived > 0 })
+	testkit.WaitFor(t, 10*time.Second, "messages", func() bool { return e.m.Health().TotalTicksReceived > 0 })
 	if err := e.m.Disconnect(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "upstream connections closed", func() bool { return len(e.sim.Conns()) == 0 })
+	testkit.WaitFor(t, 5*time.Second, "upstream connections closed", func() bool { return len(e.sim.Conns()) == 0 })
 	h := e.m.Health()
 	before := h.TotalTicksReceived
 	for id, c := range h.Connections {
@@ -446,7 +447,7 @@ func TestDisconnectThenConnect(t *testing.T) {
 	e.waitConnected(t, 2)
 	e.waitSimSubs(t, "A", []string{"AAPL"})
 	e.waitSimSubs(t, "A", []string{"MSFT"})
-	waitFor(t, 10*time.Second, "counts to grow past the first session", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "counts to grow past the first session", func() bool {
 		return e.m.Health().TotalTicksReceived > before
 	})
 }

@@ -1,7 +1,6 @@
 package massive_test
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 
+	"github.com/tickwatch/tickwatch/backend/internal/testkit"
 	"github.com/tickwatch/tickwatch/backend/massive"
 	"github.com/tickwatch/tickwatch/backend/simulator"
 )
@@ -115,31 +115,7 @@ func (r *recorder) history() string {
 // eventually polls cond; the simulator has no change feed for its tables.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// syncBuffer collects log output written from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	testkit.WaitFor(t, waitFor, what, cond)
 }
 
 func startSim(t *testing.T, mutate func(*simulator.Config)) *simulator.Server {
@@ -455,7 +431,7 @@ func TestMalformedFrameCountedLinkKept(t *testing.T) {
 func TestAuthFailedWithBadKeyDoesNotLoop(t *testing.T) {
 	sim := startSim(t, func(c *simulator.Config) { c.Keys = []string{goodKey} })
 	rec := newRecorder()
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	cfg := testConfig(sim.URL())
 	cfg.APIKey = "wrong-key-secret-9876"
 	cfg.Logger = zerolog.New(logs).Level(zerolog.DebugLevel)

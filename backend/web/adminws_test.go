@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+
+	"github.com/tickwatch/tickwatch/backend/internal/testkit"
 )
 
 type wsEvent struct {
@@ -75,7 +77,7 @@ func next(t *testing.T, frames <-chan wsFrame, name string, d time.Duration, mat
 // within 100 ms of a fault injected in the simulator.
 func TestAdminWSLive(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	waitFor(t, "connected", 5*time.Second, func() bool {
+	testkit.WaitFor(t, 5*time.Second, "connected", func() bool {
 		var doc StatusDoc
 		e.getJSON("/api/admin/websocket-status", "viewer", &doc)
 		return doc.Summary.Connected == 2

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tickwatch/tickwatch/backend/internal/testkit"
 )
 
 func keysOf(m map[string]any) []string {
@@ -30,7 +32,7 @@ func hasKeys(t *testing.T, where string, m map[string]any, keys ...string) {
 // by field, plus the extensions, in multi mode.
 func TestWebsocketStatusShape(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	waitFor(t, "two connections connected", 5*time.Second, func() bool {
+	testkit.WaitFor(t, 5*time.Second, "two connections connected", func() bool {
 		var doc StatusDoc
 		e.getJSON("/api/admin/websocket-status", "viewer", &doc)
 		return doc.Summary.Connected == 2 && doc.Summary.TicksTotal > 0
@@ -152,7 +154,7 @@ func TestBadInput(t *testing.T) {
 // log records who did what.
 func TestAdminActions(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	waitFor(t, "connected", 5*time.Second, func() bool {
+	testkit.WaitFor(t, 5*time.Second, "connected", func() bool {
 		var doc StatusDoc
 		e.getJSON("/api/admin/websocket-status", "viewer", &doc)
 		return doc.Summary.Connected == 2
@@ -161,7 +163,7 @@ func TestAdminActions(t *testing.T) {
 	if resp.status != 200 || !strings.Contains(resp.body, `"symbol":"TSLA","connection_id":"connection_2"`) {
 		t.Fatalf("subscribe: %d %s", resp.status, resp.body)
 	}
-	waitFor(t, "simulator subscribed to TSLA", 5*time.Second, func() bool {
+	testkit.WaitFor(t, 5*time.Second, "simulator subscribed to TSLA", func() bool {
 		c, ok := e.sim.ConnBySymbol("TSLA")
 		return ok && strings.Contains(strings.Join(c.Subscriptions, ","), "A.TSLA")
 	})
@@ -178,7 +180,7 @@ func TestAdminActions(t *testing.T) {
 	if resp.status != 200 || !strings.Contains(resp.body, `"connection_id":"connection_2"`) {
 		t.Fatalf("unsubscribe: %d %s", resp.status, resp.body)
 	}
-	waitFor(t, "simulator unsubscribed TSLA", 5*time.Second, func() bool {
+	testkit.WaitFor(t, 5*time.Second, "simulator unsubscribed TSLA", func() bool {
 		_, ok := e.sim.ConnBySymbol("TSLA")
 		return !ok
 	})

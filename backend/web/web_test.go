@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/tickwatch/tickwatch/backend/auth"
 	"github.com/tickwatch/tickwatch/backend/config"
+	"github.com/tickwatch/tickwatch/backend/internal/testkit"
 	"github.com/tickwatch/tickwatch/backend/live"
 	"github.com/tickwatch/tickwatch/backend/manager"
 	"github.com/tickwatch/tickwatch/backend/massive"
@@ -48,25 +48,8 @@ type env struct {
 	store   *tickstore.Store
 	hub     *live.Hub
 	cookies map[string]*http.Cookie // role -> session cookie
-	logs    *syncBuffer
+	logs    *testkit.SyncBuffer
 	hashes  []string
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 type envOptions struct {
@@ -75,7 +58,7 @@ type envOptions struct {
 
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	log := zerolog.New(logs)
 	e := &env{t: t, logs: logs, cookies: map[string]*http.Cookie{}}
 
@@ -248,18 +231,6 @@ func (e *env) getJSON(path, role string, into any) {
 	}
 	if err := json.Unmarshal([]byte(resp.body), into); err != nil {
 		e.t.Fatalf("GET %s: %v in %s", path, err, resp.body)
-	}
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
