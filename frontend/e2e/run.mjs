@@ -12,8 +12,8 @@ const DESKTOP = { width: 1600, height: 1000 };
 const NARROW = { width: 420, height: 1000 };
 const col = (id) => `section[data-connection="connection_${id}"]`;
 
-async function newSession(ctx, role, viewport = DESKTOP) {
-  const context = await ctx.browser.newContext({ viewport, colorScheme: 'dark', reducedMotion: 'no-preference' });
+async function newSession(ctx, role, viewport = DESKTOP, reducedMotion = 'no-preference') {
+  const context = await ctx.browser.newContext({ viewport, colorScheme: 'dark', reducedMotion });
   await recordCspViolations(context);
   watchConsole(context, ctx.console);
   ctx.contexts.push(context);
@@ -114,8 +114,8 @@ test('a simulator drop turns the right column disconnected/connecting and back t
   console.log(`     column 2 went through: ${seen.join(' → ')}`);
 });
 
-test('a viewer sees no action buttons', async (ctx) => {
-  const { page, context } = await newSession(ctx, 'viewer');
+test('a viewer sees no action buttons (and, preferring reduced motion, no flashing)', async (ctx) => {
+  const { page, context } = await newSession(ctx, 'viewer', DESKTOP, 'reduce');
   await page.waitForSelector(`${col(1)} tbody tr[data-symbol]`);
   await page.waitForSelector('.role:has-text("viewer")');
   for (const name of ['Reconnect', 'Disable', 'Enable', 'Add', 'Remove ticker']) {
@@ -124,6 +124,9 @@ test('a viewer sees no action buttons', async (ctx) => {
   assertEqual(await page.locator('form.add').count(), 0, 'add-ticker forms for a viewer');
   await page.locator(`${col(1)} details.config summary`).click();
   assertEqual(await page.locator(`${col(1)} .chip button`).count(), 0, 'remove buttons on chips for a viewer');
+  await page.waitForSelector('tr[class*="fl-"]');
+  const animations = await page.$$eval('tr[class*="fl-"]', (trs) => [...new Set(trs.map((t) => getComputedStyle(t).animationName))]);
+  assertEqual(animations, ['none'], 'row flash animations under prefers-reduced-motion');
   await context.close();
 });
 
