@@ -100,6 +100,11 @@ type Hub struct {
 
 	resyncReq chan struct{} // Resync -> Run, capacity 1 so requests coalesce
 
+	// orderMu orders status events against broadcast snapshots: a snapshot
+	// is built and swapped into the queues under it, so no status event can
+	// slip in between and be discarded, or be overtaken by an older snapshot.
+	orderMu sync.Mutex
+
 	// Owned by Run's goroutine.
 	dirty    []tickstore.Latest
 	buf      []byte
@@ -214,7 +219,10 @@ func (h *Hub) StatusChanged(e StatusEvent) {
 		return
 	}
 	var scratch [256]byte
-	h.broadcast(appendStatusFrame(scratch[:0], &e))
+	frame := appendStatusFrame(scratch[:0], &e)
+	h.orderMu.Lock()
+	defer h.orderMu.Unlock()
+	h.broadcast(frame)
 }
 
 // Resync asks Run to send every session a fresh snapshot (the configuration
@@ -231,6 +239,8 @@ func (h *Hub) resyncAll() {
 	if h.sessionCount() == 0 {
 		return
 	}
+	h.orderMu.Lock()
+	defer h.orderMu.Unlock()
 	f := h.newFrame(h.appendSnapshot(nil))
 	if f == nil {
 		return

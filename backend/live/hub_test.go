@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -449,4 +450,77 @@ func TestDeadPeerReaped(t *testing.T) {
 	h.dial(0) // never reads, so never answers a ping
 	eventually(t, 2*time.Second, "a session", func() bool { return h.hub.Stats().SessionsTotal == 1 })
 	eventually(t, 3*time.Second, "silent peer to be reaped", func() bool { return h.hub.Stats().Sessions == 0 })
+}
+
+// TestStatusEventsNeverLostToResync races configuration resyncs against
+// status changes, the way the manager produces them (state updated first,
+// then the event), and checks that a browser applying frames in order always
+// ends on the latest state: no status event may be discarded by a snapshot
+// swap, and no snapshot may overtake a newer event.
+func TestStatusEventsNeverLostToResync(t *testing.T) {
+	var mu sync.Mutex
+	state := 0
+	status := func() any {
+		mu.Lock()
+		v := state
+		mu.Unlock()
+		// Building the real document takes time; events keep coming.
+		time.Sleep(200 * time.Microsecond)
+		return map[string]int{"state": v}
+	}
+	h := newHarness(t, harnessOpts{run: true, Options: Options{Status: status, FlushInterval: time.Hour, QueueSize: 4096}})
+	c := h.dial(0)
+	c.readUntil("snapshot", 2*time.Second)
+
+	const changes = 300
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 1; i <= changes; i++ {
+			mu.Lock()
+			state = i
+			mu.Unlock()
+			h.hub.StatusChanged(StatusEvent{ConnectionID: "connection_1", Status: strconv.Itoa(i)})
+			if i%3 == 0 {
+				h.hub.Resync()
+			}
+			time.Sleep(20 * time.Microsecond)
+		}
+	}()
+	<-done
+	// One last resync request may still be pending; the browser's view
+	// after everything is delivered must be the final state either way.
+	last := -1
+	apply := func(v int) {
+		if v < last {
+			t.Fatalf("browser went back from state %d to %d: a stale snapshot overtook a newer event", last, v)
+		}
+		last = v
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for last != changes && time.Now().Before(deadline) {
+		_ = c.c.SetReadDeadline(time.Now().Add(time.Until(deadline)))
+		_, msg, err := c.c.ReadMessage()
+		if err != nil {
+			break
+		}
+		var evs []event
+		_ = json.Unmarshal(msg, &evs)
+		for _, ev := range evs {
+			switch ev.Event {
+			case "snapshot":
+				var d struct{ Status struct{ State int } }
+				_ = json.Unmarshal(ev.Data, &d)
+				apply(d.Status.State)
+			case "connection_status_update":
+				var d struct{ Status string }
+				_ = json.Unmarshal(ev.Data, &d)
+				v, _ := strconv.Atoi(d.Status)
+				apply(v)
+			}
+		}
+	}
+	if last != changes {
+		t.Fatalf("browser ended on state %d, want %d", last, changes)
+	}
 }
