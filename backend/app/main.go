@@ -55,7 +55,7 @@ func Main(args []string, environ []string, stdin io.Reader, stdout, stderr io.Wr
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	log := newLogger(cfg.LogFormat, cfg.LogLevel, stdout)
+	log := newLogger(cfg.LogFormat, cfg.LogLevel, stdout, terminal)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -71,13 +71,13 @@ func Main(args []string, environ []string, stdin io.Reader, stdout, stderr io.Wr
 	return 0
 }
 
-func newLogger(format, level string, out io.Writer) zerolog.Logger {
+func newLogger(format, level string, out io.Writer, color bool) zerolog.Logger {
 	lvl, err := zerolog.ParseLevel(level)
 	if err != nil {
 		lvl = zerolog.InfoLevel
 	}
 	if format == "console" {
-		out = zerolog.ConsoleWriter{Out: out, TimeFormat: time.TimeOnly}
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: time.TimeOnly, NoColor: !color}
 	}
 	return zerolog.New(out).Level(lvl).With().Timestamp().Logger()
 }
@@ -100,7 +100,7 @@ func simulate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "simulate: --rate=%d: must be at least 1\n", *rate)
 		return 2
 	}
-	log := newLogger("console", "info", stdout)
+	log := newLogger("console", "info", stdout, isatty.IsTerminal(os.Stdout.Fd()))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log.Info().Str("url", "ws://"+*addr+"/stocks").Msg("simulator starting")
