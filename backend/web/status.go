@@ -11,7 +11,7 @@ import (
 )
 
 // StatusDoc is the original's "Endpoint 1" document, extended only by
-// adding fields (see .notes/CONTRACT.md in the design notes and README).
+// adding fields (docs/api.md describes every field).
 type StatusDoc struct {
 	Connections   []ConnectionDoc `json:"connections"`
 	Summary       SummaryDoc      `json:"summary"`
