@@ -22,14 +22,22 @@ type wsFrame struct {
 	events []wsEvent
 }
 
-// dialAdminWS opens /admin-ws as role and streams decoded frames.
-func (e *env) dialAdminWS(role string) (*websocket.Conn, <-chan wsFrame) {
+// dialAdminWSRaw opens /admin-ws as role from our own origin.
+func (e *env) dialAdminWSRaw(role string) (*websocket.Conn, *http.Response) {
 	e.t.Helper()
 	h := http.Header{"Origin": {e.base}, "Cookie": {e.cookies[role].String()}}
-	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(e.base, "http")+"/admin-ws", h)
+	conn, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(e.base, "http")+"/admin-ws", h)
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.t.Cleanup(func() { conn.Close() })
+	return conn, resp
+}
+
+// dialAdminWS opens /admin-ws as role and streams decoded frames.
+func (e *env) dialAdminWS(role string) (*websocket.Conn, <-chan wsFrame) {
+	e.t.Helper()
+	conn, _ := e.dialAdminWSRaw(role)
 	frames := make(chan wsFrame, 1024)
 	go func() {
 		defer close(frames)
@@ -47,7 +55,6 @@ func (e *env) dialAdminWS(role string) (*websocket.Conn, <-chan wsFrame) {
 			frames <- wsFrame{at: time.Now(), events: evs}
 		}
 	}()
-	e.t.Cleanup(func() { conn.Close() })
 	return conn, frames
 }
 

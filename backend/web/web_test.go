@@ -40,7 +40,7 @@ var testPasswords = map[string]string{"admin": "admin-pw-1", "viewer": "viewer-p
 // 127.0.0.1:0, the manager with real clients, the tick store, the hub and
 // the Fiber app on a real listener.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	base    string
 	srv     *Server
 	sim     *simulator.Server
@@ -54,9 +54,10 @@ type env struct {
 
 type envOptions struct {
 	environ []string // extra configuration variables
+	simRate int      // simulated trades per second (default 400)
 }
 
-func newEnv(t *testing.T, o envOptions) *env {
+func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	logs := &testkit.SyncBuffer{}
 	log := zerolog.New(logs)
@@ -71,7 +72,10 @@ func newEnv(t *testing.T, o envOptions) *env {
 		t.Fatal(err)
 	}
 
-	e.sim = simulator.New(simulator.Config{Keys: []string{testAPIKey}, TicksPerSecond: 400, Logger: log})
+	if o.simRate == 0 {
+		o.simRate = 400
+	}
+	e.sim = simulator.New(simulator.Config{Keys: []string{testAPIKey}, TicksPerSecond: o.simRate, Logger: log})
 	if err := e.sim.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
