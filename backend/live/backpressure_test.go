@@ -179,3 +179,30 @@ func (c *client) rawUntil(prefix string, timeout time.Duration) {
 		}
 	}
 }
+
+// TestShutdownWithStuckPeerIsBounded: a browser that stopped reading in the
+// middle of large frames must not hold Shutdown for MaxBehind (here an
+// hour): the session is cut after its close grace.
+func TestShutdownWithStuckPeerIsBounded(t *testing.T) {
+	h := newHarness(t, harnessOpts{run: true, Options: Options{
+		FlushInterval: 20 * time.Millisecond, QueueSize: 1 << 12, MaxBehind: time.Hour,
+	}})
+	stuck := h.dial(4096)
+	stuck.readUntil("snapshot", 2*time.Second) // then never reads again
+	p := startProducer(h.store, 3000)
+	defer p.halt()
+	// ~500 KB frames every 20 ms fill the 4 KB receive buffer and the
+	// kernel's send buffer well within a second; the writer is then stuck
+	// inside a write.
+	time.Sleep(time.Second)
+	start := time.Now()
+	h.hub.Shutdown()
+	took := time.Since(start)
+	t.Logf("Shutdown took %v with a stuck peer", took)
+	// Structural bound: closeGrace-based (a few hundred ms in tests), far
+	// from the hour a MaxBehind-based deadline would take.
+	if took > 5*time.Second {
+		t.Fatalf("Shutdown took %v", took)
+	}
+}
+

@@ -32,6 +32,7 @@ type session struct {
 	behindSince time.Time // first overflow not yet caught up; zero when healthy
 	closeCode   int       // set by stop; 0 means no close frame is owed
 	closeText   string
+	stopped     bool // stop was called: writes get closeGrace, not MaxBehind
 
 	wake       chan struct{} // capacity 1: something was queued
 	quit       chan struct{} // closed by stop
@@ -172,11 +173,25 @@ func (s *session) stop(code int, text string) {
 	if s.closeCode == 0 && code != 0 {
 		s.closeCode, s.closeText = code, text
 	}
+	if !s.stopped && s.conn != nil {
+		// Cap the write in progress; armWrite caps the ones after it.
+		_ = s.conn.NetConn().SetWriteDeadline(time.Now().Add(s.h.closeGrace))
+	}
+	s.stopped = true
 	s.mu.Unlock()
 	s.quitOnce.Do(func() {
 		close(s.quit)
+		// The websocket library re-arms the socket deadline for every chunk
+		// of a large message, so a deadline alone cannot bound a write to a
+		// peer that stopped reading; closing the socket can.
 		if s.conn != nil {
-			_ = s.conn.NetConn().SetWriteDeadline(time.Now().Add(s.h.closeGrace))
+			time.AfterFunc(2*s.h.closeGrace, func() {
+				select {
+				case <-s.writerDone:
+				default:
+					_ = s.conn.NetConn().Close()
+				}
+			})
 		}
 	})
 }
@@ -267,8 +282,21 @@ func (s *session) drain() error {
 	return nil
 }
 
+// armWrite sets the deadline of the next write: MaxBehind normally, only
+// closeGrace once the session is stopping, so a peer that stopped reading
+// cannot hold up shutdown for MaxBehind.
+func (s *session) armWrite() {
+	s.mu.Lock()
+	d := s.h.opts.MaxBehind
+	if s.stopped {
+		d = s.h.closeGrace
+	}
+	_ = s.conn.SetWriteDeadline(time.Now().Add(d))
+	s.mu.Unlock()
+}
+
 func (s *session) writeFrame(f *frame) error {
-	_ = s.conn.SetWriteDeadline(time.Now().Add(s.h.opts.MaxBehind))
+	s.armWrite()
 	if err := s.conn.WritePreparedMessage(f.pm); err != nil {
 		return err
 	}
@@ -277,7 +305,7 @@ func (s *session) writeFrame(f *frame) error {
 }
 
 func (s *session) writeRaw(b []byte) error {
-	_ = s.conn.SetWriteDeadline(time.Now().Add(s.h.opts.MaxBehind))
+	s.armWrite()
 	if err := s.conn.WriteMessage(websocket.TextMessage, b); err != nil {
 		return err
 	}
