@@ -205,4 +205,3 @@ func TestShutdownWithStuckPeerIsBounded(t *testing.T) {
 		t.Fatalf("Shutdown took %v", took)
 	}
 }
-
