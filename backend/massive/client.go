@@ -78,8 +78,7 @@ type Stats struct {
 	Oversize       uint64    // frames over MaxFrameSize
 	Errors         uint64    // failed dials, lost links, error statuses
 	LastError      string
-	Desired        int      // desired tickers
-	Acked          []string // subscriptions the provider confirmed on this link, sorted "A.AAPL"
+	Desired        int // desired tickers
 }
 
 // Client owns one upstream connection: it dials, authenticates, subscribes the
@@ -313,6 +312,15 @@ func (c *Client) Desired() []string {
 	return sortedKeys(c.desired)
 }
 
+// Acked returns the subscriptions the provider confirmed on the current
+// link, sorted ("A.AAPL"). It is not part of Stats, which dashboards read
+// every second: copying thousands of strings there would be waste.
+func (c *Client) Acked() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return sortedKeys(c.acked)
+}
+
 // Reconnect drops the link and dials again at once, resetting the backoff.
 // It also ends a terminal error (auth_failed, retries exhausted).
 func (c *Client) Reconnect() {
@@ -333,7 +341,6 @@ func (c *Client) Stats() Stats {
 		NextAttempt:    c.nextAttempt,
 		LastError:      c.lastError,
 		Desired:        len(c.desired),
-		Acked:          sortedKeys(c.acked),
 	}
 	c.mu.Unlock()
 	s.Reconnects = c.reconnects.Load()

@@ -197,7 +197,7 @@ func liveConn(t *testing.T, sim *simulator.Server, c *massive.Client, want []str
 			return false
 		}
 		got = authed[0]
-		return slices.Equal(c.Stats().Acked, want)
+		return slices.Equal(c.Acked(), want)
 	})
 	return got
 }
