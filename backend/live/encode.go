@@ -180,6 +180,17 @@ func appendScaled(b []byte, n int64, dec int) []byte {
 	return b
 }
 
+// UnixSeconds is the wire form of a time outside this package's encoders
+// (the REST documents): float seconds with the same millisecond precision
+// as appendTime, so a status event and the status document agree on the
+// instant of one transition. The zero time is 0 ("never").
+func UnixSeconds(t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return float64(t.UnixMilli()) / 1000
+}
+
 // appendTime writes t as float unix seconds with millisecond precision; the
 // zero time is 0 ("never"), as the contract says for last_update.
 func appendTime(b []byte, t time.Time) []byte {

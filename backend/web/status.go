@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tickwatch/tickwatch/backend/config"
+	"github.com/tickwatch/tickwatch/backend/live"
 	"github.com/tickwatch/tickwatch/backend/manager"
 )
 
@@ -68,14 +69,6 @@ type SummaryDoc struct {
 	MessagesPerSecond float64 `json:"messages_per_second"`
 }
 
-// unixSeconds is the wire form of a time: float seconds, 0 for "never".
-func unixSeconds(t time.Time) float64 {
-	if t.IsZero() {
-		return 0
-	}
-	return float64(t.UnixMicro()) / 1e6
-}
-
 // BuildStatus assembles the status document from the manager's slots. The
 // live hub's snapshots use it too, so both always agree.
 func BuildStatus(cfg *config.Config, m *manager.Manager, simulated bool, started time.Time) StatusDoc {
@@ -85,7 +78,7 @@ func BuildStatus(cfg *config.Config, m *manager.Manager, simulated bool, started
 		Mode:          "single",
 		Simulated:     simulated,
 		UptimeSeconds: time.Since(started).Seconds(),
-		ServerTime:    unixSeconds(time.Now()),
+		ServerTime:    live.UnixSeconds(time.Now()),
 	}
 	if bool(cfg.MultiConnection) {
 		doc.Mode = "multi"
@@ -102,9 +95,9 @@ func BuildStatus(cfg *config.Config, m *manager.Manager, simulated bool, started
 		cd := ConnectionDoc{
 			ID: sl.ID, Name: sl.Name, Enabled: sl.Enabled, Connected: sl.Connected, Status: sl.Status,
 			Config:  ConfigDoc{TickerCount: len(tickers), UniverseKey: sl.UniverseKey, Tickers: tickers},
-			Metrics: MetricsDoc{MessagesPerSecond: sl.Rate, LastUpdate: unixSeconds(sl.LastMessage), ErrorCount: sl.ErrorCount},
+			Metrics: MetricsDoc{MessagesPerSecond: sl.Rate, LastUpdate: live.UnixSeconds(sl.LastMessage), ErrorCount: sl.ErrorCount},
 
-			ConnectionID: sl.ConnectionID, StateSince: unixSeconds(sl.StateSince), ConnectedSince: unixSeconds(sl.ConnectedSince),
+			ConnectionID: sl.ConnectionID, StateSince: live.UnixSeconds(sl.StateSince), ConnectedSince: live.UnixSeconds(sl.ConnectedSince),
 			Reason: sl.Reason, LastError: sl.LastError, Reconnects: sl.Reconnects, Dropped: sl.Dropped,
 			MessageCount: sl.MessageCount, RateHistory: hist, SymbolsSource: sl.SymbolsSource, Note: sl.Note,
 		}
