@@ -105,7 +105,6 @@ export class ConnectionModel {
     const keepLive = d.enabled && this.enabled && this.stateSince > 0 && snapSince > 0 && this.stateSince > snapSince;
     this.enabled = d.enabled;
     if (!keepLive) {
-      this.inferred = false;
       this.connected = d.connected;
       this.status = d.status;
       this.stateSince = snapSince;
@@ -137,13 +136,9 @@ export class ConnectionModel {
     this.tickers = unique;
   }
 
-  /** True while the shown status was inferred from metrics rather than reported. */
-  private inferred = false;
-
   /** Applies a status change unless what we show already began later (a stale event). */
   applyStatus(u: StatusUpdate): boolean {
-    if (!this.inferred && u.timestamp && this.stateSince && u.timestamp < this.stateSince) return false;
-    this.inferred = false;
+    if (u.timestamp && this.stateSince && u.timestamp < this.stateSince) return false;
     this.status = u.status;
     this.reason = u.reason ?? '';
     this.stateSince = u.timestamp || this.stateSince;
@@ -156,18 +151,11 @@ export class ConnectionModel {
   }
 
   /**
-   * serverNow (Unix seconds) dates a status inferred from metrics: uptime > 0
-   * means the server holds a live session, so a column still showing
-   * "connecting" missed an event and is corrected rather than left stale.
+   * Metrics never change the status: only status events and snapshots say
+   * what the link is, so a metrics frame computed just before a drop cannot
+   * bring a dead column back to "connected".
    */
-  applyMetrics(m: MetricsUpdate, serverNow = 0): void {
-    if (m.uptime > 0 && this.enabled && this.status !== 'connected' && serverNow > 0) {
-      this.inferred = true;
-      this.status = 'connected';
-      this.connected = true;
-      this.stateSince = this.connectedSince = serverNow - m.uptime;
-      this.reason = '';
-    }
+  applyMetrics(m: MetricsUpdate): void {
     this.mps = m.msgs_per_sec ?? 0;
     this.uptime = m.uptime ?? 0;
     this.messageCount = m.message_count ?? this.messageCount;
@@ -290,7 +278,6 @@ export class DashboardModel {
     for (const u of b.statuses) this.byId.get(u.connection_id)?.applyStatus(u);
     for (const t of b.ticks.values()) this.applyTick(t, t.n);
     for (const [id, r] of b.recent) this.byId.get(id)?.recent.push(r.ticks, r.total);
-    const now = this.serverNow(nowMs);
-    for (const m of b.metrics.values()) this.byId.get(m.connection_id)?.applyMetrics(m, now);
+    for (const m of b.metrics.values()) this.byId.get(m.connection_id)?.applyMetrics(m);
   }
 }

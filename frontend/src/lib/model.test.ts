@@ -199,21 +199,23 @@ describe('DashboardModel events', () => {
     expect([c.enabled, c.status]).toEqual([false, 'disconnected']);
   });
 
-  it('corrects a column that missed its "connected" event when metrics show a live session', () => {
+  it('never lets metrics change the status (a stale frame cannot revive a dropped link)', () => {
     const m = new DashboardModel();
-    m.applySnapshot(snapshotOf([connDoc(1, { status: 'connecting', connected: false, state_since: 990, reason: 'dialing' })], [], { server_time: 1000 }), 1_000_000);
+    m.applySnapshot(snapshotOf([connDoc(1, { status: 'connected', connected: true, state_since: 990 })], [], { server_time: 1000 }), 1_000_000);
     const c = m.connections[0]!;
-    const metrics = (uptime: number): ServerEvent => ({
+    const metrics: ServerEvent = {
       event: 'metrics_update',
-      data: { connection_id: 'connection_1', msgs_per_sec: 5, uptime, message_count: 1, error_count: 0, last_update: 1, dropped: 0, reconnects: 0, rate_history: [] },
-    });
-    m.applyBatch(batchOf(metrics(0)), 1_002_000);
-    expect(c.status).toBe('connecting');
-    m.applyBatch(batchOf(metrics(4)), 1_005_000);
-    expect([c.status, c.connected, c.stateSince, c.reason]).toEqual(['connected', true, 1001, '']);
-    // the real event, even if dated a little earlier than our estimate, still applies
-    m.applyBatch(batchOf({ event: 'connection_status_update', data: { connection_id: 'connection_1', status: 'connected', previous: 'connecting', reason: 'authenticated', timestamp: 1000.5 } }));
-    expect([c.stateSince, c.reason]).toEqual([1000.5, 'authenticated']);
+      data: { connection_id: 'connection_1', msgs_per_sec: 5, uptime: 10, message_count: 1, error_count: 0, last_update: 1, dropped: 0, reconnects: 0, rate_history: [] },
+    };
+    const drop: ServerEvent = {
+      event: 'connection_status_update',
+      data: { connection_id: 'connection_1', status: 'error', previous: 'connected', reason: 'auth_failed: authentication failed', timestamp: 1001 },
+    };
+    m.applyBatch(batchOf(drop, metrics), 1_001_000);
+    expect([c.status, c.connected, c.reason]).toEqual(['error', false, 'auth_failed: authentication failed']);
+    m.applyBatch(batchOf(metrics), 1_002_000);
+    expect(c.status).toBe('error');
+    expect(c.uptime).toBe(10);
   });
 
   it('applies metrics and recomputes the summary', () => {
