@@ -63,6 +63,33 @@ func (l *Limiter) Check(key string) (ok bool, retryAfter time.Duration) {
 	return false, e.blockedUntil.Sub(now)
 }
 
+// Take checks key and, when it may try, counts the attempt as a failure in
+// the same critical section. Callers that check and record separately
+// around a slow bcrypt let N parallel guesses through before the first
+// failure lands; Take closes that gap. A successful attempt is handed back
+// with Forgive (or Reset).
+func (l *Limiter) Take(key string) (ok bool, retryAfter time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	l.maybeSweep(now)
+	if e := l.entries[key]; e != nil && now.Before(e.blockedUntil) {
+		return false, e.blockedUntil.Sub(now)
+	}
+	l.failLocked(key, now)
+	return true, 0
+}
+
+// Forgive takes back the most recent failure of key: the attempt that Take
+// counted turned out to succeed.
+func (l *Limiter) Forgive(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if e := l.entries[key]; e != nil && len(e.failures) > 0 {
+		e.failures = e.failures[:len(e.failures)-1]
+	}
+}
+
 // Fail records one failure for key. Failures while blocked do not extend
 // the block: callers are expected to Check first and not even try.
 func (l *Limiter) Fail(key string) {
@@ -70,6 +97,10 @@ func (l *Limiter) Fail(key string) {
 	defer l.mu.Unlock()
 	now := l.now()
 	l.maybeSweep(now)
+	l.failLocked(key, now)
+}
+
+func (l *Limiter) failLocked(key string, now time.Time) {
 	e := l.entries[key]
 	if e == nil {
 		if len(l.entries) >= l.maxKeys {

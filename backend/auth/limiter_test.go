@@ -3,6 +3,7 @@ package auth
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -181,5 +182,39 @@ func TestRetryAfterSeconds(t *testing.T) {
 		if got := RetryAfterSeconds(tt.d); got != tt.want {
 			t.Errorf("RetryAfterSeconds(%v) = %q, want %q", tt.d, got, tt.want)
 		}
+	}
+}
+
+// TestLimiterTakeCountsBeforeTheSlowPart: parallel attempts are counted as
+// they start, so no more than max get through, and Forgive hands a
+// successful attempt back.
+func TestLimiterTakeCountsBeforeTheSlowPart(t *testing.T) {
+	clock := newFakeClock()
+	l := NewLimiter(5, time.Minute, clock.Now)
+	var wg sync.WaitGroup
+	var allowed atomic.Int32
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if ok, _ := l.Take("ip:1.2.3.4"); ok {
+				allowed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := allowed.Load(); got != 5 {
+		t.Fatalf("%d parallel attempts allowed, want 5", got)
+	}
+	if ok, wait := l.Take("ip:1.2.3.4"); ok || wait != time.Minute {
+		t.Fatalf("after 5 attempts: ok=%v retry=%v", ok, wait)
+	}
+
+	// Successful attempts given back do not accumulate.
+	for range 20 {
+		if ok, _ := l.Take("ip:5.6.7.8"); !ok {
+			t.Fatal("forgiven attempts blocked the key")
+		}
+		l.Forgive("ip:5.6.7.8")
 	}
 }

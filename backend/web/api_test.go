@@ -2,8 +2,11 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -276,5 +279,48 @@ func TestMetricsEndpoint(t *testing.T) {
 		if !strings.Contains(resp.body, series) {
 			t.Errorf("metrics lack %s", series)
 		}
+	}
+}
+
+// TestLoginLimitResistsSpoofingAndParallelGuesses: the per-IP key ignores
+// what the client wrote into X-Forwarded-For, and parallel guesses are
+// counted before bcrypt runs.
+func TestLoginLimitResistsSpoofingAndParallelGuesses(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		environ []string
+		xff     func(i int) string
+	}{
+		{"no trusted proxy", nil, func(i int) string { return fmt.Sprintf("10.0.0.%d", i) }},
+		{"behind a trusted proxy", []string{"TRUSTED_PROXIES=127.0.0.1"}, func(i int) string { return fmt.Sprintf("10.0.0.%d, 203.0.113.7", i) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, envOptions{environ: tc.environ})
+			var last response
+			for i := 0; i < 11; i++ {
+				last = e.do(request{method: "POST", path: "/api/auth/login", header: map[string]string{"X-Forwarded-For": tc.xff(i)},
+					body: fmt.Sprintf(`{"username":"nobody%d","password":"x"}`, i)})
+			}
+			if last.status != 429 {
+				t.Fatalf("11th failure from one client with varying X-Forwarded-For: %d, want 429", last.status)
+			}
+		})
+	}
+
+	e := newEnv(t, envOptions{})
+	var wg sync.WaitGroup
+	var unauthorized atomic.Int32
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if e.do(request{method: "POST", path: "/api/auth/login", body: `{"username":"viewer","password":"guess"}`}).status == 401 {
+				unauthorized.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := unauthorized.Load(); n > 5 {
+		t.Fatalf("%d parallel guesses reached bcrypt, want at most 5", n)
 	}
 }

@@ -47,7 +47,7 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 		ev = s.d.Logger.Debug()
 	}
 	ev = ev.Str("method", c.Method()).Str("path", c.Path()).Int("status", status).
-		Dur("duration", time.Since(start)).Str("ip", c.IP())
+		Dur("duration", time.Since(start)).Str("ip", s.clientIP(c))
 	if cl, ok := claimsFrom(c); ok {
 		ev = ev.Str("user", cl.Username)
 	}

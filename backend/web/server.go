@@ -5,6 +5,7 @@ package web
 
 import (
 	"io/fs"
+	"net"
 	"strings"
 	"time"
 
@@ -45,6 +46,7 @@ type Server struct {
 	ipLimit   *auth.Limiter
 	userLimit *auth.Limiter
 	metrics   *metrics
+	proxies   []*net.IPNet // TRUSTED_PROXIES
 }
 
 // BodyLimit keeps admin requests small: the largest legitimate body is a
@@ -61,6 +63,7 @@ func New(d Deps) (*Server, error) {
 		ipLimit:   auth.NewLimiter(10, time.Minute, nil),
 		userLimit: auth.NewLimiter(5, time.Minute, nil),
 	}
+	s.proxies = parseProxies(d.Config.TrustedProxies)
 	st, err := newStaticFiles(d.Static)
 	if err != nil {
 		return nil, err
@@ -69,15 +72,17 @@ func New(d Deps) (*Server, error) {
 	s.metrics = newMetrics(&s.d)
 
 	s.app = fiber.New(fiber.Config{
-		AppName:                 "tickwatch",
-		DisableStartupMessage:   true,
-		BodyLimit:               BodyLimit,
-		ReadTimeout:             30 * time.Second,
-		WriteTimeout:            30 * time.Second,
-		IdleTimeout:             120 * time.Second,
-		EnableTrustedProxyCheck: true, // X-Forwarded-* only from TRUSTED_PROXIES
+		AppName:               "tickwatch",
+		DisableStartupMessage: true,
+		BodyLimit:             BodyLimit,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		// X-Forwarded-Proto/Host only from TRUSTED_PROXIES. No ProxyHeader:
+		// c.IP() would then return the raw, client-controlled
+		// X-Forwarded-For; clientIP walks it properly instead.
+		EnableTrustedProxyCheck: true,
 		TrustedProxies:          d.Config.TrustedProxies,
-		ProxyHeader:             fiber.HeaderXForwardedFor,
 		ErrorHandler:            s.errorHandler,
 	})
 	s.routes()

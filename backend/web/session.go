@@ -102,25 +102,27 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if req.Username == "" || req.Password == "" {
 		return errBadRequest("invalid body", "username and password are required")
 	}
-	ipKey, userKey := "ip:"+c.IP(), "user:"+strings.ToLower(req.Username)
+	ipKey, userKey := "ip:"+s.clientIP(c), "user:"+strings.ToLower(req.Username)
+	// Take counts the attempt before bcrypt runs, so parallel guesses are
+	// limited as strictly as sequential ones.
 	for _, chk := range []struct {
 		l   *auth.Limiter
 		key string
 	}{{s.ipLimit, ipKey}, {s.userLimit, userKey}} {
-		if ok, wait := chk.l.Check(chk.key); !ok {
-			secs := int((wait + time.Second - 1) / time.Second)
-			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
+		if ok, wait := chk.l.Take(chk.key); !ok {
+			ra := auth.RetryAfterSeconds(wait)
+			secs, _ := strconv.Atoi(ra)
+			c.Set(fiber.HeaderRetryAfter, ra)
 			return &apiError{Status: fiber.StatusTooManyRequests, Message: "too many attempts",
-				Detail: "try again in " + strconv.Itoa(secs) + " s", RetryAfter: secs}
+				Detail: "try again in " + ra + " s", RetryAfter: secs}
 		}
 	}
 	u, ok := s.d.Users.Authenticate(req.Username, req.Password)
 	if !ok {
-		s.ipLimit.Fail(ipKey)
-		s.userLimit.Fail(userKey)
-		s.d.Logger.Warn().Str("user", req.Username).Str("ip", c.IP()).Msg("login failed")
+		s.d.Logger.Warn().Str("user", req.Username).Str("ip", s.clientIP(c)).Msg("login failed")
 		return &apiError{Status: fiber.StatusUnauthorized, Message: "invalid credentials", Detail: "wrong username or password"}
 	}
+	s.ipLimit.Forgive(ipKey)
 	s.userLimit.Reset(userKey)
 	tok, exp, err := s.d.Sessions.Issue(u)
 	if err != nil {
