@@ -84,8 +84,22 @@ func TestSIGTERMExitsCleanly(t *testing.T) {
 	}
 	resp.Body.Close()
 
-	// Let the upstream connections come up so shutdown has real work to do.
-	time.Sleep(500 * time.Millisecond)
+	// /readyz turns 200 once every enabled connection finished its first
+	// attempt; shutdown then has live upstream links to close.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("/readyz never answered 200")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	start := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

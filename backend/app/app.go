@@ -124,7 +124,7 @@ func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string) (
 		Logger:        log.With().Str("component", "live").Logger(),
 	})
 	a.mgr.AddObserver(web.LiveBridge{Hub: a.hub})
-	a.mgr.AddObserver(readiness{a})
+	a.mgr.AddObserver(&readiness{a: a, attempts: map[string]bool{}})
 
 	a.srv, err = web.New(web.Deps{
 		Config: cfg, Manager: a.mgr, Store: a.store, Hub: a.hub,
@@ -233,20 +233,35 @@ func slotConfigs(cfg *config.Config) []manager.SlotConfig {
 	return slots
 }
 
-// readiness marks the app ready once every running connection has finished
-// its first attempt (connected or failed).
-type readiness struct{ a *App }
+// readiness marks the app ready once every enabled connection has finished
+// its first attempt: it reported a state other than "connecting"
+// (connected, or failed one way or another).
+type readiness struct {
+	a *App
 
-func (r readiness) StatusChanged(massive.StateChange) {
-	for _, sl := range r.a.mgr.Slots() {
-		if sl.Enabled && sl.Status == "connecting" || sl.Enabled && sl.StateSince.IsZero() {
-			return
-		}
-	}
-	r.a.ready.Store(true)
+	mu       sync.Mutex
+	attempts map[string]bool // connection id -> finished an attempt
 }
 
-func (r readiness) ConfigChanged() {}
+func (r *readiness) StatusChanged(c massive.StateChange) {
+	if c.State == massive.StateConnecting {
+		return
+	}
+	r.mu.Lock()
+	r.attempts[c.ConnectionID] = true
+	done := true
+	for _, sl := range r.a.mgr.SlotMetrics() {
+		if sl.Enabled && !r.attempts[sl.ConnectionID] {
+			done = false
+		}
+	}
+	r.mu.Unlock()
+	if done {
+		r.a.ready.Store(true)
+	}
+}
+
+func (r *readiness) ConfigChanged() {}
 
 func loadUsers(cfg *config.Config, log zerolog.Logger) (*auth.Users, error) {
 	var list []auth.User

@@ -132,8 +132,15 @@ func (m *Manager) Health() Health {
 	return h
 }
 
-// Slots returns every slot, 1..N in order.
-func (m *Manager) Slots() []SlotStatus {
+// Slots returns every slot, 1..N in order, with its sorted ticker list.
+func (m *Manager) Slots() []SlotStatus { return m.slotStatuses(true) }
+
+// SlotMetrics is Slots without the ticker lists: what the per-second
+// metrics push and status lookups need, without copying and sorting
+// thousands of symbols each time.
+func (m *Manager) SlotMetrics() []SlotStatus { return m.slotStatuses(false) }
+
+func (m *Manager) slotStatuses(withTickers bool) []SlotStatus {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	out := make([]SlotStatus, 0, len(m.slots))
@@ -148,7 +155,6 @@ func (m *Manager) Slots() []SlotStatus {
 			Status:         c.state.String(),
 			Connected:      c.state == massive.StateConnected,
 			UniverseKey:    s.universeKey,
-			Tickers:        s.sortedTickers(),
 			SymbolsSource:  s.source,
 			Note:           s.note,
 			StateSince:     c.stateSince,
@@ -159,6 +165,9 @@ func (m *Manager) Slots() []SlotStatus {
 			MessageCount:   c.messages,
 			ErrorCount:     c.errors,
 			Dropped:        c.dropped,
+		}
+		if withTickers {
+			st.Tickers = s.sortedTickers()
 		}
 		if c.lastMsg != 0 {
 			st.LastMessage = time.Unix(0, c.lastMsg)

@@ -95,7 +95,7 @@ func (s *Server) connectionAction(c *fiber.Ctx, action string, do func(id string
 		return managerError(err)
 	}
 	status := ""
-	for _, sl := range s.d.Manager.Slots() {
+	for _, sl := range s.d.Manager.SlotMetrics() {
 		if sl.ConnectionID == id {
 			status = sl.Status
 		}

@@ -24,7 +24,7 @@ func (b LiveBridge) ConfigChanged() { b.Hub.Resync() }
 
 // LiveMetrics is the per-second metrics_update content for every enabled slot.
 func LiveMetrics(m *manager.Manager) []live.MetricsEvent {
-	slots := m.Slots()
+	slots := m.SlotMetrics()
 	out := make([]live.MetricsEvent, 0, len(slots))
 	now := time.Now()
 	for _, sl := range slots {
