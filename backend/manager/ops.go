@@ -43,18 +43,9 @@ func (e symbolError) Unwrap() []error { return []error{ErrInvalidSymbol, e.err} 
 
 // normalizeAll validates every symbol and removes duplicates, keeping order.
 func normalizeAll(tickers []string) ([]string, error) {
-	out := make([]string, 0, len(tickers))
-	seen := make(map[string]struct{}, len(tickers))
-	for _, t := range tickers {
-		sym, err := universe.NormalizeSymbol(t)
-		if err != nil {
-			return nil, symbolError{err}
-		}
-		if _, dup := seen[sym]; dup {
-			continue
-		}
-		seen[sym] = struct{}{}
-		out = append(out, sym)
+	out, err := universe.NormalizeAll(tickers)
+	if err != nil {
+		return nil, symbolError{err}
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("no tickers given: %w", ErrInvalidSymbol)

@@ -36,6 +36,13 @@ func ParseSymbols(list string) ([]string, error) {
 	return syms, err
 }
 
+// NormalizeAll normalizes and de-duplicates a list of symbols in order
+// (blank entries are errors); the error names the first bad symbol.
+func NormalizeAll(syms []string) ([]string, error) {
+	out, _, err := normalizeAll(syms, false)
+	return out, err
+}
+
 // normalizeAll normalizes and de-duplicates syms in order. skipBlank decides
 // whether blank entries are ignored or reported. On error it also returns the
 // index of the offending entry.

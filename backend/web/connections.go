@@ -10,21 +10,32 @@ import (
 
 	"github.com/tickwatch/tickwatch/backend/auth"
 	"github.com/tickwatch/tickwatch/backend/manager"
+	"github.com/tickwatch/tickwatch/backend/massive"
 	"github.com/tickwatch/tickwatch/backend/tickstore"
 )
 
 // maxTicksLimit caps /ticks so one request cannot copy a whole large ring.
 const maxTicksLimit = 1000
 
-// connectionID accepts "2" or "connection_2" and returns "connection_2".
-func (s *Server) connectionID(c *fiber.Ctx) (string, error) {
-	raw := c.Params("id")
+// parseConnectionID accepts "2" or "connection_2" for a configured slot and
+// returns "connection_2".
+func (s *Server) parseConnectionID(raw string) (string, bool) {
 	n, err := strconv.Atoi(strings.TrimPrefix(raw, "connection_"))
 	if err != nil || n < 1 || n > s.d.Config.MaxConnections {
+		return "", false
+	}
+	return fmt.Sprintf("connection_%d", n), true
+}
+
+// connectionID reads the :id route parameter.
+func (s *Server) connectionID(c *fiber.Ctx) (string, error) {
+	raw := c.Params("id")
+	id, ok := s.parseConnectionID(raw)
+	if !ok {
 		return "", errNotFound("unknown connection",
 			fmt.Sprintf("%q is not a connection; use 1..%d or connection_1..connection_%d", raw, s.d.Config.MaxConnections, s.d.Config.MaxConnections))
 	}
-	return fmt.Sprintf("connection_%d", n), nil
+	return id, nil
 }
 
 type tickDoc struct {
@@ -51,25 +62,9 @@ func (s *Server) connectionTicks(c *fiber.Ctx) error {
 	recent := s.d.Store.Conn(id).Recent(limit, make([]tickstore.Tick, 0, limit))
 	out := make([]tickDoc, len(recent))
 	for i, t := range recent {
-		out[i] = tickDoc{Symbol: t.Symbol, Price: t.Price, Size: t.Size, Timestamp: float64(t.Time) / 1000, Kind: kindName(t.Kind)}
+		out[i] = tickDoc{Symbol: t.Symbol, Price: t.Price, Size: t.Size, Timestamp: float64(t.Time) / 1000, Kind: massive.Kind(t.Kind).Prefix()}
 	}
 	return c.JSON(fiber.Map{"connection_id": id, "ticks": out})
-}
-
-// kindName mirrors massive.Kind's prefixes without importing the protocol
-// package into the web layer.
-func kindName(k uint8) string {
-	switch k {
-	case 1:
-		return "T"
-	case 2:
-		return "Q"
-	case 3:
-		return "A"
-	case 4:
-		return "AM"
-	}
-	return ""
 }
 
 func (s *Server) reconnect(c *fiber.Ctx) error {

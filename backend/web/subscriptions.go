@@ -28,18 +28,13 @@ func (s *Server) subscribe(c *fiber.Ctx) error {
 	if len(req.Tickers) == 0 || len(req.Tickers) > maxTickersPerRequest {
 		return errBadRequest("invalid tickers", fmt.Sprintf("send 1 to %d tickers", maxTickersPerRequest))
 	}
-	for _, t := range req.Tickers {
-		if _, err := universe.NormalizeSymbol(t); err != nil {
-			return errBadRequest("invalid symbol", err.Error())
-		}
-	}
 	target := ""
 	if raw := strings.Trim(strings.TrimSpace(string(req.ConnectionID)), `"`); raw != "" && raw != "null" {
-		n, err := strconv.Atoi(strings.TrimPrefix(raw, "connection_"))
-		if err != nil || n < 1 || n > s.d.Config.MaxConnections {
+		id, ok := s.parseConnectionID(raw)
+		if !ok {
 			return errBadRequest("invalid connection_id", fmt.Sprintf("%q: use 1..%d", raw, s.d.Config.MaxConnections))
 		}
-		target = fmt.Sprintf("connection_%d", n)
+		target = id
 	}
 	added, err := s.d.Manager.Subscribe(req.Tickers, target)
 	s.record(c, "subscribe", strings.Join(req.Tickers, ",")+"@"+target, err)
