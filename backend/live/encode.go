@@ -47,9 +47,10 @@ func appendTick(b []byte, l *tickstore.Latest) []byte {
 	b = append(b, `,"size":`...)
 	b = appendNumber(b, l.Size)
 	b = append(b, `,"change_pct":`...)
-	// A non-finite change (no base price) is null on the wire, so the page
-	// can show "n/a" instead of 0%. Four decimals of a percent is more than
-	// any screen shows, and keeps the number on appendNumber's fast path.
+	// The tick store never yields a non-finite change (no base price reads
+	// as 0); null guards the wire against a future source that does. Four
+	// decimals of a percent is more than any screen shows, and keeps the
+	// number on appendNumber's fast path.
 	if finite(l.ChangePct) {
 		b = appendNumber(b, math.Round(l.ChangePct*1e4)/1e4)
 	} else {

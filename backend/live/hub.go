@@ -198,15 +198,12 @@ func (h *Hub) closeLaggards(now time.Time) {
 }
 
 func (h *Hub) pushMetrics() {
-	if h.opts.Metrics == nil || h.sessionCount() == 0 {
+	if h.sessionCount() == 0 {
 		return
 	}
-	ms := h.opts.Metrics()
-	if len(ms) == 0 {
-		return
+	if h.buf = h.appendMetrics(h.buf[:0]); len(h.buf) > 0 {
+		h.broadcast(h.buf)
 	}
-	h.buf = appendMetricsFrame(h.buf[:0], ms)
-	h.broadcast(h.buf)
 }
 
 // StatusChanged pushes e to every session at once. It never blocks on a
