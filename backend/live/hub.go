@@ -103,6 +103,10 @@ type Hub struct {
 	// orderMu orders status events against broadcast snapshots: a snapshot
 	// is built and swapped into the queues under it, so no status event can
 	// slip in between and be discarded, or be overtaken by an older snapshot.
+	// The price: a status change that coincides with a resync (a config
+	// change, rare) waits one snapshot build (about a millisecond for 3,000
+	// tickers) on the client's processing goroutine; its socket reader keeps
+	// reading. Status must therefore never call back into StatusChanged.
 	orderMu sync.Mutex
 
 	// Owned by Run's goroutine.
