@@ -1,36 +1,20 @@
 package auth
 
 import (
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/tickwatch/tickwatch/backend/internal/testkit"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// fakeClock is a manually advanced clock for sessions and the limiter.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newFakeClock is a manually advanced clock for the tests.
+func newFakeClock() *testkit.Clock {
+	return testkit.NewClock(time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC))
 }
 
 // cheapHash hashes at bcrypt's minimum cost to keep the suite fast.

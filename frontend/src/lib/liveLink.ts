@@ -86,19 +86,23 @@ export class LiveLink {
 
   stop(): void {
     this.stopped = true;
+    this.dropSocket('page closed');
+    this.set({ state: 'closed', retryAt: null });
+  }
+
+  /** Cancels a pending retry and closes the current socket, if any, without reacting to its close. */
+  private dropSocket(reason: string): void {
     if (this.timer !== null) this.d.clearTimeout(this.timer);
     this.timer = null;
     const s = this.socket;
     this.socket = null;
-    if (s) {
-      this.detach(s);
-      try {
-        s.close(1000, 'page closed');
-      } catch {
-        // Already closing; nothing to do.
-      }
+    if (!s) return;
+    this.detach(s);
+    try {
+      s.close(1000, reason);
+    } catch {
+      // Already closing; nothing to do.
     }
-    this.set({ state: 'closed', retryAt: null });
   }
 
   /** Sends a JSON message if the socket is open; returns whether it was handed over. */
@@ -115,18 +119,7 @@ export class LiveLink {
   /** Drops the current socket and connects again at once (manual "retry now"). */
   reconnectNow(): void {
     if (this.stopped) return;
-    if (this.timer !== null) this.d.clearTimeout(this.timer);
-    this.timer = null;
-    const s = this.socket;
-    this.socket = null;
-    if (s) {
-      this.detach(s);
-      try {
-        s.close(1000, 'reconnect');
-      } catch {
-        // ignore
-      }
-    }
+    this.dropSocket('reconnect');
     this.connect('reconnecting');
   }
 
