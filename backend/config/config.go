@@ -16,6 +16,7 @@ import (
 
 	"github.com/caarlos0/env/v10"
 
+	"github.com/tickwatch/tickwatch/backend/massive"
 	"github.com/tickwatch/tickwatch/backend/universe"
 )
 
@@ -246,17 +247,10 @@ func (c *Config) validate(vars map[string]string) []Problem {
 	if !strings.HasPrefix(c.UpstreamURL, "ws://") && !strings.HasPrefix(c.UpstreamURL, "wss://") || len(c.UpstreamURL) <= len("wss://") {
 		bad("UpstreamURL", "not a WebSocket URL")
 	}
-	for i, ch := range c.Channels {
-		ch = strings.ToUpper(strings.TrimSpace(ch))
-		c.Channels[i] = ch
-		switch ch {
-		case "T", "Q", "A", "AM":
-		default:
-			bad("Channels", fmt.Sprintf("unknown channel %q", ch))
-		}
-	}
-	if len(c.Channels) == 0 {
-		bad("Channels", "no channel")
+	if chs, err := massive.NormalizeChannels(c.Channels); err != nil {
+		bad("Channels", err.Error())
+	} else {
+		c.Channels = chs
 	}
 	if c.ReconnectDelay <= 0 {
 		bad("ReconnectDelay", "must be positive")
@@ -349,7 +343,7 @@ func (c *Config) loadConnections(vars map[string]string) []Problem {
 	var ps []Problem
 	for n := 1; n <= c.MaxConnections; n++ {
 		prefix := fmt.Sprintf("WEBSOCKET_CONNECTION_%d_", n)
-		conn := Connection{ID: n, Name: fmt.Sprintf("connection_%d", n)}
+		conn := Connection{ID: n, Name: massive.ConnID(n).String()}
 		if n <= len(defaultNames) {
 			conn.Name = defaultNames[n-1]
 		}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tickwatch/tickwatch/backend/massive"
 )
 
 func load(t *testing.T, kv ...string) (*Config, error) {
@@ -115,6 +117,30 @@ func TestInvalid(t *testing.T) {
 				t.Fatalf("one bad variable must give one line, got %q", msg)
 			}
 		})
+	}
+}
+
+// TestChannelsFollowProtocol keeps MASSIVE_CHANNELS and its help text in step
+// with the channels massive decodes.
+func TestChannelsFollowProtocol(t *testing.T) {
+	f, _ := reflect.TypeOf(Config{}).FieldByName("Channels")
+	accept := f.Tag.Get("accept")
+	for _, k := range []massive.Kind{massive.KindTrade, massive.KindQuote, massive.KindSecondAgg, massive.KindMinuteAgg} {
+		ch := k.Prefix()
+		if !strings.Contains(accept, ch) {
+			t.Errorf("accept tag %q does not name channel %s", accept, ch)
+		}
+		cfg, err := load(t, "MASSIVE_CHANNELS=a, "+strings.ToLower(ch)+" ,A")
+		if err != nil {
+			t.Fatalf("channel %s: %v", ch, err)
+		}
+		want := []string{"A"}
+		if ch != "A" {
+			want = append(want, ch)
+		}
+		if !reflect.DeepEqual(cfg.Channels, want) {
+			t.Errorf("MASSIVE_CHANNELS with %s gave %q, want %q", ch, cfg.Channels, want)
+		}
 	}
 }
 

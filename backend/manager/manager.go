@@ -11,8 +11,6 @@ package manager
 import (
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/rs/zerolog"
@@ -262,10 +260,10 @@ func (m *Manager) stopClient(s *slot, reason string) error {
 	return nil
 }
 
-// slotByID accepts "connection_2" and "2".
+// slotByID accepts "connection_2" and "2" (massive.ParseConnID).
 func (m *Manager) slotByID(id string) (*slot, error) {
-	n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(id), "connection_"))
-	if err != nil || n < 1 || n > len(m.slots) {
+	n, err := massive.ParseConnID(id)
+	if err != nil || int(n) > len(m.slots) {
 		return nil, fmt.Errorf("%q: %w (want connection_1..connection_%d)", id, ErrUnknownConnection, len(m.slots))
 	}
 	return m.slots[n-1], nil

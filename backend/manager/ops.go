@@ -10,7 +10,7 @@ import (
 
 // TickerAssignment returns the connection id that owns symbol.
 func (m *Manager) TickerAssignment(symbol string) (string, bool) {
-	sym, err := universe.NormalizeSymbol(symbol)
+	sym, err := massive.NormalizeTicker(symbol)
 	if err != nil {
 		return "", false
 	}

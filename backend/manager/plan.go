@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/tickwatch/tickwatch/backend/massive"
 	"github.com/tickwatch/tickwatch/backend/universe"
 )
 
@@ -41,7 +42,7 @@ type planResult struct {
 	moved []moved
 }
 
-func connID(id int) string { return fmt.Sprintf("connection_%d", id) }
+func connID(id int) string { return massive.ConnID(id).String() }
 
 // symbolsVar names the environment variable that holds a slot's fallback, so
 // notes tell the operator what to set.

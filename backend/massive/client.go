@@ -48,7 +48,7 @@ type Config struct {
 	ID                    string   // "connection_1"; names the connection in logs and events
 	URL                   string   // ws(s)://host/stocks
 	APIKey                string   // never logged or returned; see Client.MaskedKey
-	Channels              []string // any of T, Q, A, AM; default ["A"]
+	Channels              []string // any of T, Q, A, AM (NormalizeChannels); default ["A"]
 	Tickers               []string // initial desired set
 	ReconnectDelay        time.Duration
 	MaxReconnectDelay     time.Duration
@@ -156,7 +156,7 @@ func NewClient(cfg Config, obs Observer) (*Client, error) {
 		},
 	}
 	for _, t := range cfg.Tickers {
-		if t, ok := normalizeTicker(t); ok {
+		if t, err := normalizeTarget(t); err == nil {
 			c.desired[t] = struct{}{}
 		}
 	}
@@ -178,26 +178,16 @@ func (cfg *Config) validate() error {
 		return bad("APIKey", "is empty")
 	}
 	if len(cfg.Channels) == 0 {
-		cfg.Channels = []string{"A"}
+		cfg.Channels = []string{KindSecondAgg.Prefix()}
 	}
-	seen := map[string]bool{}
-	channels := make([]string, 0, len(cfg.Channels))
-	for _, ch := range cfg.Channels {
-		ch = strings.ToUpper(strings.TrimSpace(ch))
-		switch ch {
-		case "T", "Q", "A", "AM":
-		default:
-			return bad("Channels", "unknown channel %q (want T, Q, A or AM)", ch)
-		}
-		if !seen[ch] {
-			seen[ch] = true
-			channels = append(channels, ch)
-		}
+	channels, err := NormalizeChannels(cfg.Channels)
+	if err != nil {
+		return bad("Channels", "%v (want %s)", err, ChannelForm)
 	}
 	cfg.Channels = channels
 	for _, t := range cfg.Tickers {
-		if _, ok := normalizeTicker(t); !ok {
-			return bad("Tickers", "invalid ticker %q", t)
+		if _, err := normalizeTarget(t); err != nil {
+			return bad("Tickers", "%v", err)
 		}
 	}
 	durations := []struct {
@@ -236,14 +226,13 @@ func (cfg *Config) validate() error {
 	return nil
 }
 
-// normalizeTicker upper-cases and trims a ticker; a ticker must not be able
-// to break the comma-separated params string.
-func normalizeTicker(t string) (string, bool) {
-	t = strings.ToUpper(strings.TrimSpace(t))
-	if t == "" || len(t) > 32 || strings.ContainsAny(t, ", \t\r\n\"\\") {
-		return "", false
+// normalizeTarget accepts what may follow a channel prefix: a ticker in the
+// one ticker form (NormalizeTicker), or the Wildcard.
+func normalizeTarget(t string) (string, error) {
+	if strings.TrimSpace(t) == Wildcard {
+		return Wildcard, nil
 	}
-	return t, true
+	return NormalizeTicker(t)
 }
 
 type nopObserver struct{}
@@ -276,9 +265,9 @@ func (c *Client) Close() error {
 	return nil
 }
 
-// Subscribe adds tickers to the desired set; they are sent at once if the link
-// is authenticated, and on every later (re)connect. Invalid tickers are
-// ignored and logged.
+// Subscribe adds tickers (or the Wildcard) to the desired set; they are sent
+// at once if the link is authenticated, and on every later (re)connect.
+// Invalid tickers are ignored and logged.
 func (c *Client) Subscribe(tickers ...string) { c.change(true, tickers) }
 
 // Unsubscribe removes tickers from the desired set.
@@ -287,9 +276,9 @@ func (c *Client) Unsubscribe(tickers ...string) { c.change(false, tickers) }
 func (c *Client) change(add bool, tickers []string) {
 	c.mu.Lock()
 	for _, t := range tickers {
-		n, ok := normalizeTicker(t)
-		if !ok {
-			c.log.Warn().Str("symbol", t).Msg("ignoring invalid ticker")
+		n, err := normalizeTarget(t)
+		if err != nil {
+			c.log.Warn().Str("symbol", t).Err(err).Msg("ignoring invalid ticker")
 			continue
 		}
 		if add {
@@ -359,21 +348,14 @@ func (c *Client) ID() string { return c.cfg.ID }
 
 // MaskedKey returns the API key with all but its last four characters hidden
 // (all of it if the key is short).
-func (c *Client) MaskedKey() string { return maskKey(c.cfg.APIKey) }
-
-func maskKey(k string) string {
-	if len(k) < 8 {
-		return "****"
-	}
-	return "****" + k[len(k)-4:]
-}
+func (c *Client) MaskedKey() string { return MaskKey(c.cfg.APIKey) }
 
 // redact keeps the key out of anything a server (or an error) might echo.
 func (c *Client) redact(s string) string {
 	if c.cfg.APIKey == "" || !strings.Contains(s, c.cfg.APIKey) {
 		return s
 	}
-	return strings.ReplaceAll(s, c.cfg.APIKey, maskKey(c.cfg.APIKey))
+	return strings.ReplaceAll(s, c.cfg.APIKey, MaskKey(c.cfg.APIKey))
 }
 
 func sortedKeys(m map[string]struct{}) []string {
@@ -702,28 +684,28 @@ func (c *Client) frame(l *link, buf []byte) (linkEnd, bool) {
 func (c *Client) status(l *link, s StatusMessage) (linkEnd, bool) {
 	msg := c.redact(s.Message)
 	switch s.Status {
-	case "connected":
+	case StatusConnected:
 		if l.phase == phaseDialed {
-			if err := c.send(l, "auth", c.cfg.APIKey); err != nil {
+			if err := c.send(l, ActionAuth, c.cfg.APIKey); err != nil {
 				return linkEnd{reason: "auth: " + err.Error()}, true
 			}
 			l.phase = phaseAuthSent
 		}
-	case "auth_success":
+	case StatusAuthSuccess:
 		return c.authenticated(l)
-	case "success":
+	case StatusSuccess:
 		// Older servers acknowledged auth with "success"/"authenticated".
-		if l.phase == phaseAuthSent && msg == "authenticated" {
+		if l.phase == phaseAuthSent && msg == MessageAuthenticated {
 			return c.authenticated(l)
 		}
 		c.ack(l, msg)
-	case "auth_failed":
-		return linkEnd{kind: endFatal, reason: "auth_failed: " + msg}, true
-	case "max_connections":
-		return linkEnd{kind: endMaxConns, reason: "max_connections: " + msg}, true
-	case "auth_timeout", "slow_consumer", "force_disconnect":
+	case StatusAuthFailed:
+		return linkEnd{kind: endFatal, reason: StatusAuthFailed + ": " + msg}, true
+	case StatusMaxConnections:
+		return linkEnd{kind: endMaxConns, reason: StatusMaxConnections + ": " + msg}, true
+	case StatusAuthTimeout, StatusSlowConsumer, StatusForceDisconnect:
 		return linkEnd{reason: s.Status + ": " + msg}, true
-	case "error", "auth_required":
+	case StatusError, StatusAuthRequired:
 		c.recordError(s.Status + ": " + msg)
 		c.log.Warn().Str("status", s.Status).Str("message", msg).Msg("provider error status")
 	default:
@@ -755,9 +737,9 @@ func (c *Client) authenticated(l *link) (linkEnd, bool) {
 func (c *Client) ack(l *link, msg string) {
 	var add bool
 	var list string
-	if rest, ok := strings.CutPrefix(msg, "subscribed to: "); ok {
+	if rest, ok := strings.CutPrefix(msg, AckSubscribed); ok {
 		add, list = true, rest
-	} else if rest, ok := strings.CutPrefix(msg, "unsubscribed to: "); ok {
+	} else if rest, ok := strings.CutPrefix(msg, AckUnsubscribed); ok {
 		list = rest
 	} else {
 		c.log.Debug().Str("message", msg).Msg("provider success status")
@@ -789,7 +771,7 @@ func (c *Client) reconcile(l *link) error {
 	want := make(map[string]struct{}, len(c.desired)*len(c.subs))
 	for t := range c.desired {
 		for _, ch := range c.subs {
-			want[ch+"."+t] = struct{}{}
+			want[Subscription(ch, t)] = struct{}{}
 		}
 	}
 	c.mu.Unlock()
@@ -807,7 +789,7 @@ func (c *Client) reconcile(l *link) error {
 	sort.Strings(add)
 	sort.Strings(remove)
 	for _, chunk := range chunkParams(remove) {
-		if err := c.send(l, "unsubscribe", chunk); err != nil {
+		if err := c.send(l, ActionUnsubscribe, chunk); err != nil {
 			return fmt.Errorf("unsubscribe: %w", err)
 		}
 	}
@@ -815,7 +797,7 @@ func (c *Client) reconcile(l *link) error {
 		delete(l.sent, s)
 	}
 	for _, chunk := range chunkParams(add) {
-		if err := c.send(l, "subscribe", chunk); err != nil {
+		if err := c.send(l, ActionSubscribe, chunk); err != nil {
 			return fmt.Errorf("subscribe: %w", err)
 		}
 	}

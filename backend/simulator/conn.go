@@ -11,6 +11,8 @@ import (
 
 	"github.com/fasthttp/websocket"
 	"github.com/rs/zerolog"
+
+	"github.com/tickwatch/tickwatch/backend/massive"
 )
 
 const (
@@ -96,7 +98,7 @@ func (c *conn) keyMatches(k string) bool {
 func (c *conn) serve() {
 	c.ws.SetReadLimit(readLimit)
 	c.ws.SetPingHandler(c.onPing)
-	c.sendStatus("connected", "Connected Successfully", false)
+	c.sendStatus(massive.StatusConnected, "Connected Successfully", false)
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
@@ -176,23 +178,23 @@ type clientMessage struct {
 func (c *conn) handle(raw []byte) {
 	var msg clientMessage
 	if err := json.Unmarshal(raw, &msg); err != nil {
-		c.sendStatus("error", "invalid message: "+clip(string(raw)), false)
+		c.sendStatus(massive.StatusError, "invalid message: "+clip(string(raw)), false)
 		return
 	}
 	var params string
 	if len(msg.Params) > 0 && string(msg.Params) != "null" {
 		if err := json.Unmarshal(msg.Params, &params); err != nil {
-			c.sendStatus("error", "params must be a string", false)
+			c.sendStatus(massive.StatusError, "params must be a string", false)
 			return
 		}
 	}
 	switch msg.Action {
-	case "auth":
+	case massive.ActionAuth:
 		c.auth(params)
-	case "subscribe", "unsubscribe":
-		c.subscribe(msg.Action == "subscribe", params)
+	case massive.ActionSubscribe, massive.ActionUnsubscribe:
+		c.subscribe(msg.Action == massive.ActionSubscribe, params)
 	default:
-		c.sendStatus("error", "unknown action: "+clip(msg.Action), false)
+		c.sendStatus(massive.StatusError, "unknown action: "+clip(msg.Action), false)
 	}
 }
 
@@ -206,27 +208,27 @@ func clip(s string) string {
 func (c *conn) auth(key string) {
 	if !c.s.validKey(key) {
 		c.log.Info().Msg("authentication failed")
-		c.sendStatus("auth_failed", "authentication failed", true)
+		c.sendStatus(massive.StatusAuthFailed, defaultStatusMessages[massive.StatusAuthFailed], true)
 		return
 	}
 	c.mu.Lock()
 	c.key = key
 	c.mu.Unlock()
 	c.authenticated.Store(true)
-	c.sendStatus("auth_success", "authenticated", false)
+	c.sendStatus(massive.StatusAuthSuccess, massive.MessageAuthenticated, false)
 	c.s.enforceLimit(c, key)
 	c.s.subsChanged()
 }
 
 func (c *conn) subscribe(add bool, params string) {
 	if !c.authenticated.Load() {
-		c.sendStatus("auth_required", "authentication required", false)
+		c.sendStatus(massive.StatusAuthRequired, "authentication required", false)
 		return
 	}
 	refs, bad := parseParams(params)
-	verb := "subscribed to: "
+	verb := massive.AckSubscribed
 	if !add {
-		verb = "unsubscribed to: "
+		verb = massive.AckUnsubscribed
 	}
 	statuses := make([][2]string, 0, len(refs)+len(bad))
 	c.mu.Lock()
@@ -236,10 +238,10 @@ func (c *conn) subscribe(add bool, params string) {
 		} else {
 			c.subs.remove(r)
 		}
-		statuses = append(statuses, [2]string{"success", verb + r.raw})
+		statuses = append(statuses, [2]string{massive.StatusSuccess, verb + r.raw})
 	}
 	for _, b := range bad {
-		statuses = append(statuses, [2]string{"error", "invalid channel: " + clip(b)})
+		statuses = append(statuses, [2]string{massive.StatusError, "invalid subscription: " + clip(b)})
 	}
 	// Acks are queued under the same lock the market takes to queue data, so
 	// a client never sees data for a channel before its ack.
@@ -352,7 +354,7 @@ func (c *conn) slowConsumerLocked() {
 	c.closing.Store(true)
 	c.log.Warn().Msg("slow consumer, disconnecting")
 	c.enqueueLocked(outItem{
-		data:       statusFrame([2]string{"slow_consumer", "Client is not consuming data fast enough."}),
+		data:       statusFrame([2]string{massive.StatusSlowConsumer, defaultStatusMessages[massive.StatusSlowConsumer]}),
 		closeAfter: true,
 	})
 }
@@ -381,7 +383,7 @@ func (c *conn) writeLoop() {
 			case <-c.notify:
 			case <-authTimer.C:
 				if !c.authenticated.Load() {
-					c.sendStatus("auth_timeout", "No authentication request received.", true)
+					c.sendStatus(massive.StatusAuthTimeout, defaultStatusMessages[massive.StatusAuthTimeout], true)
 				}
 			}
 			continue

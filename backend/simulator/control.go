@@ -9,20 +9,24 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tickwatch/tickwatch/backend/massive"
 )
 
 // The control endpoint shares the feed's listener so a developer (or an e2e
 // script) can inject faults into a running `tickwatch simulate`. It only
 // answers loopback clients: it can cut anyone's feed.
 
-// defaultStatusMessages are used when /control/status gets no message; the
-// statuses listed here also close the connection unless close=false.
+// defaultStatusMessages are the provider's texts for the statuses after which
+// it closes the connection (documented ones verbatim); /control/status uses
+// them when it gets no message, and these statuses also close the connection
+// there unless close=false.
 var defaultStatusMessages = map[string]string{
-	"auth_failed":      "authentication failed",
-	"auth_timeout":     "No authentication request received.",
-	"max_connections":  "Maximum number of connections exceeded.",
-	"slow_consumer":    "Client is not consuming data fast enough.",
-	"force_disconnect": "Forced disconnect.",
+	massive.StatusAuthFailed:      "authentication failed",
+	massive.StatusAuthTimeout:     "No authentication request received.",
+	massive.StatusMaxConnections:  "Maximum number of connections exceeded.",
+	massive.StatusSlowConsumer:    "Client is not consuming data fast enough.",
+	massive.StatusForceDisconnect: "Forced disconnect.",
 }
 
 type controlConn struct {
@@ -32,16 +36,6 @@ type controlConn struct {
 	Subscriptions []string  `json:"subscriptions"`
 	Sent          uint64    `json:"sent"`
 	Opened        time.Time `json:"opened"`
-}
-
-func maskKey(k string) string {
-	if k == "" {
-		return ""
-	}
-	if len(k) <= 6 {
-		return "***"
-	}
-	return k[:2] + "***"
 }
 
 type controlError struct {
@@ -121,8 +115,12 @@ func (s *Server) controlConns(w http.ResponseWriter) {
 	conns := s.Conns()
 	out := make([]controlConn, 0, len(conns))
 	for _, c := range conns {
+		key := "" // not authenticated yet: say so rather than mask nothing
+		if c.Key != "" {
+			key = massive.MaskKey(c.Key)
+		}
 		out = append(out, controlConn{
-			ID: c.ID, Key: maskKey(c.Key), Authenticated: c.Authenticated,
+			ID: c.ID, Key: key, Authenticated: c.Authenticated,
 			Subscriptions: c.Subscriptions, Sent: c.Sent, Opened: c.Opened,
 		})
 	}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tickwatch/tickwatch/backend/massive"
 )
 
 func control(t *testing.T, s *Server, method, path string) (int, string) {
@@ -45,6 +47,9 @@ func TestControlEndpoint(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &conns); err != nil || len(conns) != 1 ||
 		conns[0].Subscriptions[0] != "T.AAPL" || !conns[0].Authenticated {
 		t.Fatalf("conns = %+v (%v)", conns, err)
+	}
+	if conns[0].Key != massive.MaskKey("secret-key-123") {
+		t.Errorf("key shown as %q, want massive's mask %q", conns[0].Key, massive.MaskKey("secret-key-123"))
 	}
 
 	tests := []struct {

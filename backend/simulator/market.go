@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"sort"
 	"time"
+
+	"github.com/tickwatch/tickwatch/backend/massive"
 )
 
 // maxFrameBytes keeps every market frame well under the 1,000,000-byte read
@@ -245,9 +247,9 @@ func (m *market) closeBarSet(open []*symState, nowMs, width int64, ch int) []*sy
 	keep := open[:0]
 	for _, st := range open {
 		b := &st.sec
-		ev := "A"
+		ev := massive.KindSecondAgg.Prefix()
 		if ch == chAM {
-			b, ev = &st.min, "AM"
+			b, ev = &st.min, massive.KindMinuteAgg.Prefix()
 		}
 		if b.start+width > nowMs {
 			keep = append(keep, st)

@@ -30,15 +30,16 @@ func TestStartPriceDeterministic(t *testing.T) {
 }
 
 func TestParseParams(t *testing.T) {
-	refs, bad := parseParams(" T.AAPL , A.BRK.A,,AM.*, nodot, X.Y, T.")
+	refs, bad := parseParams(" T.AAPL , A.BRK.A,,AM.*, nodot, X.Y, T., T.aapl, T.TOOLONGTICKER, LULD.*")
 	var got []string
 	for _, r := range refs {
 		got = append(got, r.prefix+"|"+r.symbol)
 	}
-	if fmt.Sprint(got) != "[T|AAPL A|BRK.A AM|*]" {
+	if fmt.Sprint(got) != "[T|AAPL A|BRK.A AM|* LULD|*]" {
 		t.Errorf("refs = %v", got)
 	}
-	if fmt.Sprint(bad) != "[nodot X.Y T.]" {
+	// Tickers follow massive's one ticker form (upper case, at most 10).
+	if fmt.Sprint(bad) != "[nodot X.Y T. T.aapl T.TOOLONGTICKER]" {
 		t.Errorf("bad = %v", bad)
 	}
 }

@@ -16,6 +16,8 @@ import (
 
 	"github.com/fasthttp/websocket"
 	"github.com/rs/zerolog"
+
+	"github.com/tickwatch/tickwatch/backend/massive"
 )
 
 // Config configures a Server. Zero values get the documented defaults.
@@ -318,7 +320,7 @@ func (s *Server) enforceLimit(newest *conn, key string) {
 		victim := same[i]
 		s.log.Info().Int64("connection_id", victim.id).Int64("evicted_by", newest.id).
 			Msg("max connections exceeded, evicting oldest")
-		victim.sendStatus("max_connections", "Maximum number of connections exceeded.", true)
+		victim.sendStatus(massive.StatusMaxConnections, defaultStatusMessages[massive.StatusMaxConnections], true)
 	}
 }
 

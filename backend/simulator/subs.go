@@ -3,31 +3,28 @@ package simulator
 import (
 	"sort"
 	"strings"
+
+	"github.com/tickwatch/tickwatch/backend/massive"
 )
 
-// Channel indexes for the prefixes the simulator produces data for.
+// Channel indexes for the prefixes the simulator produces data for: the
+// massive kinds, counted from 0.
 const (
-	chT = iota
-	chQ
-	chA
-	chAM
-	numChannels
+	chT         = int(massive.KindTrade) - 1
+	chQ         = int(massive.KindQuote) - 1
+	chA         = int(massive.KindSecondAgg) - 1
+	chAM        = int(massive.KindMinuteAgg) - 1
+	numChannels = chAM + 1
 )
 
 // channelIndex maps a subscription prefix to its data channel. Prefixes the
 // real stocks cluster accepts but the simulator has no data for (LULD, NOI,
 // FMV) are acknowledged and recorded but never produce events (-1).
 func channelIndex(prefix string) (int, bool) {
-	switch prefix {
-	case "T":
-		return chT, true
-	case "Q":
-		return chQ, true
-	case "A":
-		return chA, true
-	case "AM":
-		return chAM, true
-	case "LULD", "NOI", "FMV":
+	if k, ok := massive.ChannelKind(prefix); ok {
+		return int(k) - 1, true
+	}
+	if massive.IsStocksChannel(prefix) {
 		return -1, true
 	}
 	return 0, false
@@ -37,30 +34,26 @@ func channelIndex(prefix string) (int, bool) {
 type channelRef struct {
 	raw    string // normalised "T.AAPL"
 	prefix string
-	symbol string // "*" for the wildcard
+	symbol string // massive.Wildcard for every ticker
 }
 
 // parseParams splits a subscribe/unsubscribe params string. Entries are
-// comma-separated, spaces trimmed, and split at the FIRST dot because tickers
-// such as BRK.A contain dots. Bad entries are returned separately so the
-// valid ones in the same message still take effect.
+// comma-separated, spaces trimmed, and split at the FIRST dot
+// (massive.SplitSubscription). A ticker must have the one ticker form
+// (massive.ValidTicker) or be the wildcard. Bad entries are returned
+// separately so the valid ones in the same message still take effect.
 func parseParams(params string) (refs []channelRef, bad []string) {
 	for _, part := range strings.Split(params, ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
 		}
-		prefix, sym, ok := strings.Cut(part, ".")
-		prefix, sym = strings.TrimSpace(prefix), strings.TrimSpace(sym)
-		if !ok || sym == "" || prefix == "" {
+		prefix, sym, ok := massive.SplitSubscription(part)
+		if _, known := channelIndex(prefix); !ok || !known || (sym != massive.Wildcard && !massive.ValidTicker(sym)) {
 			bad = append(bad, part)
 			continue
 		}
-		if _, known := channelIndex(prefix); !known {
-			bad = append(bad, part)
-			continue
-		}
-		refs = append(refs, channelRef{raw: prefix + "." + sym, prefix: prefix, symbol: sym})
+		refs = append(refs, channelRef{raw: massive.Subscription(prefix, sym), prefix: prefix, symbol: sym})
 	}
 	return refs, bad
 }
@@ -91,7 +84,7 @@ func (t *subTable) add(r channelRef) {
 	if idx < 0 {
 		return
 	}
-	if r.symbol == "*" {
+	if r.symbol == massive.Wildcard {
 		t.ch[idx].all = true
 		return
 	}
@@ -104,7 +97,7 @@ func (t *subTable) remove(r channelRef) {
 	if idx < 0 {
 		return
 	}
-	if r.symbol == "*" {
+	if r.symbol == massive.Wildcard {
 		t.ch[idx].all = false
 		return
 	}
@@ -133,11 +126,11 @@ func (t *subTable) sorted() []string {
 // separately whether some channel has the wildcard.
 func (t *subTable) subscribedTo(sym string) (explicit, wildcard bool) {
 	for k := range t.keys {
-		_, s, _ := strings.Cut(k, ".")
+		_, s, _ := massive.SplitSubscription(k)
 		if s == sym {
 			explicit = true
 		}
-		if s == "*" {
+		if s == massive.Wildcard {
 			wildcard = true
 		}
 	}

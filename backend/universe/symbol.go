@@ -1,31 +1,14 @@
 package universe
 
 import (
-	"fmt"
 	"strings"
+
+	"github.com/tickwatch/tickwatch/backend/massive"
 )
 
-// MaxSymbolLen is the longest accepted ticker symbol.
-const MaxSymbolLen = 10
-
-// symbolForm is quoted in every symbol error so an operator knows what to type.
-const symbolForm = "1-10 characters of A-Z, 0-9, '.' or '-' (e.g. AAPL, BRK.B)"
-
-// NormalizeSymbol trims and upper-cases s and checks it is 1-10 characters of
-// A-Z, 0-9, '.' and '-'. Share classes use a dot (BRK.B), as the feed does.
-func NormalizeSymbol(s string) (string, error) {
-	t := strings.ToUpper(strings.TrimSpace(s))
-	if t == "" || len(t) > MaxSymbolLen {
-		return "", fmt.Errorf("invalid symbol %q: want %s", s, symbolForm)
-	}
-	for i := 0; i < len(t); i++ {
-		c := t[i]
-		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '.' && c != '-' {
-			return "", fmt.Errorf("invalid symbol %q: want %s", s, symbolForm)
-		}
-	}
-	return t, nil
-}
+// Symbols follow the protocol's one ticker form, massive.NormalizeTicker
+// (1-10 characters of A-Z, 0-9, '.' and '-'): a universe must not hold a
+// symbol the client would refuse to subscribe.
 
 // ParseSymbols reads a comma-separated list ("AAPL, msft,BRK.B"). Empty items
 // (a trailing comma, ",,") are skipped because they are harmless typos in an
@@ -53,7 +36,7 @@ func normalizeAll(syms []string, skipBlank bool) ([]string, int, error) {
 		if skipBlank && strings.TrimSpace(raw) == "" {
 			continue
 		}
-		s, err := NormalizeSymbol(raw)
+		s, err := massive.NormalizeTicker(raw)
 		if err != nil {
 			return nil, i, err
 		}

@@ -10,38 +10,6 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func TestNormalizeSymbol(t *testing.T) {
-	tests := []struct {
-		in, want string
-		wantErr  string
-	}{
-		{in: "AAPL", want: "AAPL"},
-		{in: "  aapl\t", want: "AAPL"},
-		{in: "brk.b", want: "BRK.B"},
-		{in: "BF-B", want: "BF-B"},
-		{in: "X", want: "X"},
-		{in: "ABCDEFGHIJ", want: "ABCDEFGHIJ"},
-		{in: "1234", want: "1234"},
-		{in: "", wantErr: `invalid symbol "": want 1-10 characters of A-Z, 0-9, '.' or '-' (e.g. AAPL, BRK.B)`},
-		{in: "   ", wantErr: `invalid symbol "   ": want 1-10`},
-		{in: "ABCDEFGHIJK", wantErr: `invalid symbol "ABCDEFGHIJK": want 1-10`},
-		{in: "AA PL", wantErr: `invalid symbol "AA PL"`},
-		{in: "AAPL$", wantErr: `invalid symbol "AAPL$"`},
-		{in: "BRK/B", wantErr: `invalid symbol "BRK/B"`},
-		{in: "ÄPFEL", wantErr: `invalid symbol "ÄPFEL"`},
-		{in: "A,B", wantErr: `invalid symbol "A,B"`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := NormalizeSymbol(tt.in)
-			checkErr(t, err, tt.wantErr)
-			if got != tt.want {
-				t.Errorf("NormalizeSymbol(%q) = %q, want %q", tt.in, got, tt.want)
-			}
-		})
-	}
-}
-
 func TestParseSymbols(t *testing.T) {
 	tests := []struct {
 		name, in string

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -17,14 +16,14 @@ import (
 // maxTicksLimit caps /ticks so one request cannot copy a whole large ring.
 const maxTicksLimit = 1000
 
-// parseConnectionID accepts "2" or "connection_2" for a configured slot and
-// returns "connection_2".
+// parseConnectionID accepts "2" or "connection_2" (massive.ParseConnID) for
+// a configured slot and returns "connection_2".
 func (s *Server) parseConnectionID(raw string) (string, bool) {
-	n, err := strconv.Atoi(strings.TrimPrefix(raw, "connection_"))
-	if err != nil || n < 1 || n > s.d.Config.MaxConnections {
+	id, err := massive.ParseConnID(raw)
+	if err != nil || int(id) > s.d.Config.MaxConnections {
 		return "", false
 	}
-	return fmt.Sprintf("connection_%d", n), true
+	return id.String(), true
 }
 
 // connectionID reads the :id route parameter.

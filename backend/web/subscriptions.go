@@ -3,12 +3,11 @@ package web
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/tickwatch/tickwatch/backend/universe"
+	"github.com/tickwatch/tickwatch/backend/massive"
 )
 
 // maxTickersPerRequest bounds one subscribe call; larger changes belong in
@@ -45,7 +44,7 @@ func (s *Server) subscribe(c *fiber.Ctx) error {
 }
 
 func (s *Server) unsubscribe(c *fiber.Ctx) error {
-	sym, err := universe.NormalizeSymbol(c.Params("symbol"))
+	sym, err := massive.NormalizeTicker(c.Params("symbol"))
 	if err != nil {
 		return errBadRequest("invalid symbol", err.Error())
 	}
@@ -62,7 +61,7 @@ func (s *Server) unsubscribe(c *fiber.Ctx) error {
 }
 
 func (s *Server) tickerLookup(c *fiber.Ctx) error {
-	sym, err := universe.NormalizeSymbol(c.Params("symbol"))
+	sym, err := massive.NormalizeTicker(c.Params("symbol"))
 	if err != nil {
 		return errBadRequest("invalid symbol", err.Error())
 	}
@@ -70,8 +69,8 @@ func (s *Server) tickerLookup(c *fiber.Ctx) error {
 	if !ok {
 		return errNotFound("ticker not assigned", sym+" is not assigned to any connection")
 	}
-	n, _ := strconv.Atoi(strings.TrimPrefix(id, "connection_"))
-	out := fiber.Map{"symbol": sym, "connection_id": id, "connection": n, "latest": nil}
+	n, _ := massive.ParseConnID(id) // the manager's own id: it parses
+	out := fiber.Map{"symbol": sym, "connection_id": id, "connection": int(n), "latest": nil}
 	if l, ok := s.d.Store.Latest(sym); ok {
 		out["latest"] = fiber.Map{"price": l.Price, "size": l.Size, "timestamp": float64(l.Time) / 1000,
 			"change_pct": l.ChangePct, "count": l.Count}
