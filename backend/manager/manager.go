@@ -138,8 +138,7 @@ func (m *Manager) newClient(s *slot) (*massive.Client, error) {
 	// The client adds connection_id itself; adding the slot's logger here
 	// would print the field twice.
 	cc.Logger = m.cfg.Client.Logger.With().Str("name", s.name).Logger()
-	r := s.newRun()
-	c, err := massive.NewClient(cc, r)
+	c, err := massive.NewClient(cc, s.newObserver())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.connID, err)
 	}

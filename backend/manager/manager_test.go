@@ -418,9 +418,6 @@ func TestNewLogsWarnings(t *testing.T) {
 	}
 }
 
-// Compile-time check that the observer plumbing matches massive's interface.
-var _ massive.Observer = (*run)(nil)
-
 func TestDisconnectThenConnect(t *testing.T) {
 	e := newEnv(t, envOpts{multi: true, slots: []SlotConfig{
 		{ID: 1, Enabled: true, Symbols: []string{"AAPL"}},

@@ -134,23 +134,23 @@ func (s *slot) sortedTickers() []string {
 	return out
 }
 
-// run is the massive.Observer of one client of the slot. A new client gets a
-// new run; reports from a detached run are ignored.
-type run struct {
+// clientObserver is the massive.Observer of one client of the slot. A new
+// client gets a new observer; reports from a detached one are ignored.
+type clientObserver struct {
 	s   *slot
 	gen uint64
 }
 
-func (s *slot) newRun() *run {
+func (s *slot) newObserver() *clientObserver {
 	s.stMu.Lock()
 	defer s.stMu.Unlock()
-	return &run{s: s, gen: s.gen}
+	return &clientObserver{s: s, gen: s.gen}
 }
 
-func (r *run) StateChanged(c massive.StateChange) {
-	s := r.s
+func (o *clientObserver) StateChanged(c massive.StateChange) {
+	s := o.s
 	s.stMu.Lock()
-	if r.gen != s.gen {
+	if o.gen != s.gen {
 		s.stMu.Unlock()
 		return
 	}
@@ -204,11 +204,11 @@ func (s *slot) fail(err error) {
 // slot's store conn. message_count counts every event the connection
 // delivered, as the original did; only events for the slot's own tickers go
 // into the store.
-func (r *run) Events(_ string, batch []massive.Event) {
+func (o *clientObserver) Events(_ string, batch []massive.Event) {
 	if len(batch) == 0 {
 		return
 	}
-	s := r.s
+	s := o.s
 	s.messages.Add(uint64(len(batch)))
 	s.lastMsg.Store(time.Now().UnixNano())
 	if s.conn == nil {

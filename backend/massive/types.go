@@ -1,6 +1,13 @@
 // Package massive speaks the Massive (formerly Polygon.io) real-time WebSocket
 // protocol: message types, a lenient allocation-free decoder, and Client, which
 // owns one upstream connection.
+//
+// Files: protocol.go is the vocabulary the simulator and config share
+// (channels, statuses, ticker form, key mask, connection ids); types.go the
+// message types; decode.go the decoder. Client is spread by concern:
+// config.go (Config and its validation), client.go (the public API and
+// state), run.go (the run loop and backoff), session.go (one link: dial,
+// handshake, subscriptions, writes) and reader.go (the socket reader).
 package massive
 
 import "time"
