@@ -185,9 +185,7 @@ func (a *App) Run(ctx context.Context) error {
 		a.log.Warn().Err(serr).Msg("http shutdown")
 	}
 	stop()
-	if derr := a.mgr.Disconnect(); derr != nil {
-		a.log.Warn().Err(derr).Msg("upstream disconnect")
-	}
+	a.mgr.Disconnect()
 	if a.sim != nil {
 		_ = a.sim.Close()
 	}
@@ -202,7 +200,7 @@ func (a *App) closeParts() {
 		_ = a.ln.Close()
 	}
 	if a.mgr != nil {
-		_ = a.mgr.Disconnect()
+		a.mgr.Disconnect()
 	}
 	if a.sim != nil {
 		_ = a.sim.Close()

@@ -38,7 +38,8 @@ type SlotStatus struct {
 	Status         string
 	Connected      bool
 	UniverseKey    string
-	Tickers        []string // sorted copy
+	Tickers        []string // sorted copy; nil from SlotMetrics
+	TickerCount    int      // len of the slot's tickers, from Slots and SlotMetrics alike
 	SymbolsSource  string   // "universe" | "symbols" | "none"
 	Note           string
 	StateSince     time.Time
@@ -135,9 +136,9 @@ func (m *Manager) Health() Health {
 // Slots returns every slot, 1..N in order, with its sorted ticker list.
 func (m *Manager) Slots() []SlotStatus { return m.slotStatuses(true) }
 
-// SlotMetrics is Slots without the ticker lists: what the per-second
-// metrics push and status lookups need, without copying and sorting
-// thousands of symbols each time.
+// SlotMetrics is Slots without the ticker lists (TickerCount is still set):
+// what the per-second metrics push, /metrics and status lookups need,
+// without copying and sorting thousands of symbols each time.
 func (m *Manager) SlotMetrics() []SlotStatus { return m.slotStatuses(false) }
 
 func (m *Manager) slotStatuses(withTickers bool) []SlotStatus {
@@ -155,6 +156,7 @@ func (m *Manager) slotStatuses(withTickers bool) []SlotStatus {
 			Status:         c.state.String(),
 			Connected:      c.state == massive.StateConnected,
 			UniverseKey:    s.universeKey,
+			TickerCount:    len(s.tickers),
 			SymbolsSource:  s.source,
 			Note:           s.note,
 			StateSince:     c.stateSince,

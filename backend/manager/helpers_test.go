@@ -106,11 +106,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	}
 	m.AddObserver(e.obs)
 	e.m = m
-	t.Cleanup(func() {
-		if err := m.Disconnect(); err != nil {
-			t.Errorf("Disconnect: %v", err)
-		}
-	})
+	t.Cleanup(m.Disconnect)
 	return e
 }
 

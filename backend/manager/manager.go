@@ -5,11 +5,13 @@
 // Locking: opMu serialises everything that changes the set of clients or
 // assignments (it may be held across client calls, which can block briefly);
 // mu guards the assignment tables and client pointers and is never held
-// across I/O or observer calls. The hot path (Events) takes neither.
+// across I/O or observer calls. The hot path (clientObserver.Events) takes
+// neither: it reads the slot's tickers through an atomic snapshot and holds
+// only its own slot's batchMu (contended only when Unsubscribe waits out a
+// batch in flight) and, inside it, the tick store's locks.
 package manager
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 
@@ -200,23 +202,20 @@ func (m *Manager) Connect() {
 
 // Disconnect closes every client and waits for them. Assignments are kept; a
 // later Connect builds fresh clients.
-func (m *Manager) Disconnect() error {
+func (m *Manager) Disconnect() {
 	m.opMu.Lock()
 	defer m.opMu.Unlock()
 	m.mu.Lock()
 	m.started = false
 	m.mu.Unlock()
-	return m.closeAll()
+	m.closeAll()
 }
 
-// closeAll closes every client concurrently. Callers hold opMu (or own m
-// exclusively, as New does on failure).
-func (m *Manager) closeAll() error {
-	var (
-		wg   sync.WaitGroup
-		emu  sync.Mutex
-		errs []error
-	)
+// closeAll closes every client concurrently, so one slow close frame does not
+// delay the others. Callers hold opMu (or own m exclusively, as New does on
+// failure).
+func (m *Manager) closeAll() {
+	var wg sync.WaitGroup
 	for _, s := range m.slots {
 		if s.client == nil {
 			continue
@@ -224,39 +223,30 @@ func (m *Manager) closeAll() error {
 		wg.Add(1)
 		go func(s *slot) {
 			defer wg.Done()
-			if err := m.stopClient(s, "disconnected by manager"); err != nil {
-				emu.Lock()
-				errs = append(errs, err)
-				emu.Unlock()
-			}
+			m.stopClient(s, "disconnected by manager")
 		}(s)
 	}
 	wg.Wait()
-	return errors.Join(errs...)
 }
 
 // stopClient closes s's client, folds its counters into the slot's totals and
 // marks the slot disconnected. Callers hold opMu.
-func (m *Manager) stopClient(s *slot, reason string) error {
+func (m *Manager) stopClient(s *slot, reason string) {
 	m.mu.RLock()
 	c := s.client
 	m.mu.RUnlock()
 	if c == nil {
-		return nil
+		return
 	}
 	if ch, changed := s.detach(reason); changed {
 		m.notifyStatus(ch)
 	}
-	err := c.Close()
+	c.Close()
 	st := c.Stats()
 	m.mu.Lock()
 	s.client = nil
 	s.base.add(st)
 	m.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("%s: close: %w", s.connID, err)
-	}
-	return nil
 }
 
 // slotByID accepts "connection_2" and "2" (massive.ParseConnID).

@@ -221,10 +221,10 @@ func (m *Manager) SetEnabled(id string, enabled bool) error {
 		m.mu.Lock()
 		s.enabled = false
 		m.mu.Unlock()
-		err := m.stopClient(s, "disabled by operator")
+		m.stopClient(s, "disabled by operator")
 		s.log.Info().Msg("connection disabled")
 		m.notifyConfig()
-		return err
+		return nil
 	}
 	if !m.cfg.MultiConnection && s.id != 1 {
 		return fmt.Errorf("set enabled: %s: single-connection mode (USE_MULTI_CONNECTION=false): %w", s.connID, ErrDisabled)

@@ -73,15 +73,12 @@ func (t *clientTotals) add(st massive.Stats) {
 	}
 }
 
-type tickerSet struct {
-	all bool // the slot subscribes the "*" wildcard
-	m   map[string]struct{}
-}
+// tickerSet is a slot's tickers as the hot path reads them. Every entry
+// passed massive.NormalizeTicker, which refuses the wildcard, so membership
+// is all there is to ask.
+type tickerSet struct{ m map[string]struct{} }
 
 func (t *tickerSet) has(sym string) bool {
-	if t.all {
-		return true
-	}
 	_, ok := t.m[sym]
 	return ok
 }
@@ -118,9 +115,6 @@ func (s *slot) publish() {
 	set := &tickerSet{m: make(map[string]struct{}, len(s.tickers))}
 	for sym := range s.tickers {
 		set.m[sym] = struct{}{}
-		if sym == "*" {
-			set.all = true
-		}
 	}
 	s.allowed.Store(set)
 }
@@ -227,7 +221,7 @@ func (o *clientObserver) Events(_ string, batch []massive.Event) {
 			Price:     ev.Price,
 			Size:      ev.Size,
 			Time:      ev.Time,
-			Kind:      uint8(ev.Kind),
+			Kind:      ev.Kind,
 			DayOpen:   ev.DayOpen,
 			DayVolume: ev.DayVolume,
 		})

@@ -134,14 +134,14 @@ func (c *Client) Start() {
 
 // Close sends a close frame, stops every goroutine and waits for them. It is
 // idempotent and safe in any state, including a backoff wait. It returns once
-// an observer call in progress has returned.
-func (c *Client) Close() error {
+// an observer call in progress has returned. There is nothing to report: the
+// close frame is best effort and the socket is closed either way.
+func (c *Client) Close() {
 	c.mu.Lock()
 	c.closed = true
 	c.mu.Unlock()
 	c.cancel()
 	c.wg.Wait()
-	return nil
 }
 
 // Subscribe adds tickers (or the Wildcard) to the desired set; they are sent

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"sync/atomic"
 	"testing"
+
+	"github.com/tickwatch/tickwatch/backend/massive"
 )
 
 func benchSymbols(n int) []string {
@@ -33,7 +35,7 @@ func BenchmarkAppend(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
-				c.Append(Tick{Symbol: syms[i%n], Price: 100 + float64(i&15), Size: 10, Time: int64(i), Kind: 1})
+				c.Append(Tick{Symbol: syms[i%n], Price: 100 + float64(i&15), Size: 10, Time: int64(i), Kind: massive.KindTrade})
 				i++
 			}
 		})
@@ -63,7 +65,7 @@ func BenchmarkAppendBatch(b *testing.B) {
 	_, c := loaded(syms)
 	batch := make([]Tick, size)
 	for i := range batch {
-		batch[i] = Tick{Symbol: syms[(i*47)%len(syms)], Price: 101, Size: 5, Kind: 1}
+		batch[i] = Tick{Symbol: syms[(i*47)%len(syms)], Price: 101, Size: 5, Kind: massive.KindTrade}
 	}
 	b.ReportAllocs()
 	for b.Loop() {

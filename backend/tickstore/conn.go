@@ -65,8 +65,7 @@ func (c *Conn) AppendBatch(ts []Tick) {
 		c.mu.Lock()
 		c.s.mu.Lock()
 		for i := range ts[:n] {
-			t := ts[i] // a copy: the caller's slice is not modified
-			c.appendLocked(&t, now)
+			c.appendLocked(&ts[i], now)
 		}
 		c.s.mu.Unlock()
 		c.mu.Unlock()
@@ -74,13 +73,16 @@ func (c *Conn) AppendBatch(ts []Tick) {
 	}
 }
 
+// appendLocked copies *t into the ring once and cleans the copy there; *t is
+// only read, so AppendBatch can pass its caller's slice elements directly.
 func (c *Conn) appendLocked(t *Tick, now time.Time) {
-	t.Price = finite(t.Price)
-	t.Size = finite(t.Size)
-	t.DayOpen = finite(t.DayOpen)
-	t.DayVolume = finite(t.DayVolume)
-	t.Symbol = c.s.update(c.id, t)
-	c.ring[c.next] = *t
+	r := &c.ring[c.next]
+	*r = *t
+	r.Price = finite(r.Price)
+	r.Size = finite(r.Size)
+	r.DayOpen = finite(r.DayOpen)
+	r.DayVolume = finite(r.DayVolume)
+	r.Symbol = c.s.update(c.id, r)
 	c.next++
 	if c.next == len(c.ring) {
 		c.next, c.full = 0, true

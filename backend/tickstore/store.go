@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tickwatch/tickwatch/backend/massive"
 )
 
 // Tick is one market event as the store sees it.
@@ -22,8 +24,8 @@ type Tick struct {
 	Symbol    string
 	Price     float64
 	Size      float64
-	Time      int64 // event time, unix ms
-	Kind      uint8 // opaque to the store (a massive.Kind value)
+	Time      int64        // event time, unix ms
+	Kind      massive.Kind // opaque to the store; readers name it with Kind.Prefix
 	DayOpen   float64
 	DayVolume float64
 }

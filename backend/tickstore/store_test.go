@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tickwatch/tickwatch/backend/internal/testkit"
+	"github.com/tickwatch/tickwatch/backend/massive"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -39,8 +40,8 @@ func TestLatestRules(t *testing.T) {
 		},
 		{
 			name:  "day open and volume are sticky across kinds without them",
-			ticks: []Tick{{Price: 90, DayOpen: 100, DayVolume: 5000, Kind: 3}, {Price: 120, Kind: 1}},
-			want:  Latest{Tick: Tick{Price: 120, DayOpen: 100, DayVolume: 5000, Kind: 1}, ChangePct: 20, Count: 2},
+			ticks: []Tick{{Price: 90, DayOpen: 100, DayVolume: 5000, Kind: massive.KindSecondAgg}, {Price: 120, Kind: massive.KindTrade}},
+			want:  Latest{Tick: Tick{Price: 120, DayOpen: 100, DayVolume: 5000, Kind: massive.KindTrade}, ChangePct: 20, Count: 2},
 		},
 		{
 			name:  "first tick has zero change",
@@ -268,6 +269,21 @@ func TestAppendBatchMatchesAppend(t *testing.T) {
 	}
 	if !slices.Equal(batch, orig) {
 		t.Fatal("AppendBatch modified its argument")
+	}
+}
+
+// TestAppendBatchCleansOnlyItsCopy: bad numbers are cleaned in the ring, not
+// in the caller's batch, which AppendBatch reads in place.
+func TestAppendBatchCleansOnlyItsCopy(t *testing.T) {
+	s := New(Options{Capacity: 8})
+	c := s.Conn("c")
+	batch := []Tick{{Symbol: "A", Price: math.NaN(), Size: math.Inf(1), DayOpen: math.Inf(-1), DayVolume: math.NaN(), Kind: massive.KindTrade}}
+	c.AppendBatch(batch)
+	if b := batch[0]; !math.IsNaN(b.Price) || !math.IsInf(b.Size, 1) || !math.IsInf(b.DayOpen, -1) || !math.IsNaN(b.DayVolume) {
+		t.Fatalf("AppendBatch modified its argument: %+v", b)
+	}
+	if r := c.Recent(1, nil)[0]; r != (Tick{Symbol: "A", Kind: massive.KindTrade}) {
+		t.Fatalf("ring holds %+v, want the cleaned tick", r)
 	}
 }
 

@@ -280,6 +280,12 @@ func TestMetricsEndpoint(t *testing.T) {
 			t.Errorf("metrics lack %s", series)
 		}
 	}
+	// The ticker gauge is the slot's count (read without copying the list).
+	first := e.mgr.Slots()[0]
+	gauge := fmt.Sprintf("tickwatch_connection_assigned_tickers{connection_id=%q,name=%q} %d\n", first.ConnectionID, first.Name, len(first.Tickers))
+	if len(first.Tickers) == 0 || !strings.Contains(resp.body, gauge) {
+		t.Errorf("metrics lack %q", gauge)
+	}
 }
 
 // TestLoginLimitResistsSpoofingAndParallelGuesses: the per-IP key ignores

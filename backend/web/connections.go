@@ -61,7 +61,7 @@ func (s *Server) connectionTicks(c *fiber.Ctx) error {
 	recent := s.d.Store.Conn(id).Recent(limit, make([]tickstore.Tick, 0, limit))
 	out := make([]tickDoc, len(recent))
 	for i, t := range recent {
-		out[i] = tickDoc{Symbol: t.Symbol, Price: t.Price, Size: t.Size, Timestamp: float64(t.Time) / 1000, Kind: massive.Kind(t.Kind).Prefix()}
+		out[i] = tickDoc{Symbol: t.Symbol, Price: t.Price, Size: t.Size, Timestamp: float64(t.Time) / 1000, Kind: t.Kind.Prefix()}
 	}
 	return c.JSON(fiber.Map{"connection_id": id, "ticks": out})
 }

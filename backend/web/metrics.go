@@ -58,7 +58,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	gauge, counter := prometheus.GaugeValue, prometheus.CounterValue
 	if m.d.Manager != nil {
-		for _, sl := range m.d.Manager.Slots() {
+		for _, sl := range m.d.Manager.SlotMetrics() {
 			l := []string{sl.ConnectionID, sl.Name}
 			ch <- prometheus.MustNewConstMetric(m.up, gauge, b2f(sl.Connected), l...)
 			for _, st := range []string{"disconnected", "connecting", "connected", "error"} {
@@ -69,7 +69,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(m.reconnects, counter, float64(sl.Reconnects), l...)
 			ch <- prometheus.MustNewConstMetric(m.dropped, counter, float64(sl.Dropped), l...)
 			ch <- prometheus.MustNewConstMetric(m.rate, gauge, sl.Rate, l...)
-			ch <- prometheus.MustNewConstMetric(m.tickers, gauge, float64(len(sl.Tickers)), l...)
+			ch <- prometheus.MustNewConstMetric(m.tickers, gauge, float64(sl.TickerCount), l...)
 		}
 	}
 	if m.d.Hub != nil {

@@ -145,7 +145,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	t.Cleanup(func() {
 		_ = e.srv.Shutdown(2 * time.Second)
 		cancel()
-		_ = e.mgr.Disconnect()
+		e.mgr.Disconnect()
 		_ = e.sim.Close()
 		wg.Wait()
 		e.assertNoSecrets("the log", e.logs.String())
