@@ -246,9 +246,26 @@ func sortedKeys(m map[string]struct{}) []string {
 	return out
 }
 
-// setState records a transition and tells the observer, outside the lock.
-// Only the run goroutine calls it, so transitions reach the observer in order.
+// setState records a transition, logs it and tells the observer, outside the
+// lock. Only the run goroutine calls it, so transitions reach the observer in
+// order. "connecting" is logged at debug: every attempt ends in a line of its
+// own (connected, closed, or the failure with its retry), so an operator
+// reading at info sees one line per attempt.
 func (c *Client) setState(s State, reason string) {
+	level := zerolog.InfoLevel
+	switch s {
+	case StateConnecting:
+		level = zerolog.DebugLevel
+	case StateError:
+		level = zerolog.WarnLevel
+	}
+	c.changeState(s, reason, level)
+}
+
+// changeState is setState with the log level chosen by the caller: the run
+// loop logs a failure together with its retry in one line of its own, so it
+// records the transition itself at debug.
+func (c *Client) changeState(s State, reason string, level zerolog.Level) {
 	reason = c.redact(reason)
 	now := time.Now()
 	c.mu.Lock()
@@ -267,11 +284,7 @@ func (c *Client) setState(s State, reason string) {
 		clear(c.acked)
 	}
 	c.mu.Unlock()
-	ev := c.log.Info()
-	if s == StateError {
-		ev = c.log.Warn()
-	}
-	ev.Str("state", s.String()).Str("previous", ch.Previous.String()).Str("reason", reason).Msg("link state")
+	c.log.WithLevel(level).Str("state", s.String()).Str("previous", ch.Previous.String()).Str("reason", reason).Msg("link state")
 	c.obs.StateChanged(ch)
 }
 

@@ -1,6 +1,7 @@
 package massive_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -532,6 +533,38 @@ func TestCloseDuringBackoff(t *testing.T) {
 	closeWithin(t, c)
 	rec.waitState(t, &cur, massive.StateDisconnected, "closed")
 	c.Close() // idempotent
+}
+
+// TestDialFailureLogsOneLine: at info level a failed dial is one line that
+// says why and when the next attempt is due.
+func TestDialFailureLogsOneLine(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	addr := ln.Addr().String()
+	must(t, ln.Close()) // nothing listens: the dial is refused
+	logs := &testkit.SyncBuffer{}
+	cfg := testConfig("ws://" + addr + "/stocks")
+	cfg.ReconnectDelay, cfg.MaxReconnectDelay = time.Hour, time.Hour // one attempt
+	cfg.Logger = zerolog.New(logs).Level(zerolog.InfoLevel)
+	c := startClient(t, cfg, nil)
+	// The line is written before the backoff wait begins.
+	eventually(t, "the backoff wait", func() bool { return !c.Stats().NextAttempt.IsZero() })
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("a failed dial logged %d lines, want 1:\n%s", len(lines), logs.String())
+	}
+	var line struct {
+		Level, Message, Reason string
+		ConnectionID           string `json:"connection_id"`
+		RetryInMs              *int64 `json:"retry_in_ms"`
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
+		t.Fatal(err)
+	}
+	if line.Level != "warn" || line.Message != "dial failed" || line.ConnectionID != "connection_1" || !strings.HasPrefix(line.Reason, "dial: ") ||
+		!strings.Contains(line.Reason, "refused") || line.RetryInMs == nil || *line.RetryInMs < 0 {
+		t.Errorf("dial failure line = %s", lines[0])
+	}
 }
 
 func TestCloseWhileConnectedAndBeforeStart(t *testing.T) {

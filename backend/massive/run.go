@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // endKind says what the run loop does after a link ends.
@@ -21,6 +23,18 @@ type linkEnd struct {
 	kind   endKind
 	reason string
 	stable bool // the link stayed authenticated for StableAfter
+	dial   bool // the dial itself failed: there never was a link
+}
+
+// failure names a retried end in the one log line it gets.
+func (e linkEnd) failure() string {
+	switch {
+	case e.dial:
+		return "dial failed"
+	case e.kind == endMaxConns:
+		return "over the connection limit"
+	}
+	return "link lost"
 }
 
 // run is the client's one processing goroutine: one link after another, with
@@ -54,12 +68,12 @@ func (c *Client) run() {
 			failures = 0
 			continue
 		case endMaxConns:
-			c.setState(StateError, end.reason)
+			c.changeState(StateError, end.reason, zerolog.DebugLevel)
 			// A little jitter so two instances on one key drift apart.
 			base := c.cfg.MaxConnectionsBackoff
 			delay = base + rand.N(base/10+1)
 		default:
-			c.setState(StateDisconnected, end.reason)
+			c.changeState(StateDisconnected, end.reason, zerolog.DebugLevel)
 			delay = c.backoff(failures)
 		}
 		failures++
@@ -72,7 +86,10 @@ func (c *Client) run() {
 			failures = 0
 			continue
 		}
-		c.log.Info().Dur("delay", delay).Int("failures", failures).Msg("reconnecting after backoff")
+		// The one line a failed attempt gets: what happened and when the
+		// next attempt is due.
+		c.log.Warn().Str("reason", c.redact(end.reason)).Int64("retry_in_ms", delay.Milliseconds()).
+			Int("failures", failures).Msg(end.failure())
 		woke, ok := c.sleep(delay)
 		if !ok {
 			c.setState(StateDisconnected, "closed")

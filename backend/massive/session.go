@@ -63,8 +63,7 @@ func (c *Client) link() linkEnd {
 			reason = fmt.Sprintf("dial: %s (HTTP %d)", err, resp.StatusCode)
 		}
 		c.recordError(reason)
-		c.log.Warn().Str("error", c.redact(reason)).Msg("dial failed")
-		return linkEnd{kind: endRetry, reason: reason}
+		return linkEnd{kind: endRetry, reason: reason, dial: true}
 	}
 	conn.SetReadLimit(MaxFrameSize)
 	sess := &session{
@@ -98,8 +97,8 @@ func (c *Client) link() linkEnd {
 		end.stable = true
 	}
 	if end.kind == endRetry || end.kind == endMaxConns || end.kind == endFatal {
+		// Logged by the run loop, with what happens next.
 		c.recordError(end.reason)
-		c.log.Warn().Str("reason", c.redact(end.reason)).Msg("link lost")
 	}
 	return end
 }
