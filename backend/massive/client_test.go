@@ -25,7 +25,10 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 const (
 	goodKey = "test-key-abcd1234"
-	waitFor = 10 * time.Second // generous: the race detector on 2 shared cores is slow
+	// patience bounds every wait (polls with testkit.WaitFor: the simulator
+	// has no change feed for its tables); generous, since the race detector
+	// on 2 shared cores is slow.
+	patience = 10 * time.Second
 )
 
 // recorder is an Observer that keeps every state change and counts events.
@@ -83,7 +86,7 @@ func (r *recorder) symbolCount(sym string) int {
 // whose reason starts with prefix, and moves the cursor past it.
 func (r *recorder) waitState(t *testing.T, cursor *int, st massive.State, prefix string) StateChange {
 	t.Helper()
-	deadline := time.After(waitFor)
+	deadline := time.After(patience)
 	for {
 		r.mu.Lock()
 		for ; *cursor < len(r.changes); *cursor++ {
@@ -111,12 +114,6 @@ func (r *recorder) history() string {
 		fmt.Fprintf(&b, "  %s -> %s: %s\n", c.Previous, c.State, c.Reason)
 	}
 	return b.String()
-}
-
-// eventually polls cond; the simulator has no change feed for its tables.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	testkit.WaitFor(t, waitFor, what, cond)
 }
 
 func startSim(t *testing.T, mutate func(*simulator.Config)) *simulator.Server {
@@ -187,7 +184,7 @@ func subscriptions(c *massive.Client, channels ...string) []string {
 func liveConn(t *testing.T, sim *simulator.Server, c *massive.Client, want []string) simulator.ConnInfo {
 	t.Helper()
 	var got simulator.ConnInfo
-	eventually(t, fmt.Sprintf("simulator subscriptions %v", want), func() bool {
+	testkit.WaitFor(t, patience, fmt.Sprintf("simulator subscriptions %v", want), func() bool {
 		var authed []simulator.ConnInfo
 		for _, ci := range sim.Conns() {
 			if ci.Authenticated {
@@ -212,7 +209,7 @@ func TestHandshakeSubscribeAcks(t *testing.T) {
 	rec.waitState(t, &cur, massive.StateConnected, "authenticated")
 	want := []string{"A.AAPL", "A.MSFT", "T.AAPL", "T.MSFT"}
 	liveConn(t, sim, c, want)
-	eventually(t, "trades and bars for both symbols", func() bool {
+	testkit.WaitFor(t, patience, "trades and bars for both symbols", func() bool {
 		return rec.symbolCount("AAPL") > 0 && rec.symbolCount("MSFT") > 0
 	})
 	st := c.Stats()
@@ -253,11 +250,11 @@ func TestWildcardAndDottedSymbols(t *testing.T) {
 	cfg.Tickers = []string{"BRK.A"}
 	c := startClient(t, cfg, rec)
 	liveConn(t, sim, c, []string{"T.BRK.A"})
-	eventually(t, "trades for BRK.A", func() bool { return rec.symbolCount("BRK.A") > 0 })
+	testkit.WaitFor(t, patience, "trades for BRK.A", func() bool { return rec.symbolCount("BRK.A") > 0 })
 
 	c.Subscribe("*")
 	liveConn(t, sim, c, []string{"T.*", "T.BRK.A"})
-	eventually(t, "wildcard trades for other symbols", func() bool {
+	testkit.WaitFor(t, patience, "wildcard trades for other symbols", func() bool {
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
 		return len(rec.symbols) > 3
@@ -359,7 +356,7 @@ func TestFaultsRecover(t *testing.T) {
 			state: massive.StateError, reason: "max_connections: Maximum number of connections exceeded.",
 			check: func(t *testing.T, c *massive.Client) {
 				var st massive.Stats
-				eventually(t, "a scheduled retry", func() bool { st = c.Stats(); return !st.NextAttempt.IsZero() })
+				testkit.WaitFor(t, patience, "a scheduled retry", func() bool { st = c.Stats(); return !st.NextAttempt.IsZero() })
 				if wait := st.NextAttempt.Sub(st.StateSince); wait < 290*time.Millisecond {
 					t.Errorf("max_connections retry after %s, want the long backoff (300ms)", wait)
 				}
@@ -419,7 +416,7 @@ func TestMalformedFrameCountedLinkKept(t *testing.T) {
 	conn := liveConn(t, sim, c, []string{"T.AAPL"})
 	before := c.Stats()
 	must(t, sim.SendMalformed(conn.ID))
-	eventually(t, "malformed events counted", func() bool { return c.Stats().Malformed > before.Malformed })
+	testkit.WaitFor(t, patience, "malformed events counted", func() bool { return c.Stats().Malformed > before.Malformed })
 	st := c.Stats()
 	if st.State != massive.StateConnected || st.Reconnects != 0 {
 		t.Fatalf("a malformed frame cost the link: %+v", st)
@@ -504,15 +501,15 @@ func TestSlowObserverDoesNotStopReader(t *testing.T) {
 	cfg.Channels = []string{"T"}
 	cfg.QueueSize = 4
 	c := startClient(t, cfg, rec)
-	eventually(t, "the observer to block", func() bool { return rec.calls.Load() > 0 })
-	eventually(t, "frames dropped", func() bool { return c.Stats().Dropped > 10 })
+	testkit.WaitFor(t, patience, "the observer to block", func() bool { return rec.calls.Load() > 0 })
+	testkit.WaitFor(t, patience, "frames dropped", func() bool { return c.Stats().Dropped > 10 })
 	frames := c.Stats().Frames
-	eventually(t, "the reader to keep reading", func() bool { return c.Stats().Frames > frames+20 })
+	testkit.WaitFor(t, patience, "the reader to keep reading", func() bool { return c.Stats().Frames > frames+20 })
 	if st := c.Stats(); st.State != massive.StateConnected || st.Reconnects != 0 {
 		t.Fatalf("slow observer cost the link: %+v", st)
 	}
 	close(rec.block)
-	eventually(t, "events to flow again", func() bool { return rec.events.Load() > 0 })
+	testkit.WaitFor(t, patience, "events to flow again", func() bool { return rec.events.Load() > 0 })
 }
 
 func TestCloseDuringBackoff(t *testing.T) {
@@ -529,7 +526,7 @@ func TestCloseDuringBackoff(t *testing.T) {
 	c.Start()
 	cur := 0
 	rec.waitState(t, &cur, massive.StateDisconnected, "dial: ")
-	eventually(t, "the backoff wait", func() bool { return !c.Stats().NextAttempt.IsZero() })
+	testkit.WaitFor(t, patience, "the backoff wait", func() bool { return !c.Stats().NextAttempt.IsZero() })
 	closeWithin(t, c)
 	rec.waitState(t, &cur, massive.StateDisconnected, "closed")
 	c.Close() // idempotent
@@ -548,7 +545,7 @@ func TestDialFailureLogsOneLine(t *testing.T) {
 	cfg.Logger = zerolog.New(logs).Level(zerolog.InfoLevel)
 	c := startClient(t, cfg, nil)
 	// The line is written before the backoff wait begins.
-	eventually(t, "the backoff wait", func() bool { return !c.Stats().NextAttempt.IsZero() })
+	testkit.WaitFor(t, patience, "the backoff wait", func() bool { return !c.Stats().NextAttempt.IsZero() })
 	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
 	if len(lines) != 1 {
 		t.Fatalf("a failed dial logged %d lines, want 1:\n%s", len(lines), logs.String())
@@ -578,7 +575,7 @@ func TestCloseWhileConnectedAndBeforeStart(t *testing.T) {
 	rec.waitState(t, &cur, massive.StateConnected, "authenticated")
 	closeWithin(t, c)
 	rec.waitState(t, &cur, massive.StateDisconnected, "closed")
-	eventually(t, "the simulator to see the close", func() bool { return len(sim.Conns()) == 0 })
+	testkit.WaitFor(t, patience, "the simulator to see the close", func() bool { return len(sim.Conns()) == 0 })
 
 	idle, err := massive.NewClient(testConfig(sim.URL()), nil)
 	must(t, err)
@@ -612,7 +609,7 @@ func closeWithin(t *testing.T, c *massive.Client) {
 	go func() { c.Close(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(waitFor):
+	case <-time.After(patience):
 		t.Fatal("Close did not return")
 	}
 }

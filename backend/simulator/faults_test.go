@@ -10,6 +10,8 @@ import (
 
 	"github.com/fasthttp/websocket"
 	"go.uber.org/goleak"
+
+	"github.com/tickwatch/tickwatch/backend/internal/testkit"
 )
 
 func TestMaxConnectionsEvictsOldest(t *testing.T) {
@@ -28,7 +30,7 @@ func TestMaxConnectionsEvictsOldest(t *testing.T) {
 	if err := c1.expectClosed(); closeCode(err) != 1000 {
 		t.Fatalf("evicted close err = %v", err)
 	}
-	waitFor(t, "eviction unregistered", func() bool { return len(s.Conns()) == 3 })
+	testkit.WaitFor(t, patience, "eviction unregistered", func() bool { return len(s.Conns()) == 3 })
 	var ids []int64
 	for _, ci := range s.Conns() {
 		ids = append(ids, ci.ID)
@@ -73,7 +75,7 @@ func TestCloseWith(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Code != 4001 || ce.Text != "bye" {
 		t.Fatalf("err = %v", err)
 	}
-	waitFor(t, "connection gone", func() bool { return len(s.Conns()) == 0 })
+	testkit.WaitFor(t, patience, "connection gone", func() bool { return len(s.Conns()) == 0 })
 }
 
 func TestSendStatus(t *testing.T) {
@@ -202,7 +204,7 @@ func TestSendMalformed(t *testing.T) {
 		}
 		break
 	}
-	waitFor(t, "valid event counted", func() bool { return s.SentBySymbol(id)["MSFT"] > 0 })
+	testkit.WaitFor(t, patience, "valid event counted", func() bool { return s.SentBySymbol(id)["MSFT"] > 0 })
 }
 
 func TestSendOversize(t *testing.T) {
@@ -239,7 +241,7 @@ func TestRefuseNew(t *testing.T) {
 		t.Fatalf("dial during refusal: err=%v resp=%v", err, resp)
 	}
 	_ = resp.Body.Close()
-	waitFor(t, "refusal to end", func() bool {
+	testkit.WaitFor(t, patience, "refusal to end", func() bool {
 		ws, resp, err := websocket.DefaultDialer.Dial(s.URL(), nil)
 		if resp != nil {
 			_ = resp.Body.Close()
@@ -284,7 +286,7 @@ func TestCloseLeaksNothing(t *testing.T) {
 	stalled.send("subscribe", "T.AAPL")
 	stalled.statuses(1)
 	closing := handshake(t, s)
-	waitFor(t, "4 conns", func() bool { return len(s.Conns()) == 4 })
+	testkit.WaitFor(t, patience, "4 conns", func() bool { return len(s.Conns()) == 4 })
 	conns := s.Conns()
 	if err := s.Stall(conns[2].ID, time.Minute); err != nil {
 		t.Fatal(err)
