@@ -47,9 +47,6 @@ const (
 // Wildcard in place of a ticker subscribes a channel to every ticker ("T.*").
 const Wildcard = "*"
 
-// Kinds are the channels this package decodes, in protocol order.
-var kinds = [...]Kind{KindTrade, KindQuote, KindSecondAgg, KindMinuteAgg}
-
 // ChannelForm is quoted in channel errors.
 const ChannelForm = "T, Q, A or AM"
 
@@ -57,7 +54,7 @@ const ChannelForm = "T, Q, A or AM"
 // event it carries. Prefixes of channels this package does not decode (LULD,
 // NOI, FMV) are not kinds; see IsStocksChannel.
 func ChannelKind(prefix string) (Kind, bool) {
-	for _, k := range kinds {
+	for k := KindTrade; k <= KindMinuteAgg; k++ {
 		if k.Prefix() == prefix {
 			return k, true
 		}

@@ -38,7 +38,9 @@ func (s State) String() string {
 	return "unknown"
 }
 
-// Kind is the event type carried in the "ev" field.
+// Kind is the event type carried in the "ev" field, and the channel that
+// carries it. The kinds are numbered 1..KindMinuteAgg without gaps
+// (ChannelKind and the simulator's channel table rely on it).
 type Kind uint8
 
 const (

@@ -8,6 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tickwatch/tickwatch/backend/massive"
 )
 
 // metrics exposes Prometheus figures read at scrape time from the manager
@@ -61,8 +63,8 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		for _, sl := range m.d.Manager.SlotMetrics() {
 			l := []string{sl.ConnectionID, sl.Name}
 			ch <- prometheus.MustNewConstMetric(m.up, gauge, b2f(sl.Connected), l...)
-			for _, st := range []string{"disconnected", "connecting", "connected", "error"} {
-				ch <- prometheus.MustNewConstMetric(m.state, gauge, b2f(sl.Status == st), sl.ConnectionID, sl.Name, st)
+			for _, st := range []massive.State{massive.StateDisconnected, massive.StateConnecting, massive.StateConnected, massive.StateError} {
+				ch <- prometheus.MustNewConstMetric(m.state, gauge, b2f(sl.Status == st.String()), sl.ConnectionID, sl.Name, st.String())
 			}
 			ch <- prometheus.MustNewConstMetric(m.messages, counter, float64(sl.MessageCount), l...)
 			ch <- prometheus.MustNewConstMetric(m.errors, counter, float64(sl.ErrorCount), l...)
