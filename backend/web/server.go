@@ -18,24 +18,25 @@ import (
 	"github.com/tickwatch/tickwatch/backend/config"
 	"github.com/tickwatch/tickwatch/backend/live"
 	"github.com/tickwatch/tickwatch/backend/manager"
+	"github.com/tickwatch/tickwatch/backend/status"
 	"github.com/tickwatch/tickwatch/backend/tickstore"
 )
 
 // Deps are the parts the web layer serves. They are built by backend/app.
 type Deps struct {
-	Config    *config.Config
-	Manager   *manager.Manager
-	Store     *tickstore.Store
-	Hub       *live.Hub
-	Users     *auth.Users
-	Sessions  *auth.Sessions
-	Audit     *auth.Audit
-	Static    fs.FS // the built SPA (index.html, assets/...); nil serves a plain notice
-	Logger    zerolog.Logger
-	Ready     func() bool // /readyz: upstream connections were attempted
-	Started   time.Time
-	Simulated bool
-	Version   string
+	Config   *config.Config
+	Manager  *manager.Manager
+	Status   *status.Source // the status document, shared with the live snapshots
+	Store    *tickstore.Store
+	Hub      *live.Hub
+	Users    *auth.Users
+	Sessions *auth.Sessions
+	Audit    *auth.Audit
+	Static   fs.FS // the built SPA (index.html, assets/...); nil serves a plain notice
+	Logger   zerolog.Logger
+	Ready    func() bool // /readyz: upstream connections were attempted
+	Started  time.Time
+	Version  string
 }
 
 // Server is the HTTP side of Tickwatch.
