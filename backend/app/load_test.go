@@ -40,7 +40,9 @@ func BenchmarkPipelineLoad(b *testing.B) {
 		}
 		return strings.Join(out, ",")
 	}
+	// The shipped flush interval and ring size, not apptest's quick ones.
 	e := apptest.Start(b, apptest.Options{Environ: []string{"MASSIVE_CHANNELS=T", fmt.Sprintf("SIM_TICKS_PER_SECOND=%d", rate),
+		"LIVE_FLUSH_INTERVAL=100ms", "TICK_BUFFER_SIZE=4096",
 		"WEBSOCKET_CONNECTION_1_SYMBOLS=" + syms(1), "WEBSOCKET_CONNECTION_2_SYMBOLS=" + syms(2),
 		"WEBSOCKET_CONNECTION_3_ENABLED=true", "WEBSOCKET_CONNECTION_3_SYMBOLS=" + syms(3)}})
 	ticks := func() uint64 { return e.Status().Summary.TicksTotal }
