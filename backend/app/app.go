@@ -1,5 +1,7 @@
 // Package app builds every part of Tickwatch from configuration, runs them
-// and shuts them down in order. It is the only package that knows them all.
+// and shuts them down in order. It is the only package that knows them all,
+// so the wiring (the status source, the manager's observers) lives here, and
+// the end-to-end tests start exactly this through app/apptest.
 package app
 
 import (

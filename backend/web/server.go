@@ -1,6 +1,7 @@
 // Package web is the Fiber application: middleware, the REST API, the
 // /admin-ws endpoint and the embedded single-page app. One small file per
-// concern, each with its test beside it.
+// concern. Its tests here need only the Fiber app; the API and /admin-ws are
+// tested end to end against the real app.New in backend/app (apptest).
 package web
 
 import (
