@@ -50,7 +50,10 @@ func TestBadVariableExitsWithOneLine(t *testing.T) {
 }
 
 // TestSIGTERMExitsCleanly starts the real program on the simulator, waits
-// until it serves, sends SIGTERM and expects exit code 0 within 5 s.
+// until it serves and is ready, sends SIGTERM and expects an orderly exit:
+// the "stopped" line (Run logs it after every part has shut down), then exit
+// code 0. How long that took is logged, never asserted; the deadline only
+// catches a hang.
 func TestSIGTERMExitsCleanly(t *testing.T) {
 	cmd := program(t, "HTTP_ADDR=127.0.0.1:0", "LOG_FORMAT=json", "LOG_LEVEL=info")
 	stdout, err := cmd.StdoutPipe()
@@ -63,19 +66,28 @@ func TestSIGTERMExitsCleanly(t *testing.T) {
 	defer func() { _ = cmd.Process.Kill() }()
 
 	addr := make(chan string, 1)
+	stopped := make(chan struct{})
+	output := make(chan struct{}) // closed at EOF: the program has exited
 	go func() {
+		defer close(output)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			var line struct{ Message, Addr string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Message == "tickwatch listening" {
+			if json.Unmarshal(sc.Bytes(), &line) != nil {
+				continue
+			}
+			switch line.Message {
+			case "tickwatch listening":
 				addr <- line.Addr
+			case "stopped":
+				close(stopped)
 			}
 		}
 	}()
 	var base string
 	select {
 	case base = <-addr:
-	case <-time.After(20 * time.Second):
+	case <-time.After(60 * time.Second):
 		t.Fatal("the program did not report its listen address")
 	}
 	resp, err := http.Get(base + "/healthz")
@@ -86,7 +98,7 @@ func TestSIGTERMExitsCleanly(t *testing.T) {
 
 	// /readyz turns 200 once every enabled connection finished its first
 	// attempt; shutdown then has live upstream links to close.
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := http.Get(base + "/readyz")
 		if err == nil {
@@ -104,15 +116,19 @@ func TestSIGTERMExitsCleanly(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	// Wait closes the pipe, so it comes after the output is read to EOF.
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v", err)
-		}
-		t.Logf("exited 0 in %v", time.Since(start))
-	case <-time.After(5 * time.Second):
-		t.Fatal("did not exit within 5 s of SIGTERM")
+	case <-output:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the program was still running 60 s after SIGTERM")
 	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v, want exit code 0", err)
+	}
+	select {
+	case <-stopped:
+	default:
+		t.Fatal(`exit code 0 without the "stopped" line: the shutdown did not run to its end`)
+	}
+	t.Logf("exited 0 in %v", time.Since(start))
 }

@@ -1,5 +1,7 @@
 // Package app builds every part of Tickwatch from configuration, runs them
-// and shuts them down in order. It is the only package that knows them all.
+// and shuts them down in order. It is the only package that knows them all,
+// so the wiring (the status source, the manager's observers) lives here, and
+// the end-to-end tests start exactly this through app/apptest.
 package app
 
 import (
@@ -20,6 +22,7 @@ import (
 	"github.com/tickwatch/tickwatch/backend/manager"
 	"github.com/tickwatch/tickwatch/backend/massive"
 	"github.com/tickwatch/tickwatch/backend/simulator"
+	"github.com/tickwatch/tickwatch/backend/status"
 	"github.com/tickwatch/tickwatch/backend/tickstore"
 	"github.com/tickwatch/tickwatch/backend/universe"
 	"github.com/tickwatch/tickwatch/backend/web"
@@ -115,23 +118,25 @@ func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string) (
 	}
 
 	started := time.Now()
-	simulated := cfg.Simulated()
+	// One status source for the REST document and the live snapshots, so a
+	// browser and an API client never see two versions of the truth.
+	st := status.New(cfg, a.mgr, started)
 	a.hub = live.New(live.Options{
 		Store:         a.store,
-		Status:        func() any { return web.BuildStatus(cfg, a.mgr, simulated, started) },
-		Metrics:       func() []live.MetricsEvent { return web.LiveMetrics(a.mgr) },
+		Status:        func() any { return st.Document() },
+		Metrics:       st.Metrics,
 		FlushInterval: cfg.FlushInterval,
 		Logger:        log.With().Str("component", "live").Logger(),
 	})
-	a.mgr.AddObserver(web.LiveBridge{Hub: a.hub})
+	a.mgr.AddObserver(liveBridge{hub: a.hub})
 	a.mgr.AddObserver(&readiness{a: a, attempts: map[string]bool{}})
 
 	a.srv, err = web.New(web.Deps{
-		Config: cfg, Manager: a.mgr, Store: a.store, Hub: a.hub,
+		Config: cfg, Manager: a.mgr, Status: st, Store: a.store, Hub: a.hub,
 		Users: users, Sessions: sessions,
 		Audit:  auth.NewAudit(500, log.With().Str("component", "audit").Logger()),
 		Static: static, Logger: log.With().Str("component", "http").Logger(),
-		Ready: a.ready.Load, Started: started, Simulated: simulated, Version: version,
+		Ready: a.ready.Load, Started: started, Version: version,
 	})
 	if err != nil {
 		return nil, err

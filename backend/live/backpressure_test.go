@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tickwatch/tickwatch/backend/internal/testkit"
 	"github.com/tickwatch/tickwatch/backend/tickstore"
 )
 
@@ -49,11 +50,11 @@ func (p *producer) halt() {
 	p.wg.Wait()
 }
 
-// watcher reads a healthy client continuously and records when each
-// tick_update frame arrived and whether it was ever resynced.
+// watcher reads a healthy client continuously and counts the tick_update
+// frames it received and the snapshots (resyncs) it was sent.
 type watcher struct {
 	mu        sync.Mutex
-	ticks     []time.Time
+	ticks     int
 	snapshots int
 	done      chan struct{}
 }
@@ -63,7 +64,7 @@ func watch(c *client) *watcher {
 	go func() {
 		defer close(w.done)
 		for {
-			_ = c.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_ = c.c.SetReadDeadline(time.Now().Add(10 * time.Second))
 			_, msg, err := c.c.ReadMessage()
 			if err != nil {
 				return
@@ -71,7 +72,7 @@ func watch(c *client) *watcher {
 			w.mu.Lock()
 			switch {
 			case bytes.HasPrefix(msg, []byte(`[{"event":"tick_update"`)):
-				w.ticks = append(w.ticks, time.Now())
+				w.ticks++
 			case bytes.HasPrefix(msg, []byte(`[{"event":"snapshot"`)):
 				w.snapshots++
 			}
@@ -81,26 +82,17 @@ func watch(c *client) *watcher {
 	return w
 }
 
-// maxGap is the longest wait between tick frames from `from` to `to`.
-func (w *watcher) maxGap(from, to time.Time) (gap time.Duration, frames int) {
+// counts returns the tick frames and snapshots received so far.
+func (w *watcher) counts() (ticks, snapshots int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	prev := from
-	for _, at := range w.ticks {
-		if at.Before(from) || at.After(to) {
-			continue
-		}
-		frames++
-		gap = max(gap, at.Sub(prev))
-		prev = at
-	}
-	return max(gap, to.Sub(prev)), frames
+	return w.ticks, w.snapshots
 }
 
 func TestStalledClientClosed1013HealthyKeepsReceiving(t *testing.T) {
-	const flush = 20 * time.Millisecond
+	const flush, maxBehind = 20 * time.Millisecond, time.Second
 	h := newHarness(t, harnessOpts{run: true, Options: Options{
-		FlushInterval: flush, QueueSize: 8, MaxBehind: 300 * time.Millisecond,
+		FlushInterval: flush, QueueSize: 8, MaxBehind: maxBehind,
 	}})
 	healthy := h.dial(0)
 	healthy.readUntil("snapshot", 2*time.Second)
@@ -109,31 +101,38 @@ func TestStalledClientClosed1013HealthyKeepsReceiving(t *testing.T) {
 
 	w := watch(healthy)
 	p := startProducer(h.store, 300)
-	start := time.Now()
-	eventually(t, 10*time.Second, "the stalled session to be closed 1013", func() bool {
+	// The checks are about order, not speed: from the stalled session's
+	// first discarded frame until its 1013 close it is behind, and the
+	// healthy client must receive frames in that span (a hub that waited
+	// on the stalled browser would deliver none) and after it.
+	testkit.WaitFor(t, 10*time.Second, "the stalled session to fall behind", func() bool {
+		return h.hub.Stats().DroppedFrames > 0
+	})
+	behind, _ := w.counts()
+	testkit.WaitFor(t, 10*time.Second, "the stalled session to be closed 1013", func() bool {
 		s := h.hub.Stats()
 		return s.SlowClosed == 1 && s.Sessions == 1
 	})
-	closedAt := time.Now()
-	// The healthy browser must keep getting frames after the close as well.
-	time.Sleep(10 * flush)
-	end := time.Now()
+	closed, _ := w.counts()
+	testkit.WaitFor(t, 10*time.Second, "tick frames after the close", func() bool {
+		n, _ := w.counts()
+		return n >= closed+3
+	})
 	p.halt()
 	_ = healthy.c.Close()
 	<-w.done
 
-	gap, frames := w.maxGap(start, end)
+	total, snapshots := w.counts()
 	s := h.hub.Stats()
-	t.Logf("stalled closed after %v; healthy: %d tick frames in %v, longest gap %v; stats %+v",
-		closedAt.Sub(start), frames, end.Sub(start), gap, s)
-	if w.snapshots != 0 {
-		t.Errorf("healthy client was resynced %d times", w.snapshots)
+	t.Logf("healthy: %d tick frames while the stalled session was behind, %d in all; stats %+v", closed-behind, total, s)
+	if snapshots != 0 {
+		t.Errorf("healthy client was resynced %d times", snapshots)
 	}
-	// A hub that waited on the stalled browser would leave a gap of at
-	// least its 1 s write timeout; the bound sits well below that and well
-	// above scheduling noise on a loaded 2-core machine.
-	if gap > 500*time.Millisecond {
-		t.Errorf("healthy client waited %v between frames (flush interval %v)", gap, flush)
+	// MaxBehind spans dozens of flushes; three is far from a flake and far
+	// from a hub that stalls with the slow browser.
+	if closed-behind < 3 {
+		t.Errorf("healthy client got %d tick frames while the stalled session was behind (MaxBehind %v, flush %v)",
+			closed-behind, maxBehind, flush)
 	}
 	if s.Resyncs == 0 || s.DroppedFrames == 0 {
 		t.Errorf("the stalled session's queue should have been discarded first: %+v", s)
@@ -151,7 +150,7 @@ func TestStalledClientResyncedWhenItCatchesUp(t *testing.T) {
 	c.readUntil("snapshot", 2*time.Second)
 	p := startProducer(h.store, 300)
 	defer p.halt()
-	eventually(t, 10*time.Second, "the stalled session's queue to be discarded", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "the stalled session's queue to be discarded", func() bool {
 		return h.hub.Stats().Resyncs >= 1
 	})
 	// It reads again: after what was already in flight comes a fresh
@@ -195,13 +194,17 @@ func TestShutdownWithStuckPeerIsBounded(t *testing.T) {
 	// kernel's send buffer well within a second; the writer is then stuck
 	// inside a write.
 	time.Sleep(time.Second)
-	start := time.Now()
-	h.hub.Shutdown()
-	took := time.Since(start)
-	t.Logf("Shutdown took %v with a stuck peer", took)
-	// Structural bound: closeGrace-based (a few hundred ms in tests), far
-	// from the hour a MaxBehind-based deadline would take.
-	if took > 5*time.Second {
-		t.Fatalf("Shutdown took %v", took)
+	done := make(chan struct{})
+	go func() { defer close(done); h.hub.Shutdown() }()
+	// Returning at all proves the bound: without the close grace Shutdown
+	// would wait for MaxBehind, an hour. The deadline only fails a hub
+	// that hangs, and is generous for a loaded machine.
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Shutdown did not return within 30 s with a stuck peer (MaxBehind is an hour)")
+	}
+	if s := h.hub.Stats(); s.Sessions != 0 {
+		t.Fatalf("Shutdown returned with %d sessions", s.Sessions)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/fasthttp/websocket"
 	"github.com/rs/zerolog"
 
+	"github.com/tickwatch/tickwatch/backend/internal/testkit"
 	"github.com/tickwatch/tickwatch/backend/tickstore"
 )
 
@@ -154,17 +155,6 @@ func (c *client) send(msg string) {
 	}
 }
 
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	end := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 type wireTick struct {
 	ConnectionID string   `json:"connection_id"`
 	Symbol       string   `json:"symbol"`
@@ -219,7 +209,7 @@ func TestTicksCoalesced(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	c := h.dial(0)
 	c.readUntil("snapshot", 2*time.Second)
-	eventually(t, 2*time.Second, "snapshot written", func() bool { return h.hub.Stats().FramesSent >= 1 })
+	testkit.WaitFor(t, 2*time.Second, "snapshot written", func() bool { return h.hub.Stats().FramesSent >= 1 })
 
 	c1, c2 := h.store.Conn("connection_1"), h.store.Conn("connection_2")
 	for i := range 5 {
@@ -269,7 +259,7 @@ func TestTickFrameSharedAcrossSessions(t *testing.T) {
 	a, b := h.dial(0), h.dial(0)
 	a.readUntil("snapshot", 2*time.Second)
 	b.readUntil("snapshot", 2*time.Second)
-	eventually(t, 2*time.Second, "two sessions", func() bool { return h.hub.Stats().Sessions == 2 })
+	testkit.WaitFor(t, 2*time.Second, "two sessions", func() bool { return h.hub.Stats().Sessions == 2 })
 	h.store.Conn("connection_1").Append(tickstore.Tick{Symbol: "AAPL", Price: 1, Time: 1})
 	h.hub.flush()
 	_ = a.c.SetReadDeadline(time.Now().Add(2 * time.Second))
@@ -291,15 +281,11 @@ func TestStatusChangedSkipsFlushInterval(t *testing.T) {
 	c.readUntil("snapshot", 2*time.Second)
 
 	at := time.UnixMilli(1705853696100)
-	start := time.Now()
 	h.hub.StatusChanged(StatusEvent{ConnectionID: "connection_2", Status: "disconnected",
 		Previous: "connected", Reason: "drop: EOF", At: at})
-	evs := c.readUntil("connection_status_update", time.Second)
-	latency := time.Since(start)
-	t.Logf("status update latency %v", latency)
-	if latency > 100*time.Millisecond {
-		t.Errorf("status update took %v, want within 100ms", latency)
-	}
+	// With no flush due for an hour, the update arriving at all proves it
+	// did not wait for one; the deadline only bounds a broken hub.
+	evs := c.readUntil("connection_status_update", 10*time.Second)
 	var got struct {
 		ConnectionID string  `json:"connection_id"`
 		Status       string  `json:"status"`
@@ -316,7 +302,7 @@ func TestStatusChangedSkipsFlushInterval(t *testing.T) {
 	}
 }
 
-func TestMetricsEverySecond(t *testing.T) {
+func TestMetricsPushedWithoutFlushes(t *testing.T) {
 	metrics := func() []MetricsEvent {
 		return []MetricsEvent{
 			{ConnectionID: "connection_1", MsgsPerSec: 25.5, MessageCount: 10, RateHistory: []float64{1, 2}},
@@ -326,14 +312,11 @@ func TestMetricsEverySecond(t *testing.T) {
 	h := newHarness(t, harnessOpts{run: true, Options: Options{Metrics: metrics, FlushInterval: time.Hour}})
 	c := h.dial(0)
 	c.readUntil("snapshot", 2*time.Second)
-	first := c.readUntil("metrics_update", 3*time.Second)
-	t0 := time.Now()
-	second := c.readUntil("metrics_update", 3*time.Second)
-	gap := time.Since(t0)
-	t.Logf("metrics gap %v", gap)
-	if gap < 500*time.Millisecond {
-		t.Errorf("metrics came %v apart, want about a second", gap)
-	}
+	// No flush is due for an hour: two metrics frames prove that metrics go
+	// out on their own schedule. Their spacing is the ticker's business and
+	// a loaded machine's; it is not asserted.
+	first := c.readUntil("metrics_update", 10*time.Second)
+	second := c.readUntil("metrics_update", 10*time.Second)
 	for _, evs := range [][]event{first, second} {
 		if len(evs) != 2 || !bytes.Contains(evs[0].Data, []byte(`"connection_id":"connection_1","msgs_per_sec":25.5`)) ||
 			!bytes.Contains(evs[1].Data, []byte(`"connection_id":"connection_2"`)) {
@@ -376,7 +359,7 @@ func TestOversizedClientFrameCloses1009(t *testing.T) {
 	if code := c.closeCode(2 * time.Second); code != websocket.CloseMessageTooBig {
 		t.Fatalf("close code %d, want 1009", code)
 	}
-	eventually(t, 2*time.Second, "session to end", func() bool { return h.hub.Stats().Sessions == 0 })
+	testkit.WaitFor(t, 2*time.Second, "session to end", func() bool { return h.hub.Stats().Sessions == 0 })
 }
 
 func TestShutdownCloses1001(t *testing.T) {
@@ -384,7 +367,7 @@ func TestShutdownCloses1001(t *testing.T) {
 	a, b := h.dial(0), h.dial(0)
 	a.readUntil("snapshot", 2*time.Second)
 	b.readUntil("snapshot", 2*time.Second)
-	eventually(t, 2*time.Second, "two sessions", func() bool { return h.hub.Stats().Sessions == 2 })
+	testkit.WaitFor(t, 2*time.Second, "two sessions", func() bool { return h.hub.Stats().Sessions == 2 })
 
 	codes := make(chan int, 2)
 	for _, c := range []*client{a, b} {
@@ -432,7 +415,7 @@ func TestResyncSendsSnapshotToEverySession(t *testing.T) {
 	a, b := h.dial(0), h.dial(0)
 	a.readUntil("snapshot", 2*time.Second)
 	b.readUntil("snapshot", 2*time.Second)
-	eventually(t, 2*time.Second, "two sessions", func() bool { return h.hub.Stats().Sessions == 2 })
+	testkit.WaitFor(t, 2*time.Second, "two sessions", func() bool { return h.hub.Stats().Sessions == 2 })
 	mu.Lock()
 	version = 2
 	mu.Unlock()
@@ -448,8 +431,8 @@ func TestResyncSendsSnapshotToEverySession(t *testing.T) {
 func TestDeadPeerReaped(t *testing.T) {
 	h := newHarness(t, harnessOpts{Options: Options{PingInterval: 50 * time.Millisecond}})
 	h.dial(0) // never reads, so never answers a ping
-	eventually(t, 2*time.Second, "a session", func() bool { return h.hub.Stats().SessionsTotal == 1 })
-	eventually(t, 3*time.Second, "silent peer to be reaped", func() bool { return h.hub.Stats().Sessions == 0 })
+	testkit.WaitFor(t, 2*time.Second, "a session", func() bool { return h.hub.Stats().SessionsTotal == 1 })
+	testkit.WaitFor(t, 3*time.Second, "silent peer to be reaped", func() bool { return h.hub.Stats().Sessions == 0 })
 }
 
 // TestStatusEventsNeverLostToResync races configuration resyncs against

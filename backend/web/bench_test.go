@@ -14,6 +14,7 @@ import (
 	"github.com/tickwatch/tickwatch/backend/config"
 	"github.com/tickwatch/tickwatch/backend/manager"
 	"github.com/tickwatch/tickwatch/backend/massive"
+	"github.com/tickwatch/tickwatch/backend/status"
 	"github.com/tickwatch/tickwatch/backend/tickstore"
 	"github.com/tickwatch/tickwatch/backend/universe"
 )
@@ -49,12 +50,12 @@ func BenchmarkWebsocketStatus3000(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sessions, _ := auth.NewSessions([]byte(testSessionSecret), time.Hour, time.Now)
-	srv, err := New(Deps{Config: cfg, Manager: mgr, Store: store, Users: users, Sessions: sessions,
-		Audit: auth.NewAudit(10, zerolog.Nop()), Logger: zerolog.Nop()})
+	sessions, err := auth.NewSessions([]byte("bench-session-secret-0123456789abcdef"), time.Hour, time.Now)
 	if err != nil {
 		b.Fatal(err)
 	}
+	srv := newTestServer(b, Deps{Config: cfg, Manager: mgr, Status: status.New(cfg, mgr, time.Now()), Store: store,
+		Users: users, Sessions: sessions})
 	tok, _, err := sessions.Issue(auth.User{Username: "bench", Role: auth.RoleViewer})
 	if err != nil {
 		b.Fatal(err)

@@ -1,6 +1,7 @@
 // Package web is the Fiber application: middleware, the REST API, the
 // /admin-ws endpoint and the embedded single-page app. One small file per
-// concern, each with its test beside it.
+// concern. Its tests here need only the Fiber app; the API and /admin-ws are
+// tested end to end against the real app.New in backend/app (apptest).
 package web
 
 import (
@@ -18,24 +19,25 @@ import (
 	"github.com/tickwatch/tickwatch/backend/config"
 	"github.com/tickwatch/tickwatch/backend/live"
 	"github.com/tickwatch/tickwatch/backend/manager"
+	"github.com/tickwatch/tickwatch/backend/status"
 	"github.com/tickwatch/tickwatch/backend/tickstore"
 )
 
 // Deps are the parts the web layer serves. They are built by backend/app.
 type Deps struct {
-	Config    *config.Config
-	Manager   *manager.Manager
-	Store     *tickstore.Store
-	Hub       *live.Hub
-	Users     *auth.Users
-	Sessions  *auth.Sessions
-	Audit     *auth.Audit
-	Static    fs.FS // the built SPA (index.html, assets/...); nil serves a plain notice
-	Logger    zerolog.Logger
-	Ready     func() bool // /readyz: upstream connections were attempted
-	Started   time.Time
-	Simulated bool
-	Version   string
+	Config   *config.Config
+	Manager  *manager.Manager
+	Status   *status.Source // the status document, shared with the live snapshots
+	Store    *tickstore.Store
+	Hub      *live.Hub
+	Users    *auth.Users
+	Sessions *auth.Sessions
+	Audit    *auth.Audit
+	Static   fs.FS // the built SPA (index.html, assets/...); nil serves a plain notice
+	Logger   zerolog.Logger
+	Ready    func() bool // /readyz: upstream connections were attempted
+	Started  time.Time
+	Version  string
 }
 
 // Server is the HTTP side of Tickwatch.

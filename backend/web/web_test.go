@@ -1,254 +1,126 @@
 package web
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
-	"time"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/crypto/bcrypt"
+	"go.uber.org/goleak"
 
 	"github.com/tickwatch/tickwatch/backend/auth"
 	"github.com/tickwatch/tickwatch/backend/config"
-	"github.com/tickwatch/tickwatch/backend/internal/testkit"
-	"github.com/tickwatch/tickwatch/backend/live"
-	"github.com/tickwatch/tickwatch/backend/manager"
-	"github.com/tickwatch/tickwatch/backend/massive"
-	"github.com/tickwatch/tickwatch/backend/simulator"
-	"github.com/tickwatch/tickwatch/backend/tickstore"
-	"github.com/tickwatch/tickwatch/backend/universe"
 )
 
-// Test secrets: the secrets test asserts none of them leaks into a response
-// or a log line.
-const (
-	testAPIKey        = "sk-test-3b7f0c9e1d2a"
-	testSessionSecret = "session-secret-0123456789abcdef0123456789"
-)
+// The handlers that need the whole stack (an upstream, the manager, the
+// hub, logged-in users) are tested end to end against the real app.New in
+// backend/app; what stays here needs only the Fiber app.
 
-var testPasswords = map[string]string{"admin": "admin-pw-1", "viewer": "viewer-pw-2", "user": "user-pw-3"}
-
-// env is a whole Tickwatch web stack on real parts: the simulator on
-// 127.0.0.1:0, the manager with real clients, the tick store, the hub and
-// the Fiber app on a real listener.
-type env struct {
-	t       testing.TB
-	base    string
-	srv     *Server
-	sim     *simulator.Server
-	mgr     *manager.Manager
-	store   *tickstore.Store
-	hub     *live.Hub
-	cookies map[string]*http.Cookie // role -> session cookie
-	logs    *testkit.SyncBuffer
-	hashes  []string
+func TestMain(m *testing.M) {
+	// fasthttp keeps one process-wide goroutine that refreshes the Date
+	// header every second; it is started once and never stopped, by design.
+	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.updateServerDate.func1"))
 }
 
-type envOptions struct {
-	environ []string // extra configuration variables
-	simRate int      // simulated trades per second (default 400)
-}
-
-func newEnv(t testing.TB, o envOptions) *env {
-	t.Helper()
-	logs := &testkit.SyncBuffer{}
-	log := zerolog.New(logs)
-	e := &env{t: t, logs: logs, cookies: map[string]*http.Cookie{}}
-
-	environ := append([]string{"MASSIVE_API_KEY=" + testAPIKey, "MASSIVE_SIMULATOR=on", "USE_MULTI_CONNECTION=true",
-		"WEBSOCKET_CONNECTION_1_SYMBOLS=AAPL,MSFT,NVDA", "WEBSOCKET_CONNECTION_2_ENABLED=true",
-		"WEBSOCKET_CONNECTION_2_SYMBOLS=AMZN,GOOGL,BRK.B", "WEBSOCKET_CONNECTION_3_ENABLED=false",
-		"SESSION_SECRET=" + testSessionSecret}, o.environ...)
-	cfg, err := config.Load(environ, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	if o.simRate == 0 {
-		o.simRate = 400
-	}
-	e.sim = simulator.New(simulator.Config{Keys: []string{testAPIKey}, TicksPerSecond: o.simRate, Logger: log})
-	if err := e.sim.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	reg, err := universe.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.store = tickstore.New(tickstore.Options{Capacity: 256})
-	slots := make([]manager.SlotConfig, len(cfg.Connections))
-	for i, c := range cfg.Connections {
-		slots[i] = manager.SlotConfig{ID: c.ID, Name: c.Name, Enabled: c.Enabled, UniverseKey: c.UniverseKey, Symbols: c.Symbols}
-	}
-	e.mgr, err = manager.New(manager.Config{
-		Slots: slots, MultiConnection: bool(cfg.MultiConnection), DefaultUniverse: cfg.DefaultUniverse,
-		Client: massive.Config{URL: e.sim.URL(), APIKey: testAPIKey, Channels: cfg.Channels,
-			ReconnectDelay: 20 * time.Millisecond, MaxReconnectDelay: 200 * time.Millisecond, Logger: log},
-		Universes: reg, Store: e.store, Logger: log,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	var users []auth.User
-	for name, pw := range testPasswords {
-		h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+// newTestServer builds the Fiber app from d, filling in a configuration
+// from environ and an audit log when d has none, and a silent logger. No
+// listener: tests call App().Test.
+func newTestServer(tb testing.TB, d Deps, environ ...string) *Server {
+	tb.Helper()
+	if d.Config == nil {
+		cfg, err := config.Load(append([]string{"MASSIVE_API_KEY=k"}, environ...), false)
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
-		e.hashes = append(e.hashes, string(h))
-		users = append(users, auth.User{Username: name, Hash: h, Role: auth.Role(name)})
+		d.Config = cfg
 	}
-	us, err := auth.NewUsers(users)
+	if d.Audit == nil {
+		d.Audit = auth.NewAudit(10, zerolog.Nop())
+	}
+	d.Logger = zerolog.Nop()
+	s, err := New(d)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	sessions, err := auth.NewSessions([]byte(cfg.SessionSecret), time.Hour, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	started := time.Now()
-	e.hub = live.New(live.Options{
-		Store: e.store, Logger: log, FlushInterval: 50 * time.Millisecond,
-		Status:  func() any { return BuildStatus(cfg, e.mgr, true, started) },
-		Metrics: func() []live.MetricsEvent { return LiveMetrics(e.mgr) },
-	})
-	e.mgr.AddObserver(LiveBridge{Hub: e.hub})
-	e.srv, err = New(Deps{
-		Config: cfg, Manager: e.mgr, Store: e.store, Hub: e.hub, Users: us, Sessions: sessions,
-		Audit:  auth.NewAudit(100, log),
-		Static: fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>Tickwatch</title>")}, "assets/app-1234.js": {Data: []byte(strings.Repeat("console.log(1);", 100))}},
-		Logger: log, Started: started, Simulated: true, Version: "test",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.base = "http://" + ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); _ = e.srv.App().Listener(ln) }()
-	go func() { defer wg.Done(); e.hub.Run(ctx) }()
-	e.mgr.Connect()
-	t.Cleanup(func() {
-		_ = e.srv.Shutdown(2 * time.Second)
-		cancel()
-		e.mgr.Disconnect()
-		_ = e.sim.Close()
-		wg.Wait()
-		e.assertNoSecrets("the log", e.logs.String())
-	})
-	for role := range testPasswords {
-		e.cookies[role] = e.login(role)
-	}
-	return e
+	return s
 }
 
-func (e *env) login(role string) *http.Cookie {
-	e.t.Helper()
-	resp := e.do(request{method: "POST", path: "/api/auth/login", body: fmt.Sprintf(`{"username":%q,"password":%q}`, role, testPasswords[role])})
-	if resp.status != 200 {
-		e.t.Fatalf("login %s: %d %s", role, resp.status, resp.body)
-	}
-	for _, c := range resp.cookies {
-		if c.Name == SessionCookie {
-			return c
-		}
-	}
-	e.t.Fatalf("login %s: no session cookie", role)
-	return nil
-}
-
-type request struct {
-	method, path, body string
-	role               string // "" = anonymous
-	origin             string // "" = same origin; "-" = none
-	contentType        string
-	header             map[string]string
-}
-
-type response struct {
-	status  int
-	body    string
-	header  http.Header
-	cookies []*http.Cookie
-}
-
-func (e *env) do(r request) response {
-	e.t.Helper()
-	var body io.Reader
-	if r.body != "" {
-		body = strings.NewReader(r.body)
-	}
-	req, err := http.NewRequest(r.method, e.base+r.path, body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	switch r.origin {
-	case "":
-		req.Header.Set("Origin", e.base)
-	case "-":
-	default:
-		req.Header.Set("Origin", r.origin)
-	}
-	if r.body != "" {
-		ct := r.contentType
-		if ct == "" {
-			ct = "application/json"
-		}
-		req.Header.Set("Content-Type", ct)
-	}
-	for k, v := range r.header {
+// get sends one request through the Fiber app in memory.
+func get(t *testing.T, s *Server, path string, header map[string]string) (*http.Response, string) {
+	t.Helper()
+	req := httptest.NewRequest("GET", path, nil)
+	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	if r.role != "" {
-		req.AddCookie(e.cookies[r.role])
-	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
+	resp, err := s.App().Test(req, 10_000)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatalf("GET %s: %v", path, err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	e.assertNoSecrets("response to "+r.method+" "+r.path, string(b)+fmt.Sprint(resp.Header))
-	return response{status: resp.StatusCode, body: string(b), header: resp.Header, cookies: resp.Cookies()}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: read body: %v", path, err)
+	}
+	return resp, string(b)
 }
 
-func (e *env) getJSON(path, role string, into any) {
-	e.t.Helper()
-	resp := e.do(request{method: "GET", path: path, role: role})
-	if resp.status != 200 {
-		e.t.Fatalf("GET %s: %d %s", path, resp.status, resp.body)
+// TestStaticCaching: hashed assets are immutable and precompressed,
+// index.html is revalidated and carries the security headers.
+func TestStaticCaching(t *testing.T) {
+	s := newTestServer(t, Deps{Static: fstest.MapFS{
+		"index.html":         {Data: []byte("<!doctype html><title>Tickwatch</title>")},
+		"assets/app-1234.js": {Data: []byte(strings.Repeat("console.log(1);", 100))},
+	}})
+	a, _ := get(t, s, "/assets/app-1234.js", map[string]string{"Accept-Encoding": "br, gzip"})
+	if a.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" || a.Header.Get("Content-Encoding") != "br" {
+		t.Errorf("asset headers: %v", a.Header)
 	}
-	if err := json.Unmarshal([]byte(resp.body), into); err != nil {
-		e.t.Fatalf("GET %s: %v in %s", path, err, resp.body)
+	i, body := get(t, s, "/login", nil)
+	if i.StatusCode != 200 || !strings.Contains(body, "<title>Tickwatch</title>") {
+		t.Errorf("/login: %d %q", i.StatusCode, body)
+	}
+	if i.Header.Get("Cache-Control") != "no-cache" || !strings.Contains(i.Header.Get("Content-Security-Policy"), "default-src 'self'") ||
+		i.Header.Get("X-Content-Type-Options") != "nosniff" || i.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("index headers: %v", i.Header)
+	}
+	nm, _ := get(t, s, "/assets/app-1234.js", map[string]string{"If-None-Match": a.Header.Get("ETag")})
+	if nm.StatusCode != 304 {
+		t.Errorf("If-None-Match: %d", nm.StatusCode)
 	}
 }
 
-// assertNoSecrets fails when the API key, a password, a password hash or
-// the session secret appears in text the server produced.
-func (e *env) assertNoSecrets(where, text string) {
-	e.t.Helper()
-	secrets := append([]string{testAPIKey, testSessionSecret}, e.hashes...)
-	for _, pw := range testPasswords {
-		secrets = append(secrets, pw)
+// TestWithoutBuiltSPA: a binary built without the SPA says so instead of
+// serving an empty page.
+func TestWithoutBuiltSPA(t *testing.T) {
+	s := newTestServer(t, Deps{})
+	resp, body := get(t, s, "/login", nil)
+	if resp.StatusCode != 503 || !strings.Contains(body, "not built") {
+		t.Fatalf("/login without a build: %d %q", resp.StatusCode, body)
 	}
-	for _, s := range secrets {
-		if strings.Contains(text, s) {
-			e.t.Errorf("secret %.6s... leaked into %s", s, where)
+}
+
+// TestHealthAndReadiness: /healthz answers as soon as the process serves;
+// /readyz follows the Ready function app hands in.
+func TestHealthAndReadiness(t *testing.T) {
+	var ready atomic.Bool
+	s := newTestServer(t, Deps{Version: "v1.2.3", Ready: ready.Load})
+	h, body := get(t, s, "/healthz", nil)
+	if h.StatusCode != 200 || !strings.Contains(body, `"status":"ok"`) || !strings.Contains(body, `"version":"v1.2.3"`) {
+		t.Errorf("/healthz: %d %s", h.StatusCode, body)
+	}
+	for _, tc := range []struct {
+		ready  bool
+		status int
+		body   string
+	}{{false, 503, `"starting"`}, {true, 200, `"ready"`}} {
+		ready.Store(tc.ready)
+		r, body := get(t, s, "/readyz", nil)
+		if r.StatusCode != tc.status || !strings.Contains(body, tc.body) || r.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("/readyz with ready=%v: %d %s %v", tc.ready, r.StatusCode, body, r.Header)
 		}
 	}
 }

@@ -1,7 +1,12 @@
-package web
+//go:build linux || darwin
+
+// The CPU figures come from syscall.Getrusage, which these systems have.
+
+package app_test
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -10,6 +15,8 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+
+	"github.com/tickwatch/tickwatch/backend/app/apptest"
 )
 
 // BenchmarkPipelineLoad is the scripted load run behind BENCHMARKS.md: the
@@ -33,12 +40,14 @@ func BenchmarkPipelineLoad(b *testing.B) {
 		}
 		return strings.Join(out, ",")
 	}
-	e := newEnv(b, envOptions{simRate: rate, environ: []string{"MASSIVE_CHANNELS=T",
+	// The shipped flush interval and ring size, not apptest's quick ones.
+	e := apptest.Start(b, apptest.Options{Environ: []string{"MASSIVE_CHANNELS=T", fmt.Sprintf("SIM_TICKS_PER_SECOND=%d", rate),
+		"LIVE_FLUSH_INTERVAL=100ms", "TICK_BUFFER_SIZE=4096",
 		"WEBSOCKET_CONNECTION_1_SYMBOLS=" + syms(1), "WEBSOCKET_CONNECTION_2_SYMBOLS=" + syms(2),
 		"WEBSOCKET_CONNECTION_3_ENABLED=true", "WEBSOCKET_CONNECTION_3_SYMBOLS=" + syms(3)}})
-	ticks := func() uint64 { return e.srv.statusDoc().Summary.TicksTotal }
+	ticks := func() uint64 { return e.Status().Summary.TicksTotal }
 	for start := time.Now(); ; {
-		if d := e.srv.statusDoc(); d.Summary.Connected == 3 && d.Summary.TicksTotal > rate {
+		if s := e.Status().Summary; s.Connected == 3 && s.TicksTotal > rate {
 			break
 		}
 		if time.Since(start) > 20*time.Second {
@@ -61,7 +70,7 @@ func BenchmarkPipelineLoad(b *testing.B) {
 		var wg sync.WaitGroup
 		conns := make([]*websocket.Conn, browsers)
 		for j := range conns {
-			conns[j], _ = e.dialAdminWSRaw("viewer")
+			conns[j] = e.DialAdminWS("viewer")
 			wg.Add(1)
 			go func(c *websocket.Conn) {
 				defer wg.Done()
@@ -99,7 +108,7 @@ func BenchmarkPipelineLoad(b *testing.B) {
 		b.ReportMetric(perBrowserFrames, "frames/s/browser")
 		b.ReportMetric(perBrowserBytes/1024, "KiB/s/browser")
 		b.ReportMetric(float64(maxFrame.Load())/1024, "KiB-max-frame")
-		b.ReportMetric(float64(e.hub.Stats().SlowClosed), "slow-closed")
+		b.ReportMetric(metric(b, e, "tickwatch_browser_slow_closed_total"), "slow-closed")
 	}
 }
 
@@ -108,4 +117,22 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// metric reads one unlabelled series from /metrics, the way a scraper sees
+// the hub's counters.
+func metric(b *testing.B, e *apptest.Stack, name string) float64 {
+	b.Helper()
+	resp := e.Do(apptest.Request{Method: "GET", Path: "/metrics"})
+	for _, line := range strings.Split(resp.Body, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				b.Fatalf("/metrics: %s: %v", line, err)
+			}
+			return f
+		}
+	}
+	b.Fatalf("/metrics has no %s", name)
+	return 0
 }

@@ -1,4 +1,4 @@
-package web
+package app_test
 
 import (
 	"encoding/json"
@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tickwatch/tickwatch/backend/app/apptest"
 	"github.com/tickwatch/tickwatch/backend/internal/testkit"
+	"github.com/tickwatch/tickwatch/backend/status"
 )
 
 func keysOf(m map[string]any) []string {
@@ -34,14 +36,13 @@ func hasKeys(t *testing.T, where string, m map[string]any, keys ...string) {
 // TestWebsocketStatusShape asserts the original's Endpoint 1 document field
 // by field, plus the extensions, in multi mode.
 func TestWebsocketStatusShape(t *testing.T) {
-	e := newEnv(t, envOptions{})
+	e := apptest.Start(t, apptest.Options{})
 	testkit.WaitFor(t, 5*time.Second, "two connections connected", func() bool {
-		var doc StatusDoc
-		e.getJSON("/api/admin/websocket-status", "viewer", &doc)
+		doc := e.Status()
 		return doc.Summary.Connected == 2 && doc.Summary.TicksTotal > 0
 	})
 	var raw map[string]any
-	e.getJSON("/api/admin/websocket-status", "viewer", &raw)
+	e.GetJSON("/api/admin/websocket-status", "viewer", &raw)
 	hasKeys(t, "document", raw, "connections", "summary", "mode", "simulated", "uptime_seconds", "server_time")
 	summary := raw["summary"].(map[string]any)
 	hasKeys(t, "summary", summary, "total", "connected", "ticks_total", "errors_total")
@@ -60,8 +61,8 @@ func TestWebsocketStatusShape(t *testing.T) {
 		}
 	}
 
-	var doc StatusDoc
-	e.getJSON("/api/admin/websocket-status", "admin", &doc)
+	var doc status.Doc
+	e.GetJSON("/api/admin/websocket-status", "admin", &doc)
 	c1, c2, c3 := doc.Connections[0], doc.Connections[1], doc.Connections[2]
 	if c1.Name != "primary" || !c1.Enabled || !c1.Connected || c1.Status != "connected" ||
 		strings.Join(c1.Config.Tickers, ",") != "AAPL,MSFT,NVDA" || c1.Config.TickerCount != 3 {
@@ -85,7 +86,7 @@ func TestWebsocketStatusShape(t *testing.T) {
 
 	// Health keeps the original get_health_status() shape.
 	var health map[string]any
-	e.getJSON("/api/admin/websocket-health", "viewer", &health)
+	e.GetJSON("/api/admin/websocket-health", "viewer", &health)
 	hasKeys(t, "health", health, "total_connections", "connected_count", "total_ticks_received", "total_errors", "connections")
 	hc := health["connections"].(map[string]any)["connection_1"].(map[string]any)
 	hasKeys(t, "health connection", hc, "name", "status", "assigned_tickers", "message_count", "error_count", "last_message_time")
@@ -97,9 +98,9 @@ func TestWebsocketStatusShape(t *testing.T) {
 // TestSingleMode: only connection 1 runs, the API still answers 200 with
 // every slot listed.
 func TestSingleMode(t *testing.T) {
-	e := newEnv(t, envOptions{environ: []string{"USE_MULTI_CONNECTION=false"}})
-	var doc StatusDoc
-	e.getJSON("/api/admin/websocket-status", "viewer", &doc)
+	e := apptest.Start(t, apptest.Options{Environ: []string{"USE_MULTI_CONNECTION=false"}})
+	var doc status.Doc
+	e.GetJSON("/api/admin/websocket-status", "viewer", &doc)
 	if doc.Mode != "single" || len(doc.Connections) != 3 {
 		t.Fatalf("mode %q with %d slots", doc.Mode, len(doc.Connections))
 	}
@@ -113,37 +114,37 @@ func TestSingleMode(t *testing.T) {
 
 // TestBadInput: every kind of bad request gets JSON with the right status.
 func TestBadInput(t *testing.T) {
-	e := newEnv(t, envOptions{})
+	e := apptest.Start(t, apptest.Options{})
 	for _, tc := range []struct {
 		name string
-		req  request
+		req  apptest.Request
 		want int
 		msg  string
 	}{
-		{"invalid symbol", request{method: "POST", path: "/api/admin/subscriptions", body: `{"tickers":["A$B"]}`}, 400, `A$B`},
-		{"duplicate", request{method: "POST", path: "/api/admin/subscriptions", body: `{"tickers":["AAPL"]}`}, 409, "AAPL"},
-		{"no tickers", request{method: "POST", path: "/api/admin/subscriptions", body: `{"tickers":[]}`}, 400, "tickers"},
-		{"bad json", request{method: "POST", path: "/api/admin/subscriptions", body: `{"tickers":`}, 400, "invalid body"},
-		{"bad connection", request{method: "POST", path: "/api/admin/subscriptions", body: `{"tickers":["TSLA"],"connection_id":7}`}, 400, "connection_id"},
-		{"disabled connection", request{method: "POST", path: "/api/admin/subscriptions", body: `{"tickers":["TSLA"],"connection_id":3}`}, 409, "connection_3"},
-		{"wrong content type", request{method: "POST", path: "/api/admin/subscriptions", body: `tickers=TSLA`, contentType: "application/x-www-form-urlencoded"}, 415, "application/json"},
-		{"too large", request{method: "POST", path: "/api/admin/subscriptions", body: `{"tickers":["` + strings.Repeat("A", 70<<10) + `"]}`}, 413, "64 KiB"},
-		{"unassigned delete", request{method: "DELETE", path: "/api/admin/subscriptions/ZZZZ"}, 404, "ZZZZ"},
-		{"bad symbol delete", request{method: "DELETE", path: "/api/admin/subscriptions/a%24b"}, 400, "invalid symbol"},
-		{"unknown connection", request{method: "POST", path: "/api/admin/connections/12/reconnect"}, 404, "12"},
-		{"bad limit", request{method: "GET", path: "/api/admin/connections/1/ticks?limit=lots"}, 400, "limit"},
-		{"cross-origin post", request{method: "POST", path: "/api/admin/connections/1/reconnect", origin: "https://evil.example"}, 403, "cross-origin"},
-		{"no origin post", request{method: "POST", path: "/api/admin/connections/1/reconnect", origin: "-"}, 403, "cross-origin"},
+		{"invalid symbol", apptest.Request{Method: "POST", Path: "/api/admin/subscriptions", Body: `{"tickers":["A$B"]}`}, 400, `A$B`},
+		{"duplicate", apptest.Request{Method: "POST", Path: "/api/admin/subscriptions", Body: `{"tickers":["AAPL"]}`}, 409, "AAPL"},
+		{"no tickers", apptest.Request{Method: "POST", Path: "/api/admin/subscriptions", Body: `{"tickers":[]}`}, 400, "tickers"},
+		{"bad json", apptest.Request{Method: "POST", Path: "/api/admin/subscriptions", Body: `{"tickers":`}, 400, "invalid body"},
+		{"bad connection", apptest.Request{Method: "POST", Path: "/api/admin/subscriptions", Body: `{"tickers":["TSLA"],"connection_id":7}`}, 400, "connection_id"},
+		{"disabled connection", apptest.Request{Method: "POST", Path: "/api/admin/subscriptions", Body: `{"tickers":["TSLA"],"connection_id":3}`}, 409, "connection_3"},
+		{"wrong content type", apptest.Request{Method: "POST", Path: "/api/admin/subscriptions", Body: `tickers=TSLA`, ContentType: "application/x-www-form-urlencoded"}, 415, "application/json"},
+		{"too large", apptest.Request{Method: "POST", Path: "/api/admin/subscriptions", Body: `{"tickers":["` + strings.Repeat("A", 70<<10) + `"]}`}, 413, "64 KiB"},
+		{"unassigned delete", apptest.Request{Method: "DELETE", Path: "/api/admin/subscriptions/ZZZZ"}, 404, "ZZZZ"},
+		{"bad symbol delete", apptest.Request{Method: "DELETE", Path: "/api/admin/subscriptions/a%24b"}, 400, "invalid symbol"},
+		{"unknown connection", apptest.Request{Method: "POST", Path: "/api/admin/connections/12/reconnect"}, 404, "12"},
+		{"bad limit", apptest.Request{Method: "GET", Path: "/api/admin/connections/1/ticks?limit=lots"}, 400, "limit"},
+		{"cross-origin post", apptest.Request{Method: "POST", Path: "/api/admin/connections/1/reconnect", Origin: "https://evil.example"}, 403, "cross-origin"},
+		{"no origin post", apptest.Request{Method: "POST", Path: "/api/admin/connections/1/reconnect", Origin: "-"}, 403, "cross-origin"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.req.role = "admin"
-			resp := e.do(tc.req)
-			if resp.status != tc.want {
-				t.Fatalf("status %d, want %d: %s", resp.status, tc.want, resp.body)
+			tc.req.Role = "admin"
+			resp := e.Do(tc.req)
+			if resp.Status != tc.want {
+				t.Fatalf("status %d, want %d: %s", resp.Status, tc.want, resp.Body)
 			}
 			var body struct{ Error, Detail string }
-			if err := json.Unmarshal([]byte(resp.body), &body); err != nil || body.Error == "" {
-				t.Fatalf("not a JSON error: %q", resp.body)
+			if err := json.Unmarshal([]byte(resp.Body), &body); err != nil || body.Error == "" {
+				t.Fatalf("not a JSON error: %q", resp.Body)
 			}
 			if !strings.Contains(body.Error+" "+body.Detail, tc.msg) {
 				t.Errorf("error %q / %q does not mention %q", body.Error, body.Detail, tc.msg)
@@ -156,18 +157,17 @@ func TestBadInput(t *testing.T) {
 // loaded connection), the simulator's subscription table follows, the audit
 // log records who did what.
 func TestAdminActions(t *testing.T) {
-	e := newEnv(t, envOptions{})
+	e := apptest.Start(t, apptest.Options{})
 	testkit.WaitFor(t, 5*time.Second, "connected", func() bool {
-		var doc StatusDoc
-		e.getJSON("/api/admin/websocket-status", "viewer", &doc)
+		doc := e.Status()
 		return doc.Summary.Connected == 2
 	})
-	resp := e.do(request{method: "POST", path: "/api/admin/subscriptions", role: "admin", body: `{"tickers":["tsla","META"],"connection_id":"connection_2"}`})
-	if resp.status != 200 || !strings.Contains(resp.body, `"symbol":"TSLA","connection_id":"connection_2"`) {
-		t.Fatalf("subscribe: %d %s", resp.status, resp.body)
+	resp := e.Do(apptest.Request{Method: "POST", Path: "/api/admin/subscriptions", Role: "admin", Body: `{"tickers":["tsla","META"],"connection_id":"connection_2"}`})
+	if resp.Status != 200 || !strings.Contains(resp.Body, `"symbol":"TSLA","connection_id":"connection_2"`) {
+		t.Fatalf("subscribe: %d %s", resp.Status, resp.Body)
 	}
 	testkit.WaitFor(t, 5*time.Second, "simulator subscribed to TSLA", func() bool {
-		c, ok := e.sim.ConnBySymbol("TSLA")
+		c, ok := e.SimConnBySymbol("TSLA")
 		return ok && strings.Contains(strings.Join(c.Subscriptions, ","), "A.TSLA")
 	})
 	var look struct {
@@ -175,22 +175,22 @@ func TestAdminActions(t *testing.T) {
 		ConnectionID string `json:"connection_id"`
 		Connection   int
 	}
-	e.getJSON("/api/admin/tickers/TSLA", "viewer", &look)
+	e.GetJSON("/api/admin/tickers/TSLA", "viewer", &look)
 	if look.ConnectionID != "connection_2" || look.Connection != 2 {
 		t.Errorf("lookup: %+v", look)
 	}
-	resp = e.do(request{method: "DELETE", path: "/api/admin/subscriptions/TSLA", role: "admin"})
-	if resp.status != 200 || !strings.Contains(resp.body, `"connection_id":"connection_2"`) {
-		t.Fatalf("unsubscribe: %d %s", resp.status, resp.body)
+	resp = e.Do(apptest.Request{Method: "DELETE", Path: "/api/admin/subscriptions/TSLA", Role: "admin"})
+	if resp.Status != 200 || !strings.Contains(resp.Body, `"connection_id":"connection_2"`) {
+		t.Fatalf("unsubscribe: %d %s", resp.Status, resp.Body)
 	}
 	testkit.WaitFor(t, 5*time.Second, "simulator unsubscribed TSLA", func() bool {
-		_, ok := e.sim.ConnBySymbol("TSLA")
+		_, ok := e.SimConnBySymbol("TSLA")
 		return !ok
 	})
 	var audit struct {
 		Entries []struct{ User, Action, Target, Result string }
 	}
-	e.getJSON("/api/admin/audit", "admin", &audit)
+	e.GetJSON("/api/admin/audit", "admin", &audit)
 	if len(audit.Entries) < 2 || audit.Entries[0].Action != "unsubscribe" || audit.Entries[0].User != "admin" || audit.Entries[1].Action != "subscribe" {
 		t.Errorf("audit: %+v", audit.Entries)
 	}
@@ -199,91 +199,72 @@ func TestAdminActions(t *testing.T) {
 // TestLoginRules: wrong password and unknown user get the same answer, and
 // the per-user limit answers 429 with Retry-After.
 func TestLoginRules(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	wrong := e.do(request{method: "POST", path: "/api/auth/login", body: `{"username":"admin","password":"nope"}`})
-	unknown := e.do(request{method: "POST", path: "/api/auth/login", body: `{"username":"ghost","password":"nope"}`})
-	if wrong.status != 401 || unknown.status != 401 || wrong.body != unknown.body {
-		t.Fatalf("wrong password %d %s vs unknown user %d %s", wrong.status, wrong.body, unknown.status, unknown.body)
+	e := apptest.Start(t, apptest.Options{})
+	wrong := e.Do(apptest.Request{Method: "POST", Path: "/api/auth/login", Body: `{"username":"admin","password":"nope"}`})
+	unknown := e.Do(apptest.Request{Method: "POST", Path: "/api/auth/login", Body: `{"username":"ghost","password":"nope"}`})
+	if wrong.Status != 401 || unknown.Status != 401 || wrong.Body != unknown.Body {
+		t.Fatalf("wrong password %d %s vs unknown user %d %s", wrong.Status, wrong.Body, unknown.Status, unknown.Body)
 	}
-	var last response
+	var last apptest.Response
 	for i := 0; i < 6; i++ {
-		last = e.do(request{method: "POST", path: "/api/auth/login", body: `{"username":"viewer","password":"nope"}`})
+		last = e.Do(apptest.Request{Method: "POST", Path: "/api/auth/login", Body: `{"username":"viewer","password":"nope"}`})
 	}
-	if last.status != 429 || last.header.Get("Retry-After") == "" || !strings.Contains(last.body, "retry_after") {
-		t.Fatalf("after 6 failures: %d %v %s", last.status, last.header, last.body)
+	if last.Status != 429 || last.Header.Get("Retry-After") == "" || !strings.Contains(last.Body, "retry_after") {
+		t.Fatalf("after 6 failures: %d %v %s", last.Status, last.Header, last.Body)
 	}
 	// The limit applies to the username even with the right password.
-	right := e.do(request{method: "POST", path: "/api/auth/login", body: `{"username":"viewer","password":"viewer-pw-2"}`})
-	if right.status != 429 {
-		t.Fatalf("blocked user logged in: %d", right.status)
+	right := e.Do(apptest.Request{Method: "POST", Path: "/api/auth/login", Body: fmt.Sprintf(`{"username":"viewer","password":%q}`, apptest.Password("viewer"))})
+	if right.Status != 429 {
+		t.Fatalf("blocked user logged in: %d", right.Status)
 	}
 	// The cookie is HttpOnly and SameSite=Strict.
-	ok := e.do(request{method: "POST", path: "/api/auth/login", body: `{"username":"admin","password":"admin-pw-1"}`})
-	sc := ok.header.Get("Set-Cookie")
+	ok := e.Do(apptest.Request{Method: "POST", Path: "/api/auth/login", Body: fmt.Sprintf(`{"username":"admin","password":%q}`, apptest.Password("admin"))})
+	sc := ok.Header.Get("Set-Cookie")
 	if !strings.Contains(sc, "HttpOnly") || !strings.Contains(strings.ToLower(sc), "samesite=strict") {
 		t.Fatalf("cookie flags: %q", sc)
 	}
-	out := e.do(request{method: "POST", path: "/api/auth/logout", role: "admin"})
-	if out.status != 204 {
-		t.Fatalf("logout: %d", out.status)
+	out := e.Do(apptest.Request{Method: "POST", Path: "/api/auth/logout", Role: "admin"})
+	if out.Status != 204 {
+		t.Fatalf("logout: %d", out.Status)
 	}
 }
 
 // TestDashboardDisabled: the rollback switch turns the dashboard, its API
 // and /admin-ws into 404s.
 func TestDashboardDisabled(t *testing.T) {
-	e := newEnv(t, envOptions{environ: []string{"ADMIN_WEBSOCKET_DASHBOARD_ENABLED=false"}})
+	e := apptest.Start(t, apptest.Options{Environ: []string{"ADMIN_WEBSOCKET_DASHBOARD_ENABLED=false"}})
 	for _, p := range []string{"/admin/websockets", "/api/admin/websocket-status", "/admin-ws"} {
-		if resp := e.do(request{method: "GET", path: p, role: "admin"}); resp.status != 404 {
-			t.Errorf("%s: %d, want 404", p, resp.status)
+		if resp := e.Do(apptest.Request{Method: "GET", Path: p, Role: "admin"}); resp.Status != 404 {
+			t.Errorf("%s: %d, want 404", p, resp.Status)
 		}
-	}
-}
-
-// TestStaticCaching: hashed assets are immutable and precompressed,
-// index.html is revalidated.
-func TestStaticCaching(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	a := e.do(request{method: "GET", path: "/assets/app-1234.js", header: map[string]string{"Accept-Encoding": "br, gzip"}})
-	if a.header.Get("Cache-Control") != "public, max-age=31536000, immutable" || a.header.Get("Content-Encoding") != "br" {
-		t.Errorf("asset headers: %v", a.header)
-	}
-	i := e.do(request{method: "GET", path: "/login"})
-	if i.header.Get("Cache-Control") != "no-cache" || !strings.Contains(i.header.Get("Content-Security-Policy"), "default-src 'self'") ||
-		i.header.Get("X-Content-Type-Options") != "nosniff" || i.header.Get("X-Frame-Options") != "DENY" {
-		t.Errorf("index headers: %v", i.header)
-	}
-	nm := e.do(request{method: "GET", path: "/assets/app-1234.js", header: map[string]string{"If-None-Match": a.header.Get("ETag")}})
-	if nm.status != 304 {
-		t.Errorf("If-None-Match: %d", nm.status)
 	}
 }
 
 // TestMetricsEndpoint: Prometheus text with per-connection series, behind
 // METRICS_TOKEN when set.
 func TestMetricsEndpoint(t *testing.T) {
-	e := newEnv(t, envOptions{environ: []string{"METRICS_TOKEN=scrape-token-123"}})
-	if resp := e.do(request{method: "GET", path: "/metrics"}); resp.status != 401 {
-		t.Fatalf("without token: %d", resp.status)
+	e := apptest.Start(t, apptest.Options{Environ: []string{"METRICS_TOKEN=scrape-token-123"}})
+	if resp := e.Do(apptest.Request{Method: "GET", Path: "/metrics"}); resp.Status != 401 {
+		t.Fatalf("without token: %d", resp.Status)
 	}
-	if resp := e.do(request{method: "GET", path: "/metrics", header: map[string]string{"Authorization": "Bearer wrong"}}); resp.status != 401 {
-		t.Fatalf("wrong token: %d", resp.status)
+	if resp := e.Do(apptest.Request{Method: "GET", Path: "/metrics", Header: map[string]string{"Authorization": "Bearer wrong"}}); resp.Status != 401 {
+		t.Fatalf("wrong token: %d", resp.Status)
 	}
-	resp := e.do(request{method: "GET", path: "/metrics", header: map[string]string{"Authorization": "Bearer scrape-token-123"}})
-	if resp.status != 200 {
-		t.Fatalf("with token: %d", resp.status)
+	resp := e.Do(apptest.Request{Method: "GET", Path: "/metrics", Header: map[string]string{"Authorization": "Bearer scrape-token-123"}})
+	if resp.Status != 200 {
+		t.Fatalf("with token: %d", resp.Status)
 	}
 	for _, series := range []string{`tickwatch_connection_up{connection_id="connection_1",name="primary"}`,
 		"tickwatch_connection_messages_total", "tickwatch_connection_reconnects_total", "tickwatch_connection_dropped_total",
 		"tickwatch_browser_sessions", "tickwatch_live_last_frame_bytes"} {
-		if !strings.Contains(resp.body, series) {
+		if !strings.Contains(resp.Body, series) {
 			t.Errorf("metrics lack %s", series)
 		}
 	}
 	// The ticker gauge is the slot's count (read without copying the list).
-	first := e.mgr.Slots()[0]
-	gauge := fmt.Sprintf("tickwatch_connection_assigned_tickers{connection_id=%q,name=%q} %d\n", first.ConnectionID, first.Name, len(first.Tickers))
-	if len(first.Tickers) == 0 || !strings.Contains(resp.body, gauge) {
+	first := e.Status().Connections[0]
+	gauge := fmt.Sprintf("tickwatch_connection_assigned_tickers{connection_id=%q,name=%q} %d\n", first.ConnectionID, first.Name, len(first.Config.Tickers))
+	if len(first.Config.Tickers) == 0 || !strings.Contains(resp.Body, gauge) {
 		t.Errorf("metrics lack %q", gauge)
 	}
 }
@@ -301,26 +282,26 @@ func TestLoginLimitResistsSpoofingAndParallelGuesses(t *testing.T) {
 		{"behind a trusted proxy", []string{"TRUSTED_PROXIES=127.0.0.1"}, func(i int) string { return fmt.Sprintf("10.0.0.%d, 203.0.113.7", i) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, envOptions{environ: tc.environ})
-			var last response
+			e := apptest.Start(t, apptest.Options{Environ: tc.environ})
+			var last apptest.Response
 			for i := 0; i < 11; i++ {
-				last = e.do(request{method: "POST", path: "/api/auth/login", header: map[string]string{"X-Forwarded-For": tc.xff(i)},
-					body: fmt.Sprintf(`{"username":"nobody%d","password":"x"}`, i)})
+				last = e.Do(apptest.Request{Method: "POST", Path: "/api/auth/login", Header: map[string]string{"X-Forwarded-For": tc.xff(i)},
+					Body: fmt.Sprintf(`{"username":"nobody%d","password":"x"}`, i)})
 			}
-			if last.status != 429 {
-				t.Fatalf("11th failure from one client with varying X-Forwarded-For: %d, want 429", last.status)
+			if last.Status != 429 {
+				t.Fatalf("11th failure from one client with varying X-Forwarded-For: %d, want 429", last.Status)
 			}
 		})
 	}
 
-	e := newEnv(t, envOptions{})
+	e := apptest.Start(t, apptest.Options{})
 	var wg sync.WaitGroup
 	var unauthorized atomic.Int32
 	for range 20 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if e.do(request{method: "POST", path: "/api/auth/login", body: `{"username":"viewer","password":"guess"}`}).status == 401 {
+			if e.Do(apptest.Request{Method: "POST", Path: "/api/auth/login", Body: `{"username":"viewer","password":"guess"}`}).Status == 401 {
 				unauthorized.Add(1)
 			}
 		}()

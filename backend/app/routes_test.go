@@ -1,4 +1,4 @@
-package web
+package app_test
 
 import (
 	"net/http"
@@ -6,13 +6,15 @@ import (
 	"testing"
 
 	"github.com/fasthttp/websocket"
+
+	"github.com/tickwatch/tickwatch/backend/app/apptest"
 )
 
 // TestRouteAccess walks every route with every role: anonymous, user,
 // viewer, admin. Rows run in order; the admin rows that change state are
 // arranged so later rows still see a sane configuration.
 func TestRouteAccess(t *testing.T) {
-	e := newEnv(t, envOptions{})
+	e := apptest.Start(t, apptest.Options{})
 	type row struct {
 		method, path, body string
 		want               [4]int // anonymous, user, viewer, admin
@@ -46,19 +48,19 @@ func TestRouteAccess(t *testing.T) {
 	roles := []string{"", "user", "viewer", "admin"}
 	for _, r := range rows {
 		for i, role := range roles {
-			resp := e.do(request{method: r.method, path: r.path, body: r.body, role: role})
-			if resp.status != r.want[i] {
-				t.Errorf("%s %s as %q: status %d, want %d (body %.200s)", r.method, r.path, role, resp.status, r.want[i], resp.body)
+			resp := e.Do(apptest.Request{Method: r.method, Path: r.path, Body: r.body, Role: role})
+			if resp.Status != r.want[i] {
+				t.Errorf("%s %s as %q: status %d, want %d (body %.200s)", r.method, r.path, role, resp.Status, r.want[i], resp.Body)
 			}
-			if strings.HasPrefix(r.path, "/api/") && !strings.HasPrefix(resp.header.Get("Content-Type"), "application/json") {
-				t.Errorf("%s %s as %q: content type %q, want JSON", r.method, r.path, role, resp.header.Get("Content-Type"))
+			if strings.HasPrefix(r.path, "/api/") && !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+				t.Errorf("%s %s as %q: content type %q, want JSON", r.method, r.path, role, resp.Header.Get("Content-Type"))
 			}
 		}
 	}
 
 	// The login redirect keeps where the admin wanted to go.
-	resp := e.do(request{method: "GET", path: "/admin/websockets"})
-	if loc := resp.header.Get("Location"); loc != "/login?next=%2Fadmin%2Fwebsockets" {
+	resp := e.Do(apptest.Request{Method: "GET", Path: "/admin/websockets"})
+	if loc := resp.Header.Get("Location"); loc != "/login?next=%2Fadmin%2Fwebsockets" {
 		t.Errorf("redirect to %q", loc)
 	}
 }
@@ -66,22 +68,22 @@ func TestRouteAccess(t *testing.T) {
 // TestAdminWSAccess checks the upgrade rules: a session with the viewer or
 // admin role from our own origin, nothing else.
 func TestAdminWSAccess(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	wsURL := "ws" + strings.TrimPrefix(e.base, "http") + "/admin-ws"
+	e := apptest.Start(t, apptest.Options{})
+	wsURL := "ws" + strings.TrimPrefix(e.Base, "http") + "/admin-ws"
 	for _, tc := range []struct {
 		role, origin string
 		want         int
 	}{
-		{"", e.base, 401},
-		{"user", e.base, 403},
-		{"viewer", e.base, 101},
-		{"admin", e.base, 101},
+		{"", e.Base, 401},
+		{"user", e.Base, 403},
+		{"viewer", e.Base, 101},
+		{"admin", e.Base, 101},
 		{"admin", "https://evil.example", 403},
 		{"admin", "null", 403},
 	} {
 		h := http.Header{"Origin": {tc.origin}}
 		if tc.role != "" {
-			h.Set("Cookie", e.cookies[tc.role].String())
+			h.Set("Cookie", e.Cookie(tc.role).String())
 		}
 		conn, resp, err := websocket.DefaultDialer.Dial(wsURL, h)
 		got := 0

@@ -1,0 +1,286 @@
+// Package apptest runs the Tickwatch that ships, app.New and Run, on
+// 127.0.0.1:0 for end-to-end tests: the built-in simulator on a free
+// loopback port, configuration through config.Load, three users (admin,
+// viewer, user; each user's role is its name) already logged in, and every
+// response and log line checked for leaked secrets. Only tests import it.
+package apptest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/fasthttp/websocket"
+	"github.com/rs/zerolog"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/tickwatch/tickwatch/backend/app"
+	"github.com/tickwatch/tickwatch/backend/config"
+	"github.com/tickwatch/tickwatch/backend/internal/testkit"
+	"github.com/tickwatch/tickwatch/backend/status"
+	"github.com/tickwatch/tickwatch/backend/web"
+)
+
+// Test secrets: every response, every /admin-ws frame a test reads through
+// Stack and the whole log are checked for them.
+const (
+	APIKey        = "sk-test-3b7f0c9e1d2a"
+	SessionSecret = "session-secret-0123456789abcdef0123456789"
+)
+
+// Users are the test users; each one's role is its name.
+func Users() []string { return []string{"admin", "viewer", "user"} }
+
+// Password is the password of a test user.
+func Password(user string) string {
+	return user + "-pw-" + fmt.Sprint(len(user))
+}
+
+// Options change the stack.
+type Options struct {
+	// Environ is added after the defaults, so it overrides them.
+	Environ []string
+}
+
+// defaultEnviron: multi mode with connections 1 and 2 on a few known
+// symbols and 3 disabled, a quick reconnect, a short flush interval and a
+// small ring.
+func defaultEnviron() []string {
+	return []string{
+		"HTTP_ADDR=127.0.0.1:0", "SIM_ADDR=127.0.0.1:0",
+		"MASSIVE_API_KEY=" + APIKey, "MASSIVE_SIMULATOR=on", "SIM_TICKS_PER_SECOND=400",
+		"USE_MULTI_CONNECTION=true",
+		"WEBSOCKET_CONNECTION_1_SYMBOLS=AAPL,MSFT,NVDA",
+		"WEBSOCKET_CONNECTION_2_ENABLED=true", "WEBSOCKET_CONNECTION_2_SYMBOLS=AMZN,GOOGL,BRK.B",
+		"WEBSOCKET_CONNECTION_3_ENABLED=false",
+		"MASSIVE_WEBSOCKET_RECONNECT_DELAY=20ms", "MASSIVE_WEBSOCKET_MAX_RECONNECT_DELAY=200ms",
+		"LIVE_FLUSH_INTERVAL=50ms", "TICK_BUFFER_SIZE=256",
+		"SESSION_SECRET=" + SessionSecret,
+	}
+}
+
+// Static is the SPA the stack serves: an index page and one hashed asset
+// large enough to be precompressed.
+func Static() fstest.MapFS {
+	return fstest.MapFS{
+		"index.html":         {Data: []byte("<!doctype html><title>Tickwatch</title>")},
+		"assets/app-1234.js": {Data: []byte(strings.Repeat("console.log(1);", 100))},
+	}
+}
+
+// Stack is one running Tickwatch.
+type Stack struct {
+	t       testing.TB
+	Base    string // http://127.0.0.1:port
+	SimAddr string // the built-in simulator's host:port (its /control API included)
+	Logs    *testkit.SyncBuffer
+	client  *http.Client            // owns its keep-alive connections, closed at cleanup
+	cookies map[string]*http.Cookie // user -> session cookie
+	secrets []string
+}
+
+// Start builds the stack with app.New, runs it, and logs every user in. At
+// cleanup it stops the stack and fails the test if Run returned an error or
+// the log holds a secret.
+func Start(t testing.TB, o Options) *Stack {
+	t.Helper()
+	s := &Stack{t: t, Logs: &testkit.SyncBuffer{}, cookies: map[string]*http.Cookie{},
+		secrets: []string{APIKey, SessionSecret},
+		client: &http.Client{
+			Transport:     &http.Transport{},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}}
+
+	usersFile := s.writeUsers(filepath.Join(t.TempDir(), "users.json"))
+	environ := append(append(defaultEnviron(), "AUTH_USERS_FILE="+usersFile), o.Environ...)
+	cfg, err := config.Load(environ, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(cfg, zerolog.New(s.Logs), Static(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Base, s.SimAddr = "http://"+a.Addr(), a.SimulatorAddr()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		// Our idle keep-alive connections would hold server workers (and
+		// their own reader goroutines) past the end: goleak would see them.
+		s.client.CloseIdleConnections()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("app.Run: %v", err)
+		}
+		s.AssertNoSecrets("the log", s.Logs.String())
+	})
+	for _, u := range Users() {
+		s.cookies[u] = s.login(u)
+	}
+	return s
+}
+
+// writeUsers writes the users file. bcrypt.MinCost keeps start-up quick
+// under the race detector; the hashes count as secrets too.
+func (s *Stack) writeUsers(path string) string {
+	s.t.Helper()
+	type entry struct {
+		Username string `json:"username"`
+		Hash     string `json:"password_hash"`
+		Role     string `json:"role"`
+	}
+	var list []entry
+	for _, u := range Users() {
+		pw := Password(u)
+		h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		s.secrets = append(s.secrets, pw, string(h))
+		list = append(list, entry{Username: u, Hash: string(h), Role: u})
+	}
+	b, err := json.Marshal(list)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		s.t.Fatal(err)
+	}
+	return path
+}
+
+func (s *Stack) login(user string) *http.Cookie {
+	s.t.Helper()
+	resp := s.Do(Request{Method: "POST", Path: "/api/auth/login", Body: fmt.Sprintf(`{"username":%q,"password":%q}`, user, Password(user))})
+	if resp.Status != 200 {
+		s.t.Fatalf("login %s: %d %s", user, resp.Status, resp.Body)
+	}
+	for _, c := range resp.Cookies {
+		if c.Name == web.SessionCookie {
+			return c
+		}
+	}
+	s.t.Fatalf("login %s: no session cookie in %v", user, resp.Cookies)
+	return nil
+}
+
+// Cookie is user's session cookie.
+func (s *Stack) Cookie(user string) *http.Cookie { return s.cookies[user] }
+
+// Request is one HTTP request to the stack.
+type Request struct {
+	Method, Path, Body string
+	Role               string // the logged-in user to send it as; "" = anonymous
+	Origin             string // "" = the stack's own origin; "-" = no Origin header
+	ContentType        string // default application/json when there is a body
+	Header             map[string]string
+}
+
+// Response is what came back, the body read whole.
+type Response struct {
+	Status  int
+	Body    string
+	Header  http.Header
+	Cookies []*http.Cookie
+}
+
+// Do sends r without following redirects and checks the answer for secrets.
+func (s *Stack) Do(r Request) Response {
+	s.t.Helper()
+	var body io.Reader
+	if r.Body != "" {
+		body = strings.NewReader(r.Body)
+	}
+	req, err := http.NewRequest(r.Method, s.Base+r.Path, body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	switch r.Origin {
+	case "":
+		req.Header.Set("Origin", s.Base)
+	case "-":
+	default:
+		req.Header.Set("Origin", r.Origin)
+	}
+	if r.Body != "" {
+		ct := r.ContentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		req.Header.Set("Content-Type", ct)
+	}
+	for k, v := range r.Header {
+		req.Header.Set(k, v)
+	}
+	if r.Role != "" {
+		req.AddCookie(s.cookies[r.Role])
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatalf("%s %s: read body: %v", r.Method, r.Path, err)
+	}
+	s.AssertNoSecrets("response to "+r.Method+" "+r.Path, string(b)+fmt.Sprint(resp.Header))
+	return Response{Status: resp.StatusCode, Body: string(b), Header: resp.Header, Cookies: resp.Cookies()}
+}
+
+// GetJSON GETs path as role, wants 200 and decodes the body into into.
+func (s *Stack) GetJSON(path, role string, into any) {
+	s.t.Helper()
+	resp := s.Do(Request{Method: "GET", Path: path, Role: role})
+	if resp.Status != 200 {
+		s.t.Fatalf("GET %s: %d %s", path, resp.Status, resp.Body)
+	}
+	if err := json.Unmarshal([]byte(resp.Body), into); err != nil {
+		s.t.Fatalf("GET %s: %v in %s", path, err, resp.Body)
+	}
+}
+
+// Status is the websocket-status document, read as the viewer.
+func (s *Stack) Status() status.Doc {
+	s.t.Helper()
+	var doc status.Doc
+	s.GetJSON("/api/admin/websocket-status", "viewer", &doc)
+	return doc
+}
+
+// WSURL is the /admin-ws URL.
+func (s *Stack) WSURL() string { return "ws" + strings.TrimPrefix(s.Base, "http") + "/admin-ws" }
+
+// DialAdminWS opens /admin-ws as role from the stack's own origin; the
+// socket is closed at cleanup.
+func (s *Stack) DialAdminWS(role string) *websocket.Conn {
+	s.t.Helper()
+	h := http.Header{"Origin": {s.Base}, "Cookie": {s.cookies[role].String()}}
+	conn, resp, err := websocket.DefaultDialer.Dial(s.WSURL(), h)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	s.t.Cleanup(func() { _ = conn.Close() })
+	return conn
+}
+
+// AssertNoSecrets fails the test when the API key, a password, a password
+// hash or the session secret appears in text the server produced.
+func (s *Stack) AssertNoSecrets(where, text string) {
+	s.t.Helper()
+	for _, secret := range s.secrets {
+		if strings.Contains(text, secret) {
+			s.t.Errorf("secret %.6s... leaked into %s", secret, where)
+		}
+	}
+}

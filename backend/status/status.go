@@ -1,0 +1,168 @@
+// Package status says what Tickwatch knows about its connections, built
+// from the configuration and the manager: the websocket-status document
+// (the REST endpoint and every live snapshot) and the per-second metrics
+// events. One builder, so every reader (the REST API, the browsers, later a
+// Redis sink or the alerting) sees the same figures in the same shape.
+package status
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/tickwatch/tickwatch/backend/config"
+	"github.com/tickwatch/tickwatch/backend/live"
+	"github.com/tickwatch/tickwatch/backend/manager"
+)
+
+// Doc is the original's "Endpoint 1" document, extended only by adding
+// fields (docs/api.md describes every field).
+type Doc struct {
+	Connections   []ConnectionDoc `json:"connections"`
+	Summary       SummaryDoc      `json:"summary"`
+	Mode          string          `json:"mode"`
+	Simulated     bool            `json:"simulated"`
+	UptimeSeconds float64         `json:"uptime_seconds"`
+	ServerTime    float64         `json:"server_time"`
+}
+
+// ConnectionDoc is one slot.
+type ConnectionDoc struct {
+	ID        int        `json:"id"`
+	Name      string     `json:"name"`
+	Enabled   bool       `json:"enabled"`
+	Connected bool       `json:"connected"`
+	Status    string     `json:"status"`
+	Config    ConfigDoc  `json:"config"`
+	Metrics   MetricsDoc `json:"metrics"`
+
+	ConnectionID   string    `json:"connection_id"`
+	StateSince     float64   `json:"state_since"`
+	ConnectedSince float64   `json:"connected_since"`
+	Reason         string    `json:"reason"`
+	LastError      string    `json:"last_error"`
+	Reconnects     uint64    `json:"reconnects"`
+	Dropped        uint64    `json:"dropped"`
+	MessageCount   uint64    `json:"message_count"`
+	RateHistory    []float64 `json:"rate_history"`
+	SymbolsSource  string    `json:"symbols_source"`
+	Note           string    `json:"note"`
+	EnableHint     string    `json:"enable_hint"`
+}
+
+// ConfigDoc is a slot's configuration.
+type ConfigDoc struct {
+	TickerCount int      `json:"ticker_count"`
+	UniverseKey string   `json:"universe_key"`
+	Tickers     []string `json:"tickers"`
+}
+
+// MetricsDoc is a slot's metrics.
+type MetricsDoc struct {
+	MessagesPerSecond float64 `json:"messages_per_second"`
+	LastUpdate        float64 `json:"last_update"`
+	ErrorCount        uint64  `json:"error_count"`
+}
+
+// SummaryDoc sums the slots.
+type SummaryDoc struct {
+	Total             int     `json:"total"`
+	Connected         int     `json:"connected"`
+	TicksTotal        uint64  `json:"ticks_total"`
+	ErrorsTotal       uint64  `json:"errors_total"`
+	MessagesPerSecond float64 `json:"messages_per_second"`
+}
+
+// Source builds the document and the metrics events. It holds no state of
+// its own: every call reads the manager afresh, so it is safe for
+// concurrent use (the live hub calls it from several goroutines).
+type Source struct {
+	cfg     *config.Config
+	mgr     *manager.Manager
+	started time.Time
+}
+
+// New returns a Source for the process started at started (uptime counts
+// from it).
+func New(cfg *config.Config, mgr *manager.Manager, started time.Time) *Source {
+	return &Source{cfg: cfg, mgr: mgr, started: started}
+}
+
+// Document assembles the status document from the manager's slots.
+//
+// Times are in live's wire form (live.UnixSeconds) so that a status event
+// and the document agree on the instant of one transition.
+func (s *Source) Document() Doc {
+	slots := s.mgr.Slots()
+	doc := Doc{
+		Connections:   make([]ConnectionDoc, 0, len(slots)),
+		Mode:          "single",
+		Simulated:     s.cfg.Simulated(),
+		UptimeSeconds: time.Since(s.started).Seconds(),
+		ServerTime:    live.UnixSeconds(time.Now()),
+	}
+	if bool(s.cfg.MultiConnection) {
+		doc.Mode = "multi"
+	}
+	for _, sl := range slots {
+		tickers := sl.Tickers
+		if tickers == nil {
+			tickers = []string{}
+		}
+		hist := sl.RateHistory
+		if hist == nil {
+			hist = []float64{}
+		}
+		cd := ConnectionDoc{
+			ID: sl.ID, Name: sl.Name, Enabled: sl.Enabled, Connected: sl.Connected, Status: sl.Status,
+			Config:  ConfigDoc{TickerCount: len(tickers), UniverseKey: sl.UniverseKey, Tickers: tickers},
+			Metrics: MetricsDoc{MessagesPerSecond: sl.Rate, LastUpdate: live.UnixSeconds(sl.LastMessage), ErrorCount: sl.ErrorCount},
+
+			ConnectionID: sl.ConnectionID, StateSince: live.UnixSeconds(sl.StateSince), ConnectedSince: live.UnixSeconds(sl.ConnectedSince),
+			Reason: sl.Reason, LastError: sl.LastError, Reconnects: sl.Reconnects, Dropped: sl.Dropped,
+			MessageCount: sl.MessageCount, RateHistory: hist, SymbolsSource: sl.SymbolsSource, Note: sl.Note,
+		}
+		if !sl.Enabled {
+			cd.EnableHint = s.enableHint(sl.ID)
+		}
+		doc.Connections = append(doc.Connections, cd)
+		doc.Summary.Total++
+		if sl.Connected {
+			doc.Summary.Connected++
+		}
+		doc.Summary.TicksTotal += sl.MessageCount
+		doc.Summary.ErrorsTotal += sl.ErrorCount
+		doc.Summary.MessagesPerSecond += sl.Rate
+	}
+	return doc
+}
+
+// enableHint tells the operator the one setting that turns slot id on.
+func (s *Source) enableHint(id int) string {
+	if id > 1 && !bool(s.cfg.MultiConnection) {
+		return fmt.Sprintf("set USE_MULTI_CONNECTION=true and WEBSOCKET_CONNECTION_%d_ENABLED=true", id)
+	}
+	return fmt.Sprintf("set WEBSOCKET_CONNECTION_%d_ENABLED=true, or enable it here (admin)", id)
+}
+
+// Metrics is the per-second metrics_update content for every enabled slot.
+// It reads SlotMetrics, which skips the ticker lists: it runs every second.
+func (s *Source) Metrics() []live.MetricsEvent {
+	slots := s.mgr.SlotMetrics()
+	out := make([]live.MetricsEvent, 0, len(slots))
+	now := time.Now()
+	for _, sl := range slots {
+		if !sl.Enabled {
+			continue
+		}
+		up := 0.0
+		if !sl.ConnectedSince.IsZero() {
+			up = now.Sub(sl.ConnectedSince).Seconds()
+		}
+		out = append(out, live.MetricsEvent{
+			ConnectionID: sl.ConnectionID, MsgsPerSec: sl.Rate, Uptime: up,
+			MessageCount: sl.MessageCount, ErrorCount: sl.ErrorCount, Dropped: sl.Dropped,
+			Reconnects: sl.Reconnects, LastUpdate: sl.LastMessage, RateHistory: sl.RateHistory,
+		})
+	}
+	return out
+}

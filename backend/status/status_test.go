@@ -1,0 +1,101 @@
+package status
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/tickwatch/tickwatch/backend/config"
+	"github.com/tickwatch/tickwatch/backend/manager"
+	"github.com/tickwatch/tickwatch/backend/massive"
+	"github.com/tickwatch/tickwatch/backend/tickstore"
+	"github.com/tickwatch/tickwatch/backend/universe"
+)
+
+// newSource builds a Source on a real manager that is never connected: the
+// document's shape, mode and hints come from configuration and slots alone.
+// (The end-to-end tests in backend/app check it on live connections.)
+func newSource(t *testing.T, environ ...string) *Source {
+	t.Helper()
+	cfg, err := config.Load(append([]string{"MASSIVE_API_KEY=k", "WEBSOCKET_CONNECTION_1_SYMBOLS=AAPL,MSFT"}, environ...), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := universe.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	slots := make([]manager.SlotConfig, len(cfg.Connections))
+	for i, c := range cfg.Connections {
+		slots[i] = manager.SlotConfig{ID: c.ID, Name: c.Name, Enabled: c.Enabled, UniverseKey: c.UniverseKey, Symbols: c.Symbols}
+	}
+	mgr, err := manager.New(manager.Config{Slots: slots, MultiConnection: bool(cfg.MultiConnection), DefaultUniverse: cfg.DefaultUniverse,
+		Universes: reg, Store: tickstore.New(tickstore.Options{Capacity: 16}), Logger: zerolog.Nop(),
+		Client: massive.Config{URL: "ws://127.0.0.1:1/stocks", APIKey: "k", Channels: cfg.Channels}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(cfg, mgr, time.Now().Add(-time.Minute))
+}
+
+func TestDocument(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		environ []string
+		mode    string
+		enabled []bool
+		hint2   string // enable hint of slot 2
+	}{
+		{"single", nil, "single", []bool{true, false, false}, "USE_MULTI_CONNECTION=true and WEBSOCKET_CONNECTION_2_ENABLED=true"},
+		{"multi", []string{"USE_MULTI_CONNECTION=true", "WEBSOCKET_CONNECTION_3_ENABLED=true", "WEBSOCKET_CONNECTION_3_SYMBOLS=NVDA"},
+			"multi", []bool{true, false, true}, "WEBSOCKET_CONNECTION_2_ENABLED=true, or enable it here"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := newSource(t, tc.environ...).Document()
+			if doc.Mode != tc.mode || doc.Simulated || doc.Summary.Total != 3 || len(doc.Connections) != 3 {
+				t.Fatalf("mode %q simulated %v total %d slots %d", doc.Mode, doc.Simulated, doc.Summary.Total, len(doc.Connections))
+			}
+			if doc.UptimeSeconds < 60 || doc.ServerTime < float64(time.Now().Add(-time.Minute).Unix()) {
+				t.Errorf("uptime %v, server_time %v", doc.UptimeSeconds, doc.ServerTime)
+			}
+			for i, c := range doc.Connections {
+				if c.ID != i+1 || c.Enabled != tc.enabled[i] || (c.EnableHint == "") != c.Enabled {
+					t.Errorf("slot %d: id %d enabled %v hint %q", i+1, c.ID, c.Enabled, c.EnableHint)
+				}
+				// Empty lists, never null: the SPA iterates them.
+				if c.Config.Tickers == nil || c.RateHistory == nil {
+					t.Errorf("slot %d: nil tickers or rate history", c.ID)
+				}
+			}
+			if !strings.Contains(doc.Connections[1].EnableHint, tc.hint2) {
+				t.Errorf("slot 2 hint %q, want it to say %q", doc.Connections[1].EnableHint, tc.hint2)
+			}
+			if c1 := doc.Connections[0]; c1.Config.TickerCount != 2 || strings.Join(c1.Config.Tickers, ",") != "AAPL,MSFT" {
+				t.Errorf("slot 1 config %+v", c1.Config)
+			}
+			b, err := json.Marshal(doc)
+			if err != nil || !strings.Contains(string(b), `"tickers":[]`) {
+				t.Errorf("document JSON: %v %.300s", err, b)
+			}
+		})
+	}
+}
+
+// TestMetricsOnlyEnabledSlots: the per-second events cover the enabled
+// connections only, in slot order.
+func TestMetricsOnlyEnabledSlots(t *testing.T) {
+	src := newSource(t, "USE_MULTI_CONNECTION=true", "WEBSOCKET_CONNECTION_2_ENABLED=false",
+		"WEBSOCKET_CONNECTION_3_ENABLED=true", "WEBSOCKET_CONNECTION_3_SYMBOLS=NVDA")
+	ms := src.Metrics()
+	if len(ms) != 2 || ms[0].ConnectionID != "connection_1" || ms[1].ConnectionID != "connection_3" {
+		t.Fatalf("metrics for %+v, want connection_1 and connection_3", ms)
+	}
+	for _, m := range ms {
+		if m.Uptime != 0 || m.MessageCount != 0 {
+			t.Errorf("a never-connected slot reports uptime %v, %d messages", m.Uptime, m.MessageCount)
+		}
+	}
+}
