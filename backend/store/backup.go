@@ -15,13 +15,10 @@ import (
 // a snapshot of the last commit, compacted, readable as a tickwatch.db). It
 // never overwrites: an existing dest is ErrBackupExists.
 func (s *Store) Backup(ctx context.Context, dest string) error {
-	abs, err := checkBackupDest(dest)
-	if err != nil {
-		return err
-	}
-	// On the read pool: VACUUM INTO only reads the source, so a backup
-	// does not hold up admin actions on the writer.
-	return vacuumInto(ctx, s.r, s.path, abs)
+	// Through its own read-only connection, as from another process: the
+	// pool's readers are query_only, which refuses VACUUM INTO, and the
+	// writer must stay free for admin actions.
+	return BackupFile(ctx, s.path, dest)
 }
 
 // BackupFile writes a consistent copy of the database at dbPath (see DBPath)
@@ -45,7 +42,7 @@ func BackupFile(ctx context.Context, dbPath, dest string) error {
 	busy := "_pragma=busy_timeout(" + strconv.FormatInt(DefaultBusyTimeout.Milliseconds(), 10) + ")"
 	db, err := sql.Open("sqlite", dsn(src, "mode=ro&"+busy))
 	if err != nil {
-		return classify("backup "+src, src, err)
+		return classify("backup", src, err)
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
@@ -60,7 +57,7 @@ func BackupFile(ctx context.Context, dbPath, dest string) error {
 func checkReadable(ctx context.Context, db *sql.DB, src string) error {
 	var appID int64
 	if err := db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID); err != nil {
-		return classify("backup "+src, src, err)
+		return classify("backup", src, err)
 	}
 	if appID != applicationID {
 		return failf(ErrCorrupt, "backup: %s is not a tickwatch database (application_id %#x)", src, appID)

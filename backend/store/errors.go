@@ -52,7 +52,7 @@ func sqliteCode(err error) int {
 // into one of the sentinel errors with a message a person can act on. The
 // driver's own text is dropped for these: "database disk image is malformed
 // (11)" tells an admin less than what to do about it. Unknown errors keep
-// their chain, prefixed with op.
+// their chain, prefixed with op and path.
 func classify(op, path string, err error) error {
 	if err == nil {
 		return nil
@@ -70,7 +70,7 @@ func classify(op, path string, err error) error {
 	case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_CANTOPEN:
 		return failf(ErrReadOnly, "%s: cannot write %s (or its -wal/-shm files); give the tickwatch user write access to it and its directory, or set DATA_DIR to a writable directory", op, path)
 	}
-	return fmt.Errorf("%s: %w", op, err)
+	return fmt.Errorf("%s (%s): %w", op, path, err)
 }
 
 // kindError is a bad state's message with its sentinel behind it: Error()
