@@ -40,7 +40,7 @@ type AuditEntry struct {
 	ClientIP string    `json:"client_ip,omitempty"`
 }
 
-// AuditFilter selects entries for List. Empty fields match everything.
+// AuditFilter selects entries for ListAudit. Empty fields match everything.
 type AuditFilter struct {
 	User   string
 	Action string
@@ -70,9 +70,9 @@ func clipField(v string) string {
 	return strings.ToValidUTF8(v[:maxAuditField], "") + "…"
 }
 
-// Append stores e (stamped with the store's clock if e.Time is zero) and
+// AppendAudit stores e (stamped with the store's clock if e.Time is zero) and
 // returns its ID. Text fields longer than 1 KiB are truncated.
-func (s *Store) Append(ctx context.Context, e AuditEntry) (int64, error) {
+func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (int64, error) {
 	op := fmt.Sprintf("save audit entry %q", clipField(e.Action))
 	if e.Time.IsZero() {
 		e.Time = s.now()
@@ -91,8 +91,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, ms(e.Time), clipField(e.User), clipField(e.Rol
 	return id, err
 }
 
-// List returns one page of entries matching f, newest first.
-func (s *Store) List(ctx context.Context, f AuditFilter) (AuditPage, error) {
+// ListAudit returns one page of entries matching f, newest first.
+func (s *Store) ListAudit(ctx context.Context, f AuditFilter) (AuditPage, error) {
 	const op = "read audit log"
 	limit := f.Limit
 	if limit < 1 {
@@ -152,9 +152,9 @@ func (s *Store) List(ctx context.Context, f AuditFilter) (AuditPage, error) {
 	return page, nil
 }
 
-// Prune deletes entries older than olderThan, in batches, and returns how
+// PruneAudit deletes entries older than olderThan, in batches, and returns how
 // many it deleted.
-func (s *Store) Prune(ctx context.Context, olderThan time.Time) (int64, error) {
+func (s *Store) PruneAudit(ctx context.Context, olderThan time.Time) (int64, error) {
 	op := "prune audit entries before " + olderThan.UTC().Format(time.RFC3339)
 	var total int64
 	for {
@@ -175,18 +175,18 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Time) (int64, error) {
 	}
 }
 
-// RunPruner deletes audit entries older than retention now and then every
+// RunAuditPruner deletes audit entries older than retention now and then every
 // `every`, until ctx ends (then it returns nil). Run it in a goroutine the
 // app owns. A failed prune is logged and retried at the next tick: a full
 // disk must not stop the server.
-func (s *Store) RunPruner(ctx context.Context, retention, every time.Duration) error {
+func (s *Store) RunAuditPruner(ctx context.Context, retention, every time.Duration) error {
 	if retention <= 0 || every <= 0 {
 		return fmt.Errorf("%w: audit pruner needs a positive retention and interval (got %s, %s)", ErrInvalid, retention, every)
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		n, err := s.Prune(ctx, s.now().Add(-retention))
+		n, err := s.PruneAudit(ctx, s.now().Add(-retention))
 		switch {
 		case ctx.Err() != nil:
 			return nil

@@ -20,17 +20,17 @@ func TestAuditAppendRoundTrip(t *testing.T) {
 	ctx := ctxT(t)
 	e := AuditEntry{User: "alice", Role: "admin", Action: "add_tickers", Target: "connection_2",
 		Result: "ok", Detail: "NVDA,AMD", ClientIP: "192.0.2.7"}
-	id, err := s.Append(ctx, e)
+	id, err := s.AppendAudit(ctx, e)
 	if err != nil {
 		t.Fatal(err)
 	}
 	clk.Advance(time.Second)
 	stamped := e
 	stamped.Time = t0.Add(-time.Hour)
-	if _, err := s.Append(ctx, stamped); err != nil {
+	if _, err := s.AppendAudit(ctx, stamped); err != nil {
 		t.Fatal(err)
 	}
-	page, err := s.List(ctx, AuditFilter{})
+	page, err := s.ListAudit(ctx, AuditFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,10 +52,10 @@ func TestAuditClipsLongFields(t *testing.T) {
 	ctx := ctxT(t)
 	// A 3-byte rune straddles the cut: it must be dropped, not split.
 	detail := strings.Repeat("a", maxAuditField-1) + "€" + strings.Repeat("b", 5000)
-	if _, err := s.Append(ctx, AuditEntry{User: "u", Action: "x", Detail: detail}); err != nil {
+	if _, err := s.AppendAudit(ctx, AuditEntry{User: "u", Action: "x", Detail: detail}); err != nil {
 		t.Fatal(err)
 	}
-	page, err := s.List(ctx, AuditFilter{})
+	page, err := s.ListAudit(ctx, AuditFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestAuditListFiltersAndPages(t *testing.T) {
 	actions := []string{"enable", "disable", "add_tickers"}
 	var ids []int64
 	for i := range 30 {
-		id, err := s.Append(ctx, AuditEntry{
+		id, err := s.AppendAudit(ctx, AuditEntry{
 			User: []string{"alice", "bob"}[i%2], Action: actions[i%3],
 			Target: fmt.Sprintf("connection_%d", i%2+1), Result: "ok",
 		})
@@ -98,7 +98,7 @@ func TestAuditListFiltersAndPages(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			page, err := s.List(ctx, tc.f)
+			page, err := s.ListAudit(ctx, tc.f)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -120,7 +120,7 @@ func TestAuditListFiltersAndPages(t *testing.T) {
 		if pages > 3 {
 			t.Fatal("paging did not end")
 		}
-		page, err := s.List(ctx, f)
+		page, err := s.ListAudit(ctx, f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,10 +142,10 @@ func TestAuditListFiltersAndPages(t *testing.T) {
 	}
 
 	// The default page and the cap.
-	if page, _ := s.List(ctx, AuditFilter{}); len(page.Entries) != 30 {
+	if page, _ := s.ListAudit(ctx, AuditFilter{}); len(page.Entries) != 30 {
 		t.Errorf("default page held %d", len(page.Entries))
 	}
-	if page, _ := s.List(ctx, AuditFilter{Limit: MaxAuditPage * 10}); len(page.Entries) != 30 {
+	if page, _ := s.ListAudit(ctx, AuditFilter{Limit: MaxAuditPage * 10}); len(page.Entries) != 30 {
 		t.Errorf("huge limit page held %d", len(page.Entries))
 	}
 }
@@ -173,26 +173,26 @@ VALUES (?, 'u', '', 'a', '', 'ok', '', '')`, ms(at)); err != nil {
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	n, err := s.Prune(ctx, t0.Add(-DefaultAuditRetention))
+	n, err := s.PruneAudit(ctx, t0.Add(-DefaultAuditRetention))
 	if err != nil || n != old {
-		t.Fatalf("Prune = %d, %v; want %d", n, err, old)
+		t.Fatalf("PruneAudit = %d, %v; want %d", n, err, old)
 	}
-	page, err := s.List(ctx, AuditFilter{Limit: MaxAuditPage})
+	page, err := s.ListAudit(ctx, AuditFilter{Limit: MaxAuditPage})
 	if err != nil || len(page.Entries) != recent {
 		t.Fatalf("left %d entries, %v; want %d", len(page.Entries), err, recent)
 	}
-	if n, err := s.Prune(ctx, t0.Add(-DefaultAuditRetention)); err != nil || n != 0 {
-		t.Errorf("second Prune = %d, %v; want 0", n, err)
+	if n, err := s.PruneAudit(ctx, t0.Add(-DefaultAuditRetention)); err != nil || n != 0 {
+		t.Errorf("second PruneAudit = %d, %v; want 0", n, err)
 	}
 	// Ids are never reused after a prune (AUTOINCREMENT): a cursor held
 	// across a prune cannot point at a newer entry.
-	id, err := s.Append(ctx, AuditEntry{User: "u", Action: "a"})
+	id, err := s.AppendAudit(ctx, AuditEntry{User: "u", Action: "a"})
 	if err != nil || id <= page.Entries[0].ID {
 		t.Errorf("new id %d after prune, newest before %d", id, page.Entries[0].ID)
 	}
 }
 
-func TestRunPruner(t *testing.T) {
+func TestRunAuditPruner(t *testing.T) {
 	dir := t.TempDir()
 	clk := testkit.NewClock(t0)
 	logs := &testkit.SyncBuffer{}
@@ -202,15 +202,15 @@ func TestRunPruner(t *testing.T) {
 	}
 	defer s.Close()
 	ctx := ctxT(t)
-	if _, err := s.Append(ctx, AuditEntry{Time: t0.Add(-2 * time.Hour), User: "u", Action: "old"}); err != nil {
+	if _, err := s.AppendAudit(ctx, AuditEntry{Time: t0.Add(-2 * time.Hour), User: "u", Action: "old"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Append(ctx, AuditEntry{Time: t0, User: "u", Action: "new"}); err != nil {
+	if _, err := s.AppendAudit(ctx, AuditEntry{Time: t0, User: "u", Action: "new"}); err != nil {
 		t.Fatal(err)
 	}
 
-	if err := s.RunPruner(ctx, 0, time.Second); !errors.Is(err, ErrInvalid) {
-		t.Errorf("RunPruner with zero retention = %v, want ErrInvalid", err)
+	if err := s.RunAuditPruner(ctx, 0, time.Second); !errors.Is(err, ErrInvalid) {
+		t.Errorf("RunAuditPruner with zero retention = %v, want ErrInvalid", err)
 	}
 
 	runCtx, cancel := context.WithCancel(ctx)
@@ -218,12 +218,12 @@ func TestRunPruner(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := s.RunPruner(runCtx, 3*time.Hour, 5*time.Millisecond); err != nil {
-			t.Errorf("RunPruner: %v", err)
+		if err := s.RunAuditPruner(runCtx, 3*time.Hour, 5*time.Millisecond); err != nil {
+			t.Errorf("RunAuditPruner: %v", err)
 		}
 	}()
 	count := func() int {
-		page, err := s.List(ctx, AuditFilter{})
+		page, err := s.ListAudit(ctx, AuditFilter{})
 		if err != nil {
 			t.Error(err)
 		}

@@ -16,7 +16,7 @@ func fillForBackup(t *testing.T, s *Store) string {
 	if err := s.AddTickers(ctx, "connection_2", []string{"NVDA"}, "admin"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Append(ctx, AuditEntry{User: "admin", Action: "add_tickers", Target: "connection_2", Result: "ok"}); err != nil {
+	if _, err := s.AppendAudit(ctx, AuditEntry{User: "admin", Action: "add_tickers", Target: "connection_2", Result: "ok"}); err != nil {
 		t.Fatal(err)
 	}
 	plain, _, err := s.CreateToken(ctx, "admin", "admin", "backup-check", nil)
@@ -48,7 +48,7 @@ func checkBackupCopy(t *testing.T, copyPath, token string) {
 	if err != nil || len(ov) != 1 || ov[0].Tickers[0].Symbol != "NVDA" {
 		t.Errorf("restored overrides = %+v, %v", ov, err)
 	}
-	page, err := r.List(ctx, AuditFilter{})
+	page, err := r.ListAudit(ctx, AuditFilter{})
 	if err != nil || len(page.Entries) != 1 {
 		t.Errorf("restored audit = %+v, %v", page, err)
 	}
@@ -90,7 +90,7 @@ func TestBackupFileFromAnotherProcess(t *testing.T) {
 		t.Fatalf("backup process: %v\n%s", err, out)
 	}
 	// A still has it open and can write.
-	if _, err := s.Append(ctxT(t), AuditEntry{User: "admin", Action: "after-backup"}); err != nil {
+	if _, err := s.AppendAudit(ctxT(t), AuditEntry{User: "admin", Action: "after-backup"}); err != nil {
 		t.Fatal(err)
 	}
 	checkBackupCopy(t, dest, token)

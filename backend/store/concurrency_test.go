@@ -27,7 +27,7 @@ func TestParallelWrites(t *testing.T) {
 				err = s.SetEnabled(ctx, conn, i%2 == 0, user)
 			}
 			if err == nil {
-				_, err = s.Append(ctx, AuditEntry{User: user, Action: "add_tickers", Target: conn, Result: "ok"})
+				_, err = s.AppendAudit(ctx, AuditEntry{User: user, Action: "add_tickers", Target: conn, Result: "ok"})
 			}
 			if err == nil {
 				var tok Token
@@ -61,7 +61,7 @@ func TestParallelWrites(t *testing.T) {
 			t.Errorf("%s: no enabled override", o.ConnectionID)
 		}
 	}
-	page, err := s.List(ctx, AuditFilter{Limit: MaxAuditPage})
+	page, err := s.ListAudit(ctx, AuditFilter{Limit: MaxAuditPage})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestParallelWrites(t *testing.T) {
 func TestReadersDoNotWaitForWriter(t *testing.T) {
 	s, _ := openT(t, "")
 	ctx := ctxT(t)
-	if _, err := s.Append(ctx, AuditEntry{User: "u", Action: "committed"}); err != nil {
+	if _, err := s.AppendAudit(ctx, AuditEntry{User: "u", Action: "committed"}); err != nil {
 		t.Fatal(err)
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
@@ -103,7 +103,7 @@ VALUES (0, 'u', '', 'uncommitted', '', '', '', '')`); err != nil {
 
 	queued := make(chan error, 1)
 	go func() {
-		_, err := s.Append(ctx, AuditEntry{User: "u", Action: "queued"})
+		_, err := s.AppendAudit(ctx, AuditEntry{User: "u", Action: "queued"})
 		queued <- err
 	}()
 
@@ -111,7 +111,7 @@ VALUES (0, 'u', '', 'uncommitted', '', '', '', '')`); err != nil {
 	// that into a failure instead of a stuck test.
 	readCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	page, err := s.List(readCtx, AuditFilter{})
+	page, err := s.ListAudit(readCtx, AuditFilter{})
 	if err != nil {
 		t.Fatalf("read during an open write: %v", err)
 	}
@@ -133,7 +133,7 @@ VALUES (0, 'u', '', 'uncommitted', '', '', '', '')`); err != nil {
 	if err := <-queued; err != nil {
 		t.Fatalf("queued write: %v", err)
 	}
-	page, err = s.List(ctx, AuditFilter{})
+	page, err = s.ListAudit(ctx, AuditFilter{})
 	if err != nil || len(page.Entries) != 3 {
 		t.Errorf("after commit: %+v, %v; want 3 entries", page.Entries, err)
 	}

@@ -13,8 +13,10 @@
 //     creation, and never stored.
 //
 // Alert history (issue 14) is meant to arrive as a later migration: append a
-// step to schemaSteps in migrate.go (never edit a released step) and add its
-// from-previous test.
+// step to schemaSteps in migrate.go (never edit a released step) and extend
+// wantSchema, seeds and checks in migrate_test.go, which then tests the new
+// step from an empty file and from the previous version with data in it
+// (TestSchemaStepsHaveSeedsAndChecks fails until they are extended).
 //
 // What is NOT stored: anything per tick. The store is only for admin actions
 // and credentials; nothing on the ingest path may call it. Admin actions

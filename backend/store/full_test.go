@@ -28,7 +28,7 @@ func TestDiskFull(t *testing.T) {
 	var err error
 	big := strings.Repeat("x", maxAuditField)
 	for i := 0; i < 1000 && err == nil; i++ {
-		_, err = s.Append(ctx, AuditEntry{User: "admin", Action: "fill", Detail: big})
+		_, err = s.AppendAudit(ctx, AuditEntry{User: "admin", Action: "fill", Detail: big})
 	}
 	if !errors.Is(err, ErrFull) {
 		t.Fatalf("writes never hit the limit; last error %v", err)
@@ -59,7 +59,7 @@ func TestDiskFull(t *testing.T) {
 	if len(ov) != 1 || ov[0].ConnectionID != "connection_1" {
 		t.Errorf("a failed action left overrides behind: %+v", ov)
 	}
-	if _, err := s.List(ctx, AuditFilter{Limit: 1}); err != nil {
+	if _, err := s.ListAudit(ctx, AuditFilter{Limit: 1}); err != nil {
 		t.Errorf("audit read while full: %v", err)
 	}
 
@@ -68,7 +68,7 @@ func TestDiskFull(t *testing.T) {
 	if err := s.AddTickers(ctx, "connection_2", many, "admin"); err != nil {
 		t.Fatalf("after space was freed: %v", err)
 	}
-	if _, err := s.Append(ctx, AuditEntry{User: "admin", Action: "after"}); err != nil {
+	if _, err := s.AppendAudit(ctx, AuditEntry{User: "admin", Action: "after"}); err != nil {
 		t.Fatalf("after space was freed: %v", err)
 	}
 	if ov, _ := s.Overrides(ctx); len(ov) != 2 || len(ov[1].Tickers) != len(many) {

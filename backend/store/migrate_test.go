@@ -129,7 +129,7 @@ func TestOpenMigratesOldDatabase(t *testing.T) {
 		ov[1].Enabled == nil || ov[1].Enabled.Enabled || !ov[1].Enabled.At.Equal(t0) {
 		t.Errorf("overrides after migration = %+v", ov)
 	}
-	page, err := s.List(ctx, AuditFilter{})
+	page, err := s.ListAudit(ctx, AuditFilter{})
 	if err != nil || len(page.Entries) != 1 || page.Entries[0].ClientIP != "10.0.0.1" {
 		t.Errorf("audit after migration = %+v, %v", page, err)
 	}

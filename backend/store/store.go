@@ -47,7 +47,7 @@ type Options struct {
 	TokenTouchInterval time.Duration
 	// Now is the clock for created/at stamps and pruning (tests pass a fake).
 	Now func() time.Time
-	// Log receives RunPruner's reports; the zero Logger discards them.
+	// Log receives RunAuditPruner's reports; the zero Logger discards them.
 	Log zerolog.Logger
 }
 
@@ -118,8 +118,10 @@ func Open(dir string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Dir is the absolute DATA_DIR; Path the absolute path of tickwatch.db.
-func (s *Store) Dir() string  { return s.dir }
+// Dir is the absolute DATA_DIR.
+func (s *Store) Dir() string { return s.dir }
+
+// Path is the absolute path of tickwatch.db.
 func (s *Store) Path() string { return s.path }
 
 // DBPath is where the database lives in dataDir; the backup command uses it.
