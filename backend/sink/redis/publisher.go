@@ -79,7 +79,8 @@ type Options struct {
 	// StatusChannel receives status updates and health snapshots.
 	StatusChannel string
 	// Stream, if set, also receives every tick message as a stream entry
-	// (field "ticks"), trimmed to about StreamMaxLen entries.
+	// (field "ticks"). It is trimmed to about StreamMaxLen ticks (not
+	// entries: see streamTrim), roughly 170 bytes of Redis memory each.
 	Stream       string
 	StreamMaxLen int64
 	// QueueSize is how many upstream batches may wait for Redis;
@@ -175,8 +176,15 @@ type batch struct {
 	events []massive.Event
 }
 
-// maxPooledEvents keeps one burst's huge batch from being held by the pool.
-const maxPooledEvents = 4096
+// Recycled batch buffers: a free list rather than a sync.Pool, which the
+// GC empties every cycle, so that steady ingest copies into warm buffers
+// instead of allocating (and zeroing) one per batch. At most freeBatches
+// buffers of at most maxPooledEvents events (about 20 MB at the very worst)
+// are kept; a larger or surplus one goes to the GC.
+const (
+	freeBatches     = 32
+	maxPooledEvents = 4096
+)
 
 // Publisher publishes to Redis. Construct it with New, start Run, and feed
 // it with Ticks, StatusEvent and Health from any goroutine.
@@ -188,7 +196,7 @@ type Publisher struct {
 	log    zerolog.Logger
 
 	queue        chan *batch
-	pool         sync.Pool // *batch; sync.Pool so that a burst's buffers are given back to the GC
+	free         chan *batch
 	queuedEvents atomic.Int64
 	status       chan []byte
 	healthSig    chan struct{}
@@ -251,12 +259,12 @@ func New(opts Options) (*Publisher, error) {
 		target:    target,
 		log:       opts.Logger.With().Str("component", "redis_sink").Str("redis", target).Logger(),
 		queue:     make(chan *batch, opts.QueueSize),
+		free:      make(chan *batch, freeBatches),
 		status:    make(chan []byte, opts.StatusQueueSize),
 		healthSig: make(chan struct{}, 1),
 		state:     StateConnecting,
 		since:     time.Now(),
 	}
-	p.pool.New = func() any { return new(batch) }
 	return p, nil
 }
 
@@ -287,7 +295,12 @@ func (p *Publisher) Ticks(connID string, events []massive.Event) {
 		p.refuse(n)
 		return
 	}
-	b := p.pool.Get().(*batch)
+	var b *batch
+	select {
+	case b = <-p.free:
+	default:
+		b = new(batch)
+	}
 	b.connID = connID
 	b.events = append(b.events[:0], events...)
 	select {
@@ -309,10 +322,13 @@ func (p *Publisher) take(b *batch) { p.queuedEvents.Add(-int64(len(b.events))) }
 
 func (p *Publisher) recycle(b *batch) {
 	if cap(b.events) > maxPooledEvents {
-		b.events = nil
+		return
 	}
 	b.events = b.events[:0]
-	p.pool.Put(b)
+	select {
+	case p.free <- b:
+	default:
+	}
 }
 
 // StatusEvent queues an encoded connection_status_update (the /admin-ws

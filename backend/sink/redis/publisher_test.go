@@ -196,42 +196,50 @@ func TestMessagesSplitInOrder(t *testing.T) {
 	}
 }
 
-func TestStreamTrimmed(t *testing.T) {
+func TestStreamTrimmedByTicks(t *testing.T) {
 	// Small stream nodes so that approximate trimming (whole nodes only)
 	// shows on a few hundred entries.
-	r := testkit.StartRedis(t, "--stream-node-max-entries", "10")
-	const stream, maxLen, sent = "tickwatch:stream", 20, 300
-	p := startSink(t, Options{URL: r.URL(), Stream: stream, StreamMaxLen: maxLen, MaxMessageEvents: 1})
+	r := testkit.StartRedis(t, "--stream-node-max-entries", "4")
+	const stream, maxLen, sent = "tickwatch:stream", 50, 600
+	p := startSink(t, Options{URL: r.URL(), Stream: stream, StreamMaxLen: maxLen, MaxMessageEvents: 3})
 	waitState(t, p, StateConnected)
 	for i := range sent {
 		e := sampleTrade
 		e.Seq = int64(i)
 		p.Ticks("connection_1", []massive.Event{e})
+		if i%7 == 0 { // let some flushes happen between batches, so entries vary in size
+			testkit.WaitFor(t, wait, "queue drained", func() bool { return p.Stats().Published == uint64(i+1) })
+		}
 	}
 	testkit.WaitFor(t, wait, "every tick published", func() bool { return p.Stats().Published == sent })
 
 	c := redis.NewClient(&redis.Options{Addr: r.Addr()})
 	defer c.Close()
-	ctx := context.Background()
-	n, err := c.XLen(ctx, stream).Result()
+	entries, err := c.XRange(context.Background(), stream, "-", "+").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n < maxLen || n >= sent {
-		t.Fatalf("XLEN %d after %d entries with MAXLEN ~ %d: not trimmed", n, sent, maxLen)
+	var kept []map[string]any
+	for _, e := range entries {
+		var ticks []map[string]any
+		if err := json.Unmarshal([]byte(e.Values["ticks"].(string)), &ticks); err != nil {
+			t.Fatalf("stream entry field ticks: %v", err)
+		}
+		if len(ticks) == 0 || len(ticks) > 3 {
+			t.Fatalf("entry with %d ticks", len(ticks))
+		}
+		kept = append(kept, ticks...)
 	}
-	last, err := c.XRevRangeN(ctx, stream, "+", "-", 1).Result()
-	if err != nil || len(last) != 1 {
-		t.Fatalf("XREVRANGE: %v %v", last, err)
+	// At least maxLen ticks stay; approximate trimming keeps up to a few
+	// nodes more (4 entries of at most 3 ticks each), far from all 600.
+	if len(kept) < maxLen || len(kept) > maxLen+3*3*4 {
+		t.Fatalf("stream holds %d ticks in %d entries after %d with a limit of %d", len(kept), len(entries), sent, maxLen)
 	}
-	var ticks []map[string]any
-	if err := json.Unmarshal([]byte(last[0].Values["ticks"].(string)), &ticks); err != nil {
-		t.Fatalf("stream entry field ticks: %v", err)
-	}
-	want := sampleTrade
-	want.Seq = sent - 1
-	if len(ticks) != 1 || !reflect.DeepEqual(ticks[0], wantElement("connection_1", want)) {
-		t.Fatalf("last stream entry %v, want the last tick", ticks)
+	// What is kept is the newest ticks, in order, up to the last one.
+	for i, tk := range kept {
+		if want := float64(sent - len(kept) + i); tk["seq"] != want {
+			t.Fatalf("kept tick %d has seq %v, want %v", i, tk["seq"], want)
+		}
 	}
 	if st := p.Stats(); st.WriteErrors != 0 {
 		t.Fatalf("write errors: %+v", st)

@@ -35,6 +35,8 @@ type writer struct {
 	health   []byte
 	hasHlth  bool
 
+	trim streamTrim
+
 	wrote   bool // a flush succeeded since the last ticker tick
 	rateAt  time.Time
 	ratePub uint64
@@ -125,8 +127,8 @@ func (w *writer) flush(ctx context.Context) error {
 		if p.opts.Stream != "" {
 			w.pipe.XAdd(ctx, &redis.XAddArgs{
 				Stream: p.opts.Stream,
-				MaxLen: p.opts.StreamMaxLen,
-				Approx: true, // MAXLEN ~: Redis trims whole nodes, far cheaper than exact
+				MinID:  w.trim.minID(),
+				Approx: true, // "~": Redis trims whole nodes only, far cheaper than exact
 				ID:     "*",
 				Values: []any{"ticks", msg},
 			})
@@ -181,27 +183,34 @@ func (w *writer) lostConnection(cmds []redis.Cmder, err error) bool {
 func (w *writer) account(cmds []redis.Cmder) {
 	p := w.p
 	i := 0
-	next := func() error {
-		err := cmds[i].Err()
+	next := func() (redis.Cmder, error) {
+		c := cmds[i]
 		i++
+		err := c.Err()
 		if err != nil {
 			p.serverError(err, 1)
 		}
-		return err
+		return c, err
 	}
 	for _, m := range w.msgs {
-		if next() == nil {
+		if _, err := next(); err == nil {
 			p.published.Add(uint64(m.events))
 			p.messages.Add(1)
 		} else {
 			p.dropped.Add(uint64(m.events))
 		}
-		if p.opts.Stream != "" {
-			_ = next() // counted in WriteErrors; the channel got the ticks
+		if p.opts.Stream == "" {
+			continue
+		}
+		// A failed XADD is counted in WriteErrors; the channel got the ticks.
+		if c, err := next(); err == nil {
+			if sc, ok := c.(*redis.StringCmd); ok {
+				w.trim.added(sc.Val(), m.events, p.opts.StreamMaxLen)
+			}
 		}
 	}
 	for i < len(cmds) {
-		if next() == nil {
+		if _, err := next(); err == nil {
 			p.statusPublished.Add(1)
 		} else {
 			p.statusDropped.Add(1)
@@ -235,4 +244,47 @@ func backoff(n int) time.Duration {
 		d = min(minBackoff<<n, maxBackoff)
 	}
 	return d/2 + rand.N(d/2+1)
+}
+
+// streamTrim keeps the stream at about StreamMaxLen ticks. One entry holds
+// one message, anywhere from one tick to MaxMessageEvents, so MAXLEN (which
+// counts entries) would keep a few hundred ticks in a quiet market and, at
+// full load, a hundred thousand entries of 170 KB each. Instead the writer
+// remembers the id and size of each entry it added and trims with
+// MINID ~ <oldest entry still needed>, which bounds the stream by ticks
+// whatever the rate. Until it has seen StreamMaxLen ticks it does not trim,
+// so entries from before a restart are kept until new ones replace them.
+type streamTrim struct {
+	ids      []string
+	ticks    []int
+	head     int // ids[head] is the oldest entry kept
+	total    int // ticks in ids[head:]
+	trimming bool
+}
+
+// added records an entry and drops from the front every entry that the
+// newer ones no longer need to reach max ticks.
+func (s *streamTrim) added(id string, n int, max int64) {
+	s.ids = append(s.ids, id)
+	s.ticks = append(s.ticks, n)
+	s.total += n
+	for s.head < len(s.ids)-1 && int64(s.total-s.ticks[s.head]) >= max {
+		s.total -= s.ticks[s.head]
+		s.head++
+		s.trimming = true
+	}
+	if s.head > len(s.ids)/2 && s.head > 1024 { // compact now and then, not on every add
+		s.ids = append(s.ids[:0], s.ids[s.head:]...)
+		s.ticks = append(s.ticks[:0], s.ticks[s.head:]...)
+		s.head = 0
+	}
+}
+
+// minID is the MINID for the next XADD, or "" (no trimming) while the
+// stream holds fewer ticks than the limit.
+func (s *streamTrim) minID() string {
+	if !s.trimming {
+		return ""
+	}
+	return s.ids[s.head]
 }
