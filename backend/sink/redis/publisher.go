@@ -217,6 +217,7 @@ type Publisher struct {
 	lastErr      string
 	failingSince time.Time
 	loggedErr    string // last server error logged, to log each distinct one once
+	warnedStart  bool
 }
 
 // New checks opts and returns a Publisher that has not connected yet. An
@@ -234,10 +235,9 @@ func New(opts Options) (*Publisher, error) {
 	ropts.PoolSize = 2
 	ropts.PipelinePoolSize = 2
 	// A retried pipeline could publish its messages twice; a failed write
-	// is counted and the sink's own reconnect loop takes over instead.
-	if ropts.MaxRetries == 0 {
-		ropts.MaxRetries = -1
-	}
+	// is counted and the sink's own reconnect loop takes over instead. This
+	// overrides a max_retries in the URL on purpose.
+	ropts.MaxRetries = -1
 	// go-redis redials 5 times per command by default; the reconnect loop
 	// already retries, with backoff, and wants to see each failure.
 	ropts.DialerRetries = 1
@@ -477,6 +477,12 @@ func (p *Publisher) reconnect(ctx context.Context, w *writer, ticker *time.Ticke
 		now := time.Now()
 		if err == nil {
 			p.connected(now)
+			// A health snapshot kept through the outage goes out now, not
+			// with the next one.
+			select {
+			case p.healthSig <- struct{}{}:
+			default:
+			}
 			return true
 		}
 		p.failed(err, now)
@@ -550,6 +556,12 @@ func (p *Publisher) failed(err error, now time.Time) {
 	p.lastErr = p.red.String(err.Error())
 	if p.failingSince.IsZero() {
 		p.failingSince = now
+	}
+	// The first failure at start-up is worth a line of its own: a wrong
+	// password should not wait DownAfter for its log entry.
+	if p.state == StateConnecting && !p.warnedStart {
+		p.warnedStart = true
+		p.log.Warn().Str("error", p.lastErr).Msg("redis sink: cannot reach Redis yet, retrying")
 	}
 	if p.state == StateConnected {
 		p.setStateLocked(StateReconnecting, now)

@@ -457,8 +457,11 @@ func TestPassword(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(logs.String(), `"state":"down"`) {
-		t.Fatalf("no log line for the failed sink:\n%s", logs.String())
+	// A clear line at once, and one when the sink gives the state up as down.
+	for _, want := range []string{`"error":"WRONGPASS`, "cannot reach Redis yet", `"state":"down"`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Fatalf("no %s in the logs of the failed sinks:\n%s", want, logs.String())
+		}
 	}
 }
 
