@@ -56,6 +56,10 @@ type SinkDoc struct {
 	WriteErrors     uint64 `json:"write_errors"` // commands the sink refused on a working link
 }
 
+// SinkStates are the states a SinkDoc may report, in the order of a link's
+// life; /metrics emits one tickwatch_sink_state series for each.
+func SinkStates() []string { return []string{"connecting", "connected", "reconnecting", "down"} }
+
 // Sink is a tick sink as the status document shows it. app adapts each
 // real sink to it, so this package need not import them.
 type Sink interface {

@@ -47,6 +47,9 @@ func Password(user string) string {
 type Options struct {
 	// Environ is added after the defaults, so it overrides them.
 	Environ []string
+	// Secrets are more strings that must never appear in a response, a
+	// frame or the log (a Redis password, say).
+	Secrets []string
 }
 
 // defaultEnviron: multi mode with connections 1 and 2 on a few known
@@ -92,7 +95,7 @@ type Stack struct {
 func Start(t testing.TB, o Options) *Stack {
 	t.Helper()
 	s := &Stack{t: t, Logs: &testkit.SyncBuffer{}, cookies: map[string]*http.Cookie{},
-		secrets: []string{APIKey, SessionSecret},
+		secrets: append([]string{APIKey, SessionSecret}, o.Secrets...),
 		client: &http.Client{
 			Transport:     &http.Transport{},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
