@@ -177,6 +177,7 @@ type request struct {
 	origin             string // "" = same origin; "-" = none
 	contentType        string
 	header             map[string]string
+	client             *http.Client // nil: a fresh client from 127.0.0.1
 }
 
 type response struct {
@@ -216,7 +217,10 @@ func (e *env) do(r request) response {
 	if r.role != "" {
 		req.AddCookie(e.cookies[r.role])
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := r.client
+	if client == nil {
+		client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
