@@ -1,7 +1,9 @@
 package web
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"runtime"
@@ -139,5 +141,115 @@ func TestLoginFloodIsRefusedNotQueued(t *testing.T) {
 	resp := e.do(request{method: "POST", path: "/api/auth/login", body: loginBody("admin", testPasswords["admin"]), client: clientFrom(t, "127.0.0.40")})
 	if resp.status != 200 {
 		t.Fatalf("login after the flood: %d %s", resp.status, resp.body)
+	}
+}
+
+// rawExchange writes raw to a fresh connection and reads the first
+// response; it then reads on until the server closes the connection or
+// 2 s pass, and returns whatever followed the first response.
+func rawExchange(t *testing.T, e *env, raw string) (*http.Response, string, error) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, raw); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("reading the first response: %v", err)
+	}
+	_, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	rest, err := io.ReadAll(br) // nil error at EOF: the server closed
+	return resp, string(rest), err
+}
+
+// TestAmbiguousLengthRefused: a request with both Content-Length and
+// Transfer-Encoding: chunked gets 400 and the connection is closed, so a
+// request smuggled behind it is never answered (RFC 9112 6.1; issue 10,
+// item 6). A plain chunked request is still served on a kept-alive
+// connection.
+func TestAmbiguousLengthRefused(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	host := strings.TrimPrefix(e.base, "http://")
+	// logout answers 204 to an empty body, so a 400 here is the framing check.
+	head := "POST /api/auth/logout HTTP/1.1\r\nHost: " + host + "\r\nOrigin: " + e.base + "\r\nContent-Type: application/json\r\n"
+	smuggled := "GET /healthz HTTP/1.1\r\nHost: " + host + "\r\n\r\n"
+
+	for _, tc := range []struct{ name, lengths string }{
+		{"Content-Length then Transfer-Encoding", "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n"},
+		{"Transfer-Encoding then Content-Length", "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n"},
+		{"lower case, no space", "transfer-encoding: chunked\r\ncontent-length:5\r\n"},
+		{"Content-Length 0", "Transfer-Encoding: chunked\r\nContent-Length: 0\r\n"},
+		{"identity coding", "Transfer-Encoding: identity\r\nContent-Length: 5\r\n"},
+		{"on a GET", "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := head
+			if tc.name == "on a GET" {
+				h = strings.Replace(strings.Replace(h, "POST", "GET", 1), "/api/auth/logout", "/healthz", 1)
+			}
+			resp, rest, err := rawExchange(t, e, h+tc.lengths+"\r\n0\r\n\r\n"+smuggled)
+			if resp.StatusCode != 400 || !resp.Close {
+				t.Errorf("first response: %d, Connection: close %v; want 400 and close", resp.StatusCode, resp.Close)
+			}
+			if err != nil {
+				t.Errorf("connection kept open after the ambiguous request (%v)", err)
+			}
+			if rest != "" {
+				t.Errorf("the smuggled request was answered: %.80q", rest)
+			}
+		})
+	}
+
+	t.Run("chunked alone is served", func(t *testing.T) {
+		body := `{"username":"ghost","password":"x"}`
+		head := strings.Replace(head, "/logout", "/login", 1)
+		chunked := fmt.Sprintf("Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n", len(body), body)
+		conn, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := io.WriteString(conn, head+chunked+smuggled); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		br := bufio.NewReader(conn)
+		for _, want := range []int{401, 200} {
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatalf("want a %d: %v", want, err)
+			}
+			_, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != want {
+				t.Fatalf("status %d, want %d", resp.StatusCode, want)
+			}
+		}
+	})
+}
+
+func TestHasHeader(t *testing.T) {
+	for _, tc := range []struct {
+		raw  string
+		want bool
+	}{
+		{"Host: x\r\nContent-Length: 5\r\n\r\n", true},
+		{"Host: x\ncontent-LENGTH:5\n", true},
+		{"Content-Length: 5", true},
+		{"Host: x\r\nContent-Length-Extra: 5\r\n", false},
+		{"Host: x\r\nX: Content-Length: 5\r\n", false},
+		{"", false},
+	} {
+		if got := hasHeader([]byte(tc.raw), "Content-Length"); got != tc.want {
+			t.Errorf("hasHeader(%q) = %v, want %v", tc.raw, got, tc.want)
+		}
 	}
 }

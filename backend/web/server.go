@@ -95,6 +95,7 @@ func (s *Server) routes() {
 	a.Use(recover.New())
 	a.Use(s.securityHeaders)
 	a.Use(s.requestLog)
+	a.Use(refuseAmbiguousLength)
 	a.Use(compress.New(compress.Config{
 		Level: compress.LevelDefault,
 		// Static files are precompressed; WebSocket upgrades must not be touched.
