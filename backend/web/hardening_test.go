@@ -253,3 +253,29 @@ func TestHasHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestLogLinesClipClientStrings: a client-controlled string reaches the log
+// clipped, not whole: a 60 KB username on a failed login, a 3 KB path on a
+// request (issue 10, item 8).
+func TestLogLinesClipClientStrings(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	user := strings.Repeat("u", 60<<10)
+	if resp := e.do(request{method: "POST", path: "/api/auth/login", body: loginBody(user, "x")}); resp.status != 401 {
+		t.Fatalf("login with a 60 KB username: %d %.200s", resp.status, resp.body)
+	}
+	path := "/" + strings.Repeat("p", 3000)
+	if resp := e.do(request{method: "GET", path: path}); resp.status == 0 {
+		t.Fatal("no answer to a long path")
+	}
+	var failed, requested bool
+	for _, line := range strings.Split(e.logs.String(), "\n") {
+		if len(line) > 1024 {
+			t.Errorf("a %d-byte log line: %.120s...", len(line), line)
+		}
+		failed = failed || strings.Contains(line, `"login failed"`) && strings.Contains(line, `"user":"uuuu`) && strings.Contains(line, "(61440 bytes)")
+		requested = requested || strings.Contains(line, `"path":"/pppp`) && strings.Contains(line, "(3001 bytes)")
+	}
+	if !failed || !requested {
+		t.Fatalf("clipped lines not found (login failed: %v, request: %v)", failed, requested)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tickwatch/tickwatch/backend/auth"
+	"github.com/tickwatch/tickwatch/backend/internal/logsafe"
 )
 
 // SessionCookie is the name of the session cookie.
@@ -117,7 +118,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 		return &apiError{Status: fiber.StatusTooManyRequests, Message: "too many attempts",
 			Detail: "try again in " + ra + " s", RetryAfter: secs}
 	case err != nil:
-		s.d.Logger.Warn().Str("user", req.Username).Str("ip", s.clientIP(c)).Msg("login failed")
+		s.d.Logger.Warn().Str("user", logsafe.Clip(req.Username)).Str("ip", s.clientIP(c)).Msg("login failed")
 		return &apiError{Status: fiber.StatusUnauthorized, Message: "invalid credentials", Detail: "wrong username or password"}
 	}
 	tok, exp, err := s.d.Sessions.Issue(u)
