@@ -49,13 +49,18 @@ func TestBadVariableExitsWithOneLine(t *testing.T) {
 	}
 }
 
-// TestSIGTERMExitsCleanly starts the real program on the simulator, waits
-// until it serves and is ready, sends SIGTERM and expects an orderly exit:
-// the "stopped" line (Run logs it after every part has shut down), then exit
-// code 0. How long that took is logged, never asserted; the deadline only
-// catches a hang.
-func TestSIGTERMExitsCleanly(t *testing.T) {
-	cmd := program(t, "HTTP_ADDR=127.0.0.1:0", "LOG_FORMAT=json", "LOG_LEVEL=info")
+// running is the real program started by start: its base URL, and channels
+// closed when it logs "stopped" and when its output ends (it has exited).
+type running struct {
+	cmd     *exec.Cmd
+	base    string
+	stopped chan struct{}
+	output  chan struct{}
+}
+
+// start runs cmd, waits for its listen address, and kills it at cleanup.
+func start(t *testing.T, cmd *exec.Cmd) *running {
+	t.Helper()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -63,14 +68,13 @@ func TestSIGTERMExitsCleanly(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cmd.Process.Kill() }()
-
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	r := &running{cmd: cmd, stopped: make(chan struct{}), output: make(chan struct{})}
 	addr := make(chan string, 1)
-	stopped := make(chan struct{})
-	output := make(chan struct{}) // closed at EOF: the program has exited
 	go func() {
-		defer close(output)
+		defer close(r.output)
 		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			var line struct{ Message, Addr string }
 			if json.Unmarshal(sc.Bytes(), &line) != nil {
@@ -80,31 +84,31 @@ func TestSIGTERMExitsCleanly(t *testing.T) {
 			case "tickwatch listening":
 				addr <- line.Addr
 			case "stopped":
-				close(stopped)
+				close(r.stopped)
 			}
 		}
 	}()
-	var base string
 	select {
-	case base = <-addr:
+	case r.base = <-addr:
+	case <-r.output:
+		t.Fatal("the program exited before it listened")
 	case <-time.After(60 * time.Second):
 		t.Fatal("the program did not report its listen address")
 	}
-	resp, err := http.Get(base + "/healthz")
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("healthz: %v %v", resp, err)
-	}
-	resp.Body.Close()
+	return r
+}
 
-	// /readyz turns 200 once every enabled connection finished its first
-	// attempt; shutdown then has live upstream links to close.
+// waitReady polls /readyz until it answers 200: every enabled connection
+// finished its first attempt.
+func (r *running) waitReady(t *testing.T) {
+	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		resp, err := http.Get(base + "/readyz")
+		resp, err := http.Get(r.base + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				break
+				return
 			}
 		}
 		if time.Now().After(deadline) {
@@ -112,23 +116,39 @@ func TestSIGTERMExitsCleanly(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	start := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+}
+
+// TestSIGTERMExitsCleanly starts the real program on the simulator, waits
+// until it serves and is ready, sends SIGTERM and expects an orderly exit:
+// the "stopped" line (Run logs it after every part has shut down), then exit
+// code 0. How long that took is logged, never asserted; the deadline only
+// catches a hang.
+func TestSIGTERMExitsCleanly(t *testing.T) {
+	r := start(t, program(t, "HTTP_ADDR=127.0.0.1:0", "LOG_FORMAT=json", "LOG_LEVEL=info"))
+	resp, err := http.Get(r.base + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	// Shutdown then has live upstream links to close.
+	r.waitReady(t)
+	began := time.Now()
+	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	// Wait closes the pipe, so it comes after the output is read to EOF.
 	select {
-	case <-output:
+	case <-r.output:
 	case <-time.After(60 * time.Second):
 		t.Fatal("the program was still running 60 s after SIGTERM")
 	}
-	if err := cmd.Wait(); err != nil {
+	if err := r.cmd.Wait(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v, want exit code 0", err)
 	}
 	select {
-	case <-stopped:
+	case <-r.stopped:
 	default:
 		t.Fatal(`exit code 0 without the "stopped" line: the shutdown did not run to its end`)
 	}
-	t.Logf("exited 0 in %v", time.Since(start))
+	t.Logf("exited 0 in %v", time.Since(began))
 }

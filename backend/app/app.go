@@ -153,10 +153,14 @@ func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string) (
 	if err != nil {
 		return nil, err
 	}
-	a.ln, err = net.Listen("tcp", cfg.HTTPAddr)
+	limits := effectiveConnLimits(cfg)
+	limits.apply(a.srv.App().Server())
+	limits.log(log.With().Str("component", "http").Logger())
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return nil, fmt.Errorf("HTTP_ADDR=%s: %w", cfg.HTTPAddr, err)
 	}
+	a.ln = newRetryListener(ln, log.With().Str("component", "http").Logger())
 	ok = true
 	return a, nil
 }

@@ -3,9 +3,10 @@ package auth
 import (
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/rs/zerolog"
+
+	"github.com/tickwatch/tickwatch/backend/internal/logsafe"
 )
 
 // DefaultAuditCapacity is used when NewAudit is given a capacity below 1.
@@ -86,14 +87,6 @@ func (a *Audit) Recent(limit int) []AuditEntry {
 	return out
 }
 
-// clip truncates s to maxAuditField bytes without splitting a UTF-8 rune.
-func clip(s string) string {
-	if len(s) <= maxAuditField {
-		return s
-	}
-	cut := maxAuditField
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+// clip truncates s to maxAuditField bytes without splitting a UTF-8 rune,
+// saying how long it was.
+func clip(s string) string { return logsafe.ClipTo(s, maxAuditField) }

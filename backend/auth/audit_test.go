@@ -68,7 +68,7 @@ func TestAuditRecordDetails(t *testing.T) {
 	if got[1].Time.Before(before) || got[1].Time.After(time.Now()) {
 		t.Errorf("zero Time not stamped with now: %v", got[1].Time)
 	}
-	if d := got[0].Detail; len(d) > maxAuditField+len("…") || !utf8.ValidString(d) {
+	if d := got[0].Detail; len(d) > maxAuditField+len("…(4000 bytes)") || !utf8.ValidString(d) {
 		t.Errorf("Detail not clipped to valid UTF-8: %d bytes, valid=%v", len(d), utf8.ValidString(d))
 	}
 	// Recent hands out copies.

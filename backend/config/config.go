@@ -70,6 +70,9 @@ type Config struct {
 	FlushInterval   time.Duration `env:"LIVE_FLUSH_INTERVAL" envDefault:"100ms" accept:"a duration from 10ms to 5s" help:"How often coalesced ticks are pushed to browsers."`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"4s" accept:"a duration from 100ms to 60s" help:"Grace period for shutdown."`
 
+	HTTPMaxConns      int `env:"HTTP_MAX_CONNS" envDefault:"0" accept:"an integer from 0 to 1000000 (0 = the open-file limit minus a reserve)" help:"Connections served at once; beyond it a new one gets 503 and is closed."`
+	HTTPMaxConnsPerIP int `env:"HTTP_MAX_CONNS_PER_IP" envDefault:"128" accept:"an integer from 0 to 1000000 (0 = no per-address cap)" help:"Connections from one client address at once; set 0 or raise it behind a proxy, whose address every request shares."`
+
 	// Connections has one entry per slot 1..MaxConnections, read from the
 	// WEBSOCKET_CONNECTION_{n}_* variables (numbered names cannot be struct tags).
 	Connections []Connection `env:"-"`
@@ -336,6 +339,12 @@ func (c *Config) validate(vars map[string]string) []Problem {
 	}
 	if c.ShutdownTimeout < 100*time.Millisecond || c.ShutdownTimeout > time.Minute {
 		bad("ShutdownTimeout", "out of range")
+	}
+	if c.HTTPMaxConns < 0 || c.HTTPMaxConns > 1_000_000 {
+		bad("HTTPMaxConns", "out of range")
+	}
+	if c.HTTPMaxConnsPerIP < 0 || c.HTTPMaxConnsPerIP > 1_000_000 {
+		bad("HTTPMaxConnsPerIP", "out of range")
 	}
 	return ps
 }

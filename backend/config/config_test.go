@@ -99,6 +99,8 @@ func TestInvalid(t *testing.T) {
 		{"ALLOWED_ORIGINS=example.com", `ALLOWED_ORIGINS="example.com": "example.com" is not an origin`},
 		{"LIVE_FLUSH_INTERVAL=1ms", `LIVE_FLUSH_INTERVAL="1ms": out of range`},
 		{"SHUTDOWN_TIMEOUT=2h", `SHUTDOWN_TIMEOUT="2h": out of range`},
+		{"HTTP_MAX_CONNS=-1", `HTTP_MAX_CONNS="-1": out of range`},
+		{"HTTP_MAX_CONNS_PER_IP=2000000", `HTTP_MAX_CONNS_PER_IP="2000000": out of range`},
 		{"WEBSOCKET_CONNECTION_2_ENABLED=maybe", `WEBSOCKET_CONNECTION_2_ENABLED="maybe": invalid boolean`},
 		{"WEBSOCKET_CONNECTION_1_SYMBOLS=AAPL,A$B", `WEBSOCKET_CONNECTION_1_SYMBOLS="AAPL,A$B": invalid symbol "A$B"`},
 		{"WEBSOCKET_CONNECTION_1_SYMBOLS=TOOLONGSYMBOL", `invalid symbol "TOOLONGSYMBOL"`},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -230,12 +229,7 @@ func (c *Client) ID() string { return c.cfg.ID }
 func (c *Client) MaskedKey() string { return MaskKey(c.cfg.APIKey) }
 
 // redact keeps the key out of anything a server (or an error) might echo.
-func (c *Client) redact(s string) string {
-	if c.cfg.APIKey == "" || !strings.Contains(s, c.cfg.APIKey) {
-		return s
-	}
-	return strings.ReplaceAll(s, c.cfg.APIKey, MaskKey(c.cfg.APIKey))
-}
+func (c *Client) redact(s string) string { return RedactKey(s, c.cfg.APIKey) }
 
 func sortedKeys(m map[string]struct{}) []string {
 	out := make([]string, 0, len(m))

@@ -154,6 +154,40 @@ func MaskKey(k string) string {
 	return "****" + k[len(k)-4:]
 }
 
+// RedactKey replaces key with MaskKey(key) wherever it stands in s as a
+// token of its own: not preceded or followed by a letter, digit, '_' or
+// '-'. Replacing every substring would let a short key mangle the words
+// that contain it and give itself away by the holes ("ma****_connections"
+// for the key "x"); a key is never glued to such characters when a server
+// echoes it (it sits between quotes, spaces, '=' or '&').
+func RedactKey(s, key string) string {
+	if key == "" || !strings.Contains(s, key) {
+		return s
+	}
+	var b strings.Builder
+	done := 0 // s[:done] is written
+	for from := 0; ; {
+		i := strings.Index(s[from:], key)
+		if i < 0 {
+			break
+		}
+		start, end := from+i, from+i+len(key)
+		if (start == 0 || !isKeyChar(s[start-1])) && (end == len(s) || !isKeyChar(s[end])) {
+			b.WriteString(s[done:start])
+			b.WriteString(MaskKey(key))
+			done = end
+		}
+		from = end
+	}
+	b.WriteString(s[done:])
+	return b.String()
+}
+
+// isKeyChar reports whether c can be part of one token with an API key.
+func isKeyChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+}
+
 // ConnID numbers one upstream connection slot; its String form,
 // "connection_2", is what logs, the API and the tick store use.
 type ConnID int

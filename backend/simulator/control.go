@@ -14,8 +14,12 @@ import (
 )
 
 // The control endpoint shares the feed's listener so a developer (or an e2e
-// script) can inject faults into a running `tickwatch simulate`. It only
-// answers loopback clients: it can cut anyone's feed.
+// script) can inject faults into a running `tickwatch simulate`. It can cut
+// anyone's feed, so it answers only requests that come from this machine
+// AND are not a browser page's doing: a page from anywhere can make the
+// browser send a text/plain POST to a loopback port (it carries the page's
+// Origin), or rebind its own DNS name to 127.0.0.1 (its requests then carry
+// that name in Host). See controlRefusal.
 
 // defaultStatusMessages are the provider's texts for the statuses after which
 // it closes the connection (documented ones verbatim); /control/status uses
@@ -77,12 +81,45 @@ func isLoopback(remoteAddr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// isLoopbackHostPort reports whether hostport is a loopback name with port:
+// a name that no DNS answer can make point elsewhere.
+func isLoopbackHostPort(hostport, port string) bool {
+	host, p, err := net.SplitHostPort(hostport)
+	if err != nil || p != port {
+		return false
+	}
+	switch strings.ToLower(host) {
+	case "localhost", "127.0.0.1", "::1":
+		return true
+	}
+	return false
+}
+
+// controlRefusal says why a control request is refused, or "" to serve it:
+// the peer must be loopback, Host a loopback name with the simulator's port
+// (DNS rebinding), and Origin, if sent, the simulator's own (a cross-site
+// page; scripts and curl send none).
+func (s *Server) controlRefusal(r *http.Request) string {
+	if !isLoopback(r.RemoteAddr) {
+		return "the control endpoint answers loopback clients only"
+	}
+	_, port, err := net.SplitHostPort(s.Addr())
+	if err != nil || !isLoopbackHostPort(r.Host, port) {
+		return "Host must be localhost, 127.0.0.1 or [::1] with the simulator's port"
+	}
+	if origin := r.Header.Get("Origin"); origin != "" {
+		host, ok := strings.CutPrefix(origin, "http://")
+		if !ok || !isLoopbackHostPort(host, port) {
+			return "cross-origin requests are refused (Origin must be this simulator, or absent)"
+		}
+	}
+	return ""
+}
+
 func (s *Server) controlHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !isLoopback(r.RemoteAddr) {
-			writeJSON(w, http.StatusForbidden, map[string]string{
-				"error": "forbidden", "detail": "the control endpoint answers loopback clients only",
-			})
+		if why := s.controlRefusal(r); why != "" {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "forbidden", "detail": why})
 			return
 		}
 		action := strings.TrimPrefix(r.URL.Path, "/control/")

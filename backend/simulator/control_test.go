@@ -119,8 +119,7 @@ func TestControlDropAndClose(t *testing.T) {
 }
 
 func TestControlRefusesNonLoopback(t *testing.T) {
-	s := New(testCfg()) // not started: the handler alone is under test
-	t.Cleanup(func() { _ = s.Close() })
+	s := startServer(t, testCfg()) // for its port; the handler alone is under test
 	for _, remote := range []string{"10.1.2.3:5555", "[2001:db8::1]:80", "garbage"} {
 		req := httptest.NewRequest("GET", "/control/conns", nil)
 		req.RemoteAddr = remote
@@ -132,6 +131,7 @@ func TestControlRefusesNonLoopback(t *testing.T) {
 	}
 	req := httptest.NewRequest("GET", "/control/conns", nil)
 	req.RemoteAddr = "[::1]:4000"
+	req.Host = s.Addr()
 	rec := httptest.NewRecorder()
 	s.controlHandler().ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/tickwatch/tickwatch/backend/internal/logsafe"
 )
 
 // apiError is the one error shape of the API: {"error": ..., "detail": ...}.
@@ -48,7 +50,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	case errors.As(err, &fe):
 		ae = &apiError{Status: fe.Code, Message: strings.ToLower(fiberMessage(fe))}
 	default:
-		s.d.Logger.Error().Err(err).Str("path", c.Path()).Msg("request failed")
+		s.d.Logger.Error().Err(err).Str("path", logsafe.Clip(c.Path())).Msg("request failed")
 		ae = &apiError{Status: fiber.StatusInternalServerError, Message: "internal error"}
 	}
 	if ae.Status == fiber.StatusRequestEntityTooLarge {

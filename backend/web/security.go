@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/tickwatch/tickwatch/backend/internal/logsafe"
 )
 
 // csp allows only our own origin: the SPA has no inline script and no
@@ -46,7 +48,7 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 	case strings.HasPrefix(c.Path(), "/assets/") || c.Path() == "/healthz" || c.Path() == "/readyz":
 		ev = s.d.Logger.Debug()
 	}
-	ev = ev.Str("method", c.Method()).Str("path", c.Path()).Int("status", status).
+	ev = ev.Str("method", c.Method()).Str("path", logsafe.Clip(c.Path())).Int("status", status).
 		Dur("duration", time.Since(start)).Str("ip", s.clientIP(c))
 	if cl, ok := claimsFrom(c); ok {
 		ev = ev.Str("user", cl.Username)

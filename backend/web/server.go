@@ -42,13 +42,12 @@ type Deps struct {
 
 // Server is the HTTP side of Tickwatch.
 type Server struct {
-	d         Deps
-	app       *fiber.App
-	static    *staticFiles
-	ipLimit   *auth.Limiter
-	userLimit *auth.Limiter
-	metrics   *metrics
-	proxies   []*net.IPNet // TRUSTED_PROXIES
+	d       Deps
+	app     *fiber.App
+	static  *staticFiles
+	logins  *auth.LoginGuard // login limits and the bounded bcrypt pool
+	metrics *metrics
+	proxies []*net.IPNet // TRUSTED_PROXIES
 }
 
 // BodyLimit keeps admin requests small: the largest legitimate body is a
@@ -61,9 +60,8 @@ func New(d Deps) (*Server, error) {
 		d.Started = time.Now()
 	}
 	s := &Server{
-		d:         d,
-		ipLimit:   auth.NewLimiter(10, time.Minute, nil),
-		userLimit: auth.NewLimiter(5, time.Minute, nil),
+		d:      d,
+		logins: auth.NewLoginGuard(auth.LoginGuardConfig{}),
 	}
 	s.proxies = parseProxies(d.Config.TrustedProxies)
 	st, err := newStaticFiles(d.Static)
@@ -99,6 +97,7 @@ func (s *Server) routes() {
 	a.Use(recover.New())
 	a.Use(s.securityHeaders)
 	a.Use(s.requestLog)
+	a.Use(refuseAmbiguousLength)
 	a.Use(compress.New(compress.Config{
 		Level: compress.LevelDefault,
 		// Static files are precompressed; WebSocket upgrades must not be touched.

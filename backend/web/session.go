@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tickwatch/tickwatch/backend/auth"
+	"github.com/tickwatch/tickwatch/backend/internal/logsafe"
 )
 
 // SessionCookie is the name of the session cookie.
@@ -102,28 +104,23 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if req.Username == "" || req.Password == "" {
 		return errBadRequest("invalid body", "username and password are required")
 	}
-	ipKey, userKey := "ip:"+s.clientIP(c), "user:"+strings.ToLower(req.Username)
-	// Take counts the attempt before bcrypt runs, so parallel guesses are
-	// limited as strictly as sequential ones.
-	for _, chk := range []struct {
-		l   *auth.Limiter
-		key string
-	}{{s.ipLimit, ipKey}, {s.userLimit, userKey}} {
-		if ok, wait := chk.l.Take(chk.key); !ok {
-			ra := auth.RetryAfterSeconds(wait)
-			secs, _ := strconv.Atoi(ra)
-			c.Set(fiber.HeaderRetryAfter, ra)
-			return &apiError{Status: fiber.StatusTooManyRequests, Message: "too many attempts",
-				Detail: "try again in " + ra + " s", RetryAfter: secs}
+	u, err := s.logins.Login(s.d.Users, s.clientIP(c), req.Username, req.Password)
+	var refused *auth.RefusedError
+	switch {
+	case errors.As(err, &refused):
+		ra := auth.RetryAfterSeconds(refused.RetryAfter)
+		secs, _ := strconv.Atoi(ra)
+		c.Set(fiber.HeaderRetryAfter, ra)
+		if refused.Busy {
+			return &apiError{Status: fiber.StatusServiceUnavailable, Message: "server busy",
+				Detail: "too many logins in progress; try again in " + ra + " s", RetryAfter: secs}
 		}
-	}
-	u, ok := s.d.Users.Authenticate(req.Username, req.Password)
-	if !ok {
-		s.d.Logger.Warn().Str("user", req.Username).Str("ip", s.clientIP(c)).Msg("login failed")
+		return &apiError{Status: fiber.StatusTooManyRequests, Message: "too many attempts",
+			Detail: "try again in " + ra + " s", RetryAfter: secs}
+	case err != nil:
+		s.d.Logger.Warn().Str("user", logsafe.Clip(req.Username)).Str("ip", s.clientIP(c)).Msg("login failed")
 		return &apiError{Status: fiber.StatusUnauthorized, Message: "invalid credentials", Detail: "wrong username or password"}
 	}
-	s.ipLimit.Forgive(ipKey)
-	s.userLimit.Reset(userKey)
 	tok, exp, err := s.d.Sessions.Issue(u)
 	if err != nil {
 		return err
