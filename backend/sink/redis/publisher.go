@@ -1,0 +1,622 @@
+// Package redissink delivers Tickwatch's ticks and status to Redis, so that
+// the systems behind Tickwatch can read the account's market data without
+// holding Massive connections of their own (issue 12).
+//
+// A Publisher publishes every upstream event to a pub/sub channel as JSON
+// arrays, optionally appends the same arrays to a capped stream, and
+// publishes status updates and a health snapshot to a second channel. It is
+// never in the way of ingest: Ticks copies the batch onto a bounded queue
+// and returns, dropping (and counting) what does not fit; one goroutine,
+// owned by Run, drains the queue into pipelined writes. While Redis is
+// unreachable that goroutine discards what is queued (counted as dropped)
+// and reconnects with exponential backoff and jitter; publishing resumes by
+// itself when Redis is back.
+//
+// The directory is sink/redis; the package is redissink so that it does not
+// shadow go-redis, which every file here imports as redis.
+package redissink
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"github.com/tickwatch/tickwatch/backend/massive"
+)
+
+// Defaults for the zero fields of Options.
+const (
+	DefaultTickChannel      = "tickwatch:ticks"
+	DefaultStatusChannel    = "tickwatch:status"
+	DefaultStreamMaxLen     = 100_000
+	DefaultQueueSize        = 1024
+	DefaultQueueEvents      = 1 << 17
+	DefaultStatusQueueSize  = 256
+	DefaultMaxMessageEvents = 1000
+	DefaultDownAfter        = 5 * time.Second
+)
+
+// Timeouts applied when the URL does not set them (dial_timeout,
+// read_timeout, write_timeout). go-redis waits 5 s by default; a sink that
+// waits that long per attempt notices an outage late and recovers late.
+const (
+	defaultDialTimeout = 2 * time.Second
+	defaultIOTimeout   = 2 * time.Second
+)
+
+// Reconnect backoff: doubling from minBackoff up to maxBackoff, with equal
+// jitter so that several instances restarted together do not reconnect in
+// step. maxBackoff stays well under the 5 s in which issue 12 wants
+// publishing to resume after Redis returns.
+const (
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 2 * time.Second
+)
+
+// Limits of one flush (one pipeline): enough to amortise the round trip at
+// full load, small enough that one flush does not hold megabytes or delay
+// the first tick of the next one for long.
+const (
+	flushMaxBatches = 256
+	flushMaxBytes   = 1 << 20
+)
+
+// Options configure a Publisher. Only URL is required.
+type Options struct {
+	// URL is redis://[user:password@]host[:port][/db] or rediss:// for TLS,
+	// with go-redis's query options (dial_timeout=, read_timeout=, ...).
+	URL string
+	// TickChannel receives one JSON array of ticks per message.
+	TickChannel string
+	// StatusChannel receives status updates and health snapshots.
+	StatusChannel string
+	// Stream, if set, also receives every tick message as a stream entry
+	// (field "ticks"). It is trimmed to about StreamMaxLen ticks (not
+	// entries: see streamTrim), roughly 170 bytes of Redis memory each.
+	Stream       string
+	StreamMaxLen int64
+	// QueueSize is how many upstream batches may wait for Redis;
+	// QueueEvents caps the events in them, since one batch may hold one
+	// event or thousands. A batch that does not fit is dropped and counted.
+	QueueSize   int
+	QueueEvents int
+	// StatusQueueSize is how many status updates may wait for Redis.
+	StatusQueueSize int
+	// MaxMessageEvents caps the ticks in one published message; the queue
+	// is drained into as few messages as this allows.
+	MaxMessageEvents int
+	// DownAfter is how long Redis must stay unreachable before the state
+	// goes from connecting/reconnecting to down.
+	DownAfter time.Duration
+	Logger    zerolog.Logger
+}
+
+func (o *Options) applyDefaults() error {
+	if o.TickChannel == "" {
+		o.TickChannel = DefaultTickChannel
+	}
+	if o.StatusChannel == "" {
+		o.StatusChannel = DefaultStatusChannel
+	}
+	set := func(v *int, def int) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	set(&o.QueueSize, DefaultQueueSize)
+	set(&o.QueueEvents, DefaultQueueEvents)
+	set(&o.StatusQueueSize, DefaultStatusQueueSize)
+	set(&o.MaxMessageEvents, DefaultMaxMessageEvents)
+	if o.StreamMaxLen == 0 {
+		o.StreamMaxLen = DefaultStreamMaxLen
+	}
+	if o.DownAfter == 0 {
+		o.DownAfter = DefaultDownAfter
+	}
+	switch {
+	case o.QueueSize < 0, o.QueueEvents < 0, o.StatusQueueSize < 0, o.MaxMessageEvents < 0:
+		return errors.New("redis sink: queue sizes and MaxMessageEvents must be positive")
+	case o.StreamMaxLen < 0:
+		return fmt.Errorf("redis sink: stream max length %d: must be positive", o.StreamMaxLen)
+	case o.DownAfter < 0:
+		return fmt.Errorf("redis sink: DownAfter %s: must be positive", o.DownAfter)
+	}
+	return nil
+}
+
+// State is the sink's link to Redis.
+type State string
+
+const (
+	// StateConnecting: not yet reached Redis since Run started.
+	StateConnecting State = "connecting"
+	// StateConnected: the last write or probe succeeded.
+	StateConnected State = "connected"
+	// StateReconnecting: Redis was lost less than DownAfter ago.
+	StateReconnecting State = "reconnecting"
+	// StateDown: Redis has been unreachable for DownAfter or longer.
+	StateDown State = "down"
+)
+
+// Stats is a snapshot of the sink for the dashboard, websocket-status and
+// /metrics. Counters are totals since New.
+type Stats struct {
+	State     State
+	Since     time.Time // when State was entered
+	LastError string    // the latest failure, password removed; "" if none yet
+	Target    string    // the URL with the password removed
+
+	Published   uint64  // ticks published to the tick channel
+	Messages    uint64  // tick channel messages (JSON arrays)
+	Dropped     uint64  // ticks that never reached Redis, for any reason
+	QueueFull   uint64  // of Dropped: refused by Ticks because the queue was full
+	PublishRate float64 // ticks per second published over the last full second
+
+	QueueDepth   int // batches waiting
+	QueueCap     int
+	QueuedEvents int // ticks in those batches
+	QueueEvents  int // cap on QueuedEvents
+
+	StatusPublished uint64 // status updates and health snapshots published
+	StatusDropped   uint64
+	WriteErrors     uint64 // commands Redis answered with an error (e.g. WRONGTYPE on the stream)
+}
+
+// batch is one upstream batch copied off the caller's reused slice.
+type batch struct {
+	connID string
+	events []massive.Event
+}
+
+// Recycled batch buffers: a free list rather than a sync.Pool, which the
+// GC empties every cycle, so that steady ingest copies into warm buffers
+// instead of allocating (and zeroing) one per batch. At most freeBatches
+// buffers of at most maxPooledEvents events (about 20 MB at the very worst)
+// are kept; a larger or surplus one goes to the GC.
+const (
+	freeBatches     = 32
+	maxPooledEvents = 4096
+)
+
+// Publisher publishes to Redis. Construct it with New, start Run, and feed
+// it with Ticks, StatusEvent and Health from any goroutine.
+type Publisher struct {
+	opts   Options
+	ropts  *redis.Options
+	red    redactor
+	target string
+	log    zerolog.Logger
+
+	queue        chan *batch
+	free         chan *batch
+	queuedEvents atomic.Int64
+	status       chan []byte
+	healthSig    chan struct{}
+	healthMu     sync.Mutex
+	health       []byte
+	healthNew    bool
+
+	running atomic.Bool
+
+	published, messages, dropped, queueFull atomic.Uint64
+	statusPublished, statusDropped          atomic.Uint64
+	writeErrors                             atomic.Uint64
+	rateBits                                atomic.Uint64 // float64 bits
+
+	mu           sync.Mutex // guards the fields below
+	state        State
+	since        time.Time
+	lastErr      string
+	failingSince time.Time
+	loggedErr    string // last server error logged, to log each distinct one once
+	warnedStart  bool
+}
+
+// New checks opts and returns a Publisher that has not connected yet. An
+// error names what is wrong with the URL but never contains its password.
+func New(opts Options) (*Publisher, error) {
+	if err := opts.applyDefaults(); err != nil {
+		return nil, err
+	}
+	ropts, red, target, err := parseURL(opts.URL)
+	if err != nil {
+		return nil, err
+	}
+	// One goroutine writes, so one connection in each pool is all it uses;
+	// a second covers a connection being replaced.
+	ropts.PoolSize = 2
+	ropts.PipelinePoolSize = 2
+	// A retried pipeline could publish its messages twice; a failed write
+	// is counted and the sink's own reconnect loop takes over instead. This
+	// overrides a max_retries in the URL on purpose.
+	ropts.MaxRetries = -1
+	// go-redis redials 5 times per command by default; the reconnect loop
+	// already retries, with backoff, and wants to see each failure.
+	ropts.DialerRetries = 1
+	if ropts.DialTimeout == 0 {
+		ropts.DialTimeout = defaultDialTimeout
+	}
+	if ropts.ReadTimeout == 0 {
+		ropts.ReadTimeout = defaultIOTimeout
+	}
+	if ropts.WriteTimeout == 0 {
+		ropts.WriteTimeout = defaultIOTimeout
+	}
+	// Run's context then also cuts a write short at shutdown.
+	ropts.ContextTimeoutEnabled = true
+	p := &Publisher{
+		opts:      opts,
+		ropts:     ropts,
+		red:       red,
+		target:    target,
+		log:       opts.Logger.With().Str("component", "redis_sink").Str("redis", target).Logger(),
+		queue:     make(chan *batch, opts.QueueSize),
+		free:      make(chan *batch, freeBatches),
+		status:    make(chan []byte, opts.StatusQueueSize),
+		healthSig: make(chan struct{}, 1),
+		state:     StateConnecting,
+		since:     time.Now(),
+	}
+	return p, nil
+}
+
+// Target is the Redis URL with any password replaced, for start-up logs.
+func (p *Publisher) Target() string { return p.target }
+
+// Ticks queues a copy of batch for publishing and returns at once; it never
+// blocks. When the queue is full the batch is dropped and counted. It is
+// safe to call from several goroutines (one per upstream connection) and
+// before Run starts; batch is not retained.
+//
+// The copy is needed because the massive.Client reuses the batch slice
+// after its observer returns. The Symbol strings inside need no copy: the
+// decoder makes each one with string(b) (interned or not), so none of them
+// aliases the frame buffer the client reuses.
+func (p *Publisher) Ticks(connID string, events []massive.Event) {
+	n := len(events)
+	if n == 0 {
+		return
+	}
+	// Refuse before copying, so that a full queue costs next to nothing.
+	if len(p.queue) == cap(p.queue) {
+		p.refuse(n)
+		return
+	}
+	if p.queuedEvents.Add(int64(n)) > int64(p.opts.QueueEvents) {
+		p.queuedEvents.Add(-int64(n))
+		p.refuse(n)
+		return
+	}
+	var b *batch
+	select {
+	case b = <-p.free:
+	default:
+		b = new(batch)
+	}
+	b.connID = connID
+	b.events = append(b.events[:0], events...)
+	select {
+	case p.queue <- b:
+	default:
+		p.queuedEvents.Add(-int64(n))
+		p.recycle(b)
+		p.refuse(n)
+	}
+}
+
+func (p *Publisher) refuse(n int) {
+	p.dropped.Add(uint64(n))
+	p.queueFull.Add(uint64(n))
+}
+
+// take accounts for a batch leaving the queue.
+func (p *Publisher) take(b *batch) { p.queuedEvents.Add(-int64(len(b.events))) }
+
+func (p *Publisher) recycle(b *batch) {
+	if cap(b.events) > maxPooledEvents {
+		return
+	}
+	b.events = b.events[:0]
+	select {
+	case p.free <- b:
+	default:
+	}
+}
+
+// StatusEvent queues an encoded connection_status_update (the /admin-ws
+// frame) for the status channel. It never blocks; when the small queue is
+// full the update is dropped and counted. payload is copied.
+func (p *Publisher) StatusEvent(payload []byte) {
+	select {
+	case p.status <- bytes.Clone(payload):
+	default:
+		p.statusDropped.Add(1)
+	}
+}
+
+// Health sets the health snapshot to publish on the status channel. Only
+// the latest one waiting is published: an older snapshot is stale the
+// moment a newer one exists. It never blocks; payload is copied.
+func (p *Publisher) Health(payload []byte) {
+	p.healthMu.Lock()
+	p.health = append(p.health[:0], payload...)
+	p.healthNew = true
+	p.healthMu.Unlock()
+	select {
+	case p.healthSig <- struct{}{}:
+	default:
+	}
+}
+
+// takeHealth copies the pending snapshot into dst if there is one.
+func (p *Publisher) takeHealth(dst []byte) ([]byte, bool) {
+	p.healthMu.Lock()
+	defer p.healthMu.Unlock()
+	if !p.healthNew {
+		return dst, false
+	}
+	p.healthNew = false
+	return append(dst[:0], p.health...), true
+}
+
+// Stats returns a snapshot of the counters and the link state.
+func (p *Publisher) Stats() Stats {
+	p.mu.Lock()
+	state, since, lastErr := p.state, p.since, p.lastErr
+	p.mu.Unlock()
+	return Stats{
+		State: state, Since: since, LastError: lastErr, Target: p.target,
+
+		Published:   p.published.Load(),
+		Messages:    p.messages.Load(),
+		Dropped:     p.dropped.Load(),
+		QueueFull:   p.queueFull.Load(),
+		PublishRate: math.Float64frombits(p.rateBits.Load()),
+
+		QueueDepth:   len(p.queue),
+		QueueCap:     cap(p.queue),
+		QueuedEvents: int(max(p.queuedEvents.Load(), 0)),
+		QueueEvents:  p.opts.QueueEvents,
+
+		StatusPublished: p.statusPublished.Load(),
+		StatusDropped:   p.statusDropped.Load(),
+		WriteErrors:     p.writeErrors.Load(),
+	}
+}
+
+// State is Stats().State without the rest.
+func (p *Publisher) State() State {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.state
+}
+
+// Run connects and publishes until ctx is done, then closes the client and
+// returns nil. Every goroutine the sink starts is owned by Run and gone
+// when it returns. Run may be called once.
+func (p *Publisher) Run(ctx context.Context) error {
+	if !p.running.CompareAndSwap(false, true) {
+		return errors.New("redis sink: Run called twice")
+	}
+	client := redis.NewClient(p.ropts)
+	defer func() {
+		if err := client.Close(); err != nil {
+			p.log.Debug().Str("error", p.red.String(err.Error())).Msg("redis sink: close")
+		}
+	}()
+	w := newWriter(p, client)
+	// One ticker serves both loops: the publish rate, the idle probe that
+	// notices a lost Redis when no ticks flow, and the down deadline.
+	ticker := time.NewTicker(time.Second)
+	defer ticker.Stop()
+	p.mu.Lock()
+	p.failingSince = time.Now()
+	p.mu.Unlock()
+	for p.reconnect(ctx, w, ticker) {
+		err := p.serve(ctx, w, ticker)
+		if err == nil { // ctx done
+			break
+		}
+		p.failed(err, time.Now())
+	}
+	return nil
+}
+
+// serve publishes while Redis answers. It returns the failure that ended
+// it, or nil when ctx is done.
+func (p *Publisher) serve(ctx context.Context, w *writer, ticker *time.Ticker) error {
+	for {
+		var err error
+		select {
+		case <-ctx.Done():
+			return nil
+		case b := <-p.queue:
+			w.addBatch(b)
+			err = w.flush(ctx)
+		case s := <-p.status:
+			w.statuses = append(w.statuses, s)
+			err = w.flush(ctx)
+		case <-p.healthSig:
+			err = w.flush(ctx)
+		case now := <-ticker.C:
+			p.sampleRate(w, now)
+			// Nothing was written for a second: probe, so that a lost
+			// Redis shows on the dashboard even when no ticks flow.
+			if !w.wrote {
+				err = w.ping(ctx)
+			}
+			w.wrote = false
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+// reconnect probes Redis with backoff until it answers (true) or ctx is
+// done (false). Meanwhile what arrives is discarded and counted: by the
+// time Redis is back those ticks would be stale, and holding them would
+// only delay the fresh ones behind them.
+func (p *Publisher) reconnect(ctx context.Context, w *writer, ticker *time.Ticker) bool {
+	for attempt := 0; ; attempt++ {
+		err := w.ping(ctx)
+		if ctx.Err() != nil {
+			return false
+		}
+		now := time.Now()
+		if err == nil {
+			p.connected(now)
+			// A health snapshot kept through the outage goes out now, not
+			// with the next one.
+			select {
+			case p.healthSig <- struct{}{}:
+			default:
+			}
+			return true
+		}
+		p.failed(err, now)
+		timer := time.NewTimer(backoff(attempt))
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				return false
+			case <-timer.C:
+				break wait
+			case b := <-p.queue:
+				p.take(b)
+				p.dropped.Add(uint64(len(b.events)))
+				p.recycle(b)
+			case <-p.status:
+				p.statusDropped.Add(1)
+			case <-p.healthSig:
+				// Kept: the latest snapshot goes out once Redis is back.
+			case now := <-ticker.C:
+				p.sampleRate(w, now)
+				p.checkDown(now)
+			}
+		}
+	}
+}
+
+// sampleRate publishes the last second's tick rate for Stats.
+func (p *Publisher) sampleRate(w *writer, now time.Time) {
+	pub := p.published.Load()
+	if !w.rateAt.IsZero() {
+		if secs := now.Sub(w.rateAt).Seconds(); secs > 0 {
+			p.rateBits.Store(math.Float64bits(float64(pub-w.ratePub) / secs))
+		}
+	}
+	w.rateAt, w.ratePub = now, pub
+}
+
+// setStateLocked moves to st and logs the transition (only transitions are
+// logged: a Redis that stays down does not fill the log).
+func (p *Publisher) setStateLocked(st State, now time.Time) {
+	if p.state == st {
+		return
+	}
+	prev := p.state
+	p.state, p.since = st, now
+	var ev *zerolog.Event
+	switch st {
+	case StateConnected:
+		ev = p.log.Info()
+	case StateReconnecting:
+		ev = p.log.Warn().Str("error", p.lastErr)
+	default:
+		ev = p.log.Error().Str("error", p.lastErr).Dur("unreachable_for", now.Sub(p.failingSince))
+	}
+	ev.Str("state", string(st)).Str("previous", string(prev)).Msg("redis sink " + string(st))
+}
+
+func (p *Publisher) connected(now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.failingSince = time.Time{}
+	p.setStateLocked(StateConnected, now)
+}
+
+// failed records a failed write or probe and moves the state on.
+func (p *Publisher) failed(err error, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.lastErr = p.red.String(err.Error())
+	if p.failingSince.IsZero() {
+		p.failingSince = now
+	}
+	// The first failure at start-up is worth a line of its own: a wrong
+	// password should not wait DownAfter for its log entry.
+	if p.state == StateConnecting && !p.warnedStart {
+		p.warnedStart = true
+		p.log.Warn().Str("error", p.lastErr).Msg("redis sink: cannot reach Redis yet, retrying")
+	}
+	if p.state == StateConnected {
+		p.setStateLocked(StateReconnecting, now)
+	}
+	p.checkDownLocked(now)
+}
+
+func (p *Publisher) checkDown(now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.checkDownLocked(now)
+}
+
+func (p *Publisher) checkDownLocked(now time.Time) {
+	if p.state != StateConnected && p.state != StateDown && now.Sub(p.failingSince) >= p.opts.DownAfter {
+		p.setStateLocked(StateDown, now)
+	}
+}
+
+// serverError records an error reply that did not cost the connection (the
+// stream key holding another type, say): counted, shown in LastError and
+// logged once per distinct message.
+func (p *Publisher) serverError(err error, n int) {
+	p.writeErrors.Add(uint64(n))
+	msg := p.red.String(err.Error())
+	p.mu.Lock()
+	p.lastErr = msg
+	first := p.loggedErr != msg
+	p.loggedErr = msg
+	p.mu.Unlock()
+	if first {
+		p.log.Error().Str("error", msg).Msg("redis sink: Redis refused a write")
+	}
+}
+
+// ClientLog adapts go-redis's own log lines to the sink's logger. go-redis
+// logs through a process-wide logger (to stderr by default), one line per
+// failed dial: during an outage that is a line per reconnect attempt, next
+// to the sink's one line per state change. The app, which owns
+// process-wide settings, installs it once:
+//
+//	redis.SetLogger(p.ClientLog())
+//
+// The lines go out at debug level, with the password removed.
+func (p *Publisher) ClientLog() ClientLog { return ClientLog{log: p.log, red: p.red} }
+
+// ClientLog implements go-redis's Logging interface; see Publisher.ClientLog.
+type ClientLog struct {
+	log zerolog.Logger
+	red redactor
+}
+
+// Printf logs one go-redis line at debug level.
+func (l ClientLog) Printf(_ context.Context, format string, v ...any) {
+	if e := l.log.Debug(); e.Enabled() {
+		e.Str("source", "go-redis").Msg(l.red.String(fmt.Sprintf(format, v...)))
+	}
+}

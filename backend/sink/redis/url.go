@@ -1,0 +1,101 @@
+package redissink
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// urlForm is what an error about the URL shows as the accepted form.
+const urlForm = "redis://[user:password@]host[:port][/db] or rediss://... for TLS"
+
+// parseURL turns the sink's URL into go-redis options, a redactor for its
+// password and the URL as it may be logged. No error it returns contains
+// the password: net/url puts the whole input into its errors, so those are
+// never passed on as they are.
+func parseURL(raw string) (*redis.Options, redactor, string, error) {
+	red := newRedactor(raw)
+	if strings.TrimSpace(raw) == "" {
+		return nil, red, "", fmt.Errorf("redis url is empty: want %s", urlForm)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		detail := "not a URL"
+		var uerr *url.Error
+		// The inner error names the offending part (a bad port, a bad
+		// escape); that part may be the password itself, so it is shown
+		// only for a URL without credentials.
+		if errors.As(err, &uerr) && !strings.Contains(raw, "@") {
+			detail = uerr.Err.Error()
+		}
+		return nil, red, "", fmt.Errorf("redis url: %s: want %s", detail, urlForm)
+	}
+	if u.Scheme != "redis" && u.Scheme != "rediss" {
+		return nil, red, "", fmt.Errorf("redis url: scheme %q: want %s", u.Scheme, urlForm)
+	}
+	if u.Host == "" {
+		return nil, red, "", fmt.Errorf("redis url: no host: want %s", urlForm)
+	}
+	if pw, ok := u.User.Password(); ok {
+		red.add(pw)
+	}
+	opts, err := redis.ParseURL(raw)
+	if err != nil {
+		return nil, red, "", fmt.Errorf("redis url: %s", red.String(strings.TrimPrefix(err.Error(), "redis: ")))
+	}
+	return opts, red, u.Redacted(), nil
+}
+
+// redactor removes a password from text that may contain it: errors from
+// the network or the client, which could echo the URL or the AUTH
+// arguments one day even if they do not today.
+type redactor struct{ secrets []string }
+
+// newRedactor takes the password as it is written in the URL (still
+// %-escaped) and, when the URL parses, as decoded, so either spelling is
+// caught. It works on the raw text too, so a URL that does not parse is
+// covered.
+func newRedactor(raw string) redactor {
+	var r redactor
+	rest := raw
+	if i := strings.Index(rest, "://"); i >= 0 {
+		rest = rest[i+3:]
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		if _, pw, ok := strings.Cut(rest[:at], ":"); ok {
+			r.add(pw)
+			if dec, err := url.PathUnescape(pw); err == nil {
+				r.add(dec)
+			}
+		}
+	}
+	return r
+}
+
+func (r *redactor) add(s string) {
+	if s == "" {
+		return
+	}
+	for _, have := range r.secrets {
+		if have == s {
+			return
+		}
+	}
+	r.secrets = append(r.secrets, s)
+}
+
+const redacted = "xxxxx" // what url.URL.Redacted writes
+
+// String returns s with every secret replaced.
+func (r redactor) String(s string) string {
+	for _, sec := range r.secrets {
+		s = strings.ReplaceAll(s, sec, redacted)
+	}
+	return s
+}
