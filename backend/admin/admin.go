@@ -69,9 +69,10 @@ const (
 
 // Service performs admin actions. Safe for concurrent use.
 type Service struct {
-	mgr *manager.Manager
-	st  *store.Store
-	log zerolog.Logger
+	mgr     *manager.Manager
+	st      *store.Store
+	log     zerolog.Logger
+	changed func() // after a saved change: the overrides shown changed
 
 	// mu serialises actions from the manager change through the commit
 	// (and the undo when the commit fails). It is held across the store's
@@ -85,9 +86,14 @@ type Service struct {
 	overrides atomic.Pointer[map[string]ConnOverride]
 }
 
-// New returns a Service over the manager and the open store.
-func New(mgr *manager.Manager, st *store.Store, log zerolog.Logger) *Service {
-	s := &Service{mgr: mgr, st: st, log: log}
+// New returns a Service over the manager and the open store. changed (may
+// be nil) is called after every saved action: the manager tells its
+// observers about ticker changes while the action runs, before the
+// overrides are saved, and a reset that only drops saved marks changes
+// nothing in the manager at all, so browsers need this second nudge to
+// show the new marks.
+func New(mgr *manager.Manager, st *store.Store, log zerolog.Logger, changed func()) *Service {
+	s := &Service{mgr: mgr, st: st, log: log, changed: changed}
 	empty := map[string]ConnOverride{}
 	s.overrides.Store(&empty)
 	return s
@@ -237,6 +243,9 @@ func (s *Service) commit(ctx context.Context, c store.Change, e AuditEntry, befo
 	}
 	if err := s.refresh(ctx); err != nil {
 		s.log.Warn().Err(err).Msg("saved, but re-reading the overrides failed; the dashboard's marks lag until the next action")
+	}
+	if s.changed != nil {
+		s.changed()
 	}
 	s.logAction(e, nil)
 	return nil

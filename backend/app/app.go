@@ -142,7 +142,9 @@ func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string, o
 	if err != nil {
 		return nil, err
 	}
-	a.admin = admin.New(a.mgr, a.state, log.With().Str("component", "admin").Logger())
+	// The hub is built below, before anything can act; browsers re-render
+	// once an action's overrides are saved.
+	a.admin = admin.New(a.mgr, a.state, log.With().Str("component", "admin").Logger(), func() { a.hub.Resync() })
 	if err := a.admin.ApplySaved(context.Background()); err != nil {
 		return nil, err
 	}

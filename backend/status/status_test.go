@@ -53,7 +53,7 @@ func newSourceWith(t *testing.T, st *store.Store, environ ...string) *Source {
 	if st == nil {
 		return New(cfg, mgr, nil, time.Now().Add(-time.Minute))
 	}
-	svc := admin.New(mgr, st, zerolog.Nop())
+	svc := admin.New(mgr, st, zerolog.Nop(), nil)
 	if err := svc.ApplySaved(context.Background()); err != nil {
 		t.Fatal(err)
 	}
