@@ -22,15 +22,23 @@ COPY --from=spa /src/frontend/dist ./frontend/dist
 ARG VERSION=dev
 RUN CGO_ENABLED=0 GOOS=linux go build -trimpath \
       -ldflags "-s -w -X main.version=${VERSION}" -o /out/tickwatch .
+# An empty DATA_DIR to copy into the shell-less runtime image.
+RUN mkdir -p /out/data
 
 # --- 3. Runtime -------------------------------------------------------------
 # distroless/static: CA certificates (wss:// upstream), tzdata, /etc/passwd
 # with the nonroot user (65532), no shell.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/tickwatch /usr/local/bin/tickwatch
+# DATA_DIR: the store (admin changes, audit log, credentials). Owned by the
+# nonroot user (0700) so a fresh named volume, which Docker fills from the
+# image, is writable by it too.
+COPY --from=build --chown=65532:65532 --chmod=0700 /out/data /data
 USER nonroot:nonroot
 ENV HTTP_ADDR=:8080 \
-    LOG_FORMAT=json
+    LOG_FORMAT=json \
+    DATA_DIR=/data
+VOLUME /data
 EXPOSE 8080
 # The binary probes its own /healthz (no curl in a distroless image).
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \

@@ -41,6 +41,8 @@ func Main(args []string, environ []string, stdin io.Reader, stdout, stderr io.Wr
 			return 0
 		case "simulate":
 			return simulate(args[1:], stdout, stderr)
+		case "backup":
+			return backup(args[1:], environ, stdout, stderr)
 		case "healthcheck":
 			return healthcheck(environ, stderr)
 		default:

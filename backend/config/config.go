@@ -66,6 +66,8 @@ type Config struct {
 	RedisTickStream    string `env:"REDIS_TICK_STREAM" accept:"a stream key" help:"Stream that also receives every tick message (XADD). Unset: no stream."`
 	RedisTickStreamMax int64  `env:"REDIS_TICK_STREAM_MAXLEN" envDefault:"100000" accept:"an integer from 1 to 1000000000" help:"About how many ticks (not entries) the stream keeps."`
 	RedisRequired      Bool   `env:"REDIS_REQUIRED" envDefault:"false" accept:"true/false, yes/no, y/n, 1/0" help:"true: /readyz fails while the Redis sink is not connected."`
+	DataDir        string `env:"DATA_DIR" envDefault:"./tickwatch-data" accept:"a directory path tickwatch may create and write" help:"Where admin changes, the audit log and credentials are stored (tickwatch.db); created if missing."`
+	AuditRetention Days   `env:"AUDIT_RETENTION" envDefault:"90d" accept:"a duration of at least 1h, in days (90d) or Go units (2160h)" help:"How long audit log entries are kept."`
 
 	FlushInterval   time.Duration `env:"LIVE_FLUSH_INTERVAL" envDefault:"100ms" accept:"a duration from 10ms to 5s" help:"How often coalesced ticks are pushed to browsers."`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"4s" accept:"a duration from 100ms to 60s" help:"Grace period for shutdown."`
@@ -113,6 +115,36 @@ func ParseBool(s string) (bool, error) {
 	}
 	return false, errors.New("not a boolean")
 }
+
+// Days is a duration that also accepts whole days ("90d"), the unit a
+// retention period is thought of in; Go durations ("2160h") work too.
+type Days time.Duration
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Days) UnmarshalText(text []byte) error {
+	v, err := ParseDays(string(text))
+	if err != nil {
+		return err
+	}
+	*d = Days(v)
+	return nil
+}
+
+// ParseDays parses "90d" or a Go duration.
+func ParseDays(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 || days > 100*365 {
+			return 0, errors.New("not a number of days")
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
+// Duration is d as a time.Duration.
+func (d Days) Duration() time.Duration { return time.Duration(d) }
 
 // Simulated reports whether connections go to the built-in simulator.
 func (c *Config) Simulated() bool {
@@ -210,6 +242,8 @@ func kindName(t reflect.Type) string {
 		return "duration"
 	case reflect.TypeOf(Bool(false)):
 		return "boolean"
+	case reflect.TypeOf(Days(0)):
+		return "duration"
 	}
 	switch t.Kind() {
 	case reflect.Int, reflect.Int64:
@@ -333,6 +367,12 @@ func (c *Config) validate(vars map[string]string) []Problem {
 	}
 	if c.RedisTickStreamMax < 1 || c.RedisTickStreamMax > 1_000_000_000 {
 		bad("RedisTickStreamMax", "out of range")
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		bad("DataDir", "empty")
+	}
+	if c.AuditRetention.Duration() < time.Hour {
+		bad("AuditRetention", "too short")
 	}
 	if c.FlushInterval < 10*time.Millisecond || c.FlushInterval > 5*time.Second {
 		bad("FlushInterval", "out of range")

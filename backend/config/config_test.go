@@ -47,6 +47,27 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+// TestStoreSettings: DATA_DIR and AUDIT_RETENTION defaults and spellings.
+func TestStoreSettings(t *testing.T) {
+	cfg, err := load(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DataDir != "./tickwatch-data" || cfg.AuditRetention.Duration() != 90*24*time.Hour {
+		t.Errorf("defaults: DATA_DIR=%q AUDIT_RETENTION=%s", cfg.DataDir, cfg.AuditRetention.Duration())
+	}
+	for in, want := range map[string]time.Duration{"30d": 30 * 24 * time.Hour, "2160h": 2160 * time.Hour, " 1d ": 24 * time.Hour, "1h30m": 90 * time.Minute} {
+		cfg, err := load(t, "AUDIT_RETENTION="+in, "DATA_DIR=/data")
+		if err != nil {
+			t.Errorf("%q: %v", in, err)
+			continue
+		}
+		if cfg.AuditRetention.Duration() != want || cfg.DataDir != "/data" {
+			t.Errorf("%q parsed as %s", in, cfg.AuditRetention.Duration())
+		}
+	}
+}
+
 func TestBoolSpellings(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
@@ -101,6 +122,10 @@ func TestInvalid(t *testing.T) {
 		{"SHUTDOWN_TIMEOUT=2h", `SHUTDOWN_TIMEOUT="2h": out of range`},
 		{"HTTP_MAX_CONNS=-1", `HTTP_MAX_CONNS="-1": out of range`},
 		{"HTTP_MAX_CONNS_PER_IP=2000000", `HTTP_MAX_CONNS_PER_IP="2000000": out of range`},
+		{"DATA_DIR= ", `DATA_DIR=" ": empty; accepted: a directory path`},
+		{"AUDIT_RETENTION=forever", `AUDIT_RETENTION="forever": invalid duration; accepted: a duration of at least 1h, in days (90d) or Go units (2160h)`},
+		{"AUDIT_RETENTION=1.5d", `AUDIT_RETENTION="1.5d": invalid duration`},
+		{"AUDIT_RETENTION=30m", `AUDIT_RETENTION="30m": too short`},
 		{"WEBSOCKET_CONNECTION_2_ENABLED=maybe", `WEBSOCKET_CONNECTION_2_ENABLED="maybe": invalid boolean`},
 		{"WEBSOCKET_CONNECTION_1_SYMBOLS=AAPL,A$B", `WEBSOCKET_CONNECTION_1_SYMBOLS="AAPL,A$B": invalid symbol "A$B"`},
 		{"WEBSOCKET_CONNECTION_1_SYMBOLS=TOOLONGSYMBOL", `invalid symbol "TOOLONGSYMBOL"`},
@@ -225,7 +250,7 @@ func TestUsageListsEveryVariable(t *testing.T) {
 	var b bytes.Buffer
 	WriteUsage(&b)
 	for _, v := range []string{"HTTP_ADDR", "LOG_LEVEL", "MASSIVE_API_KEY", "USE_MULTI_CONNECTION", "WEBSOCKET_CONNECTION_{n}_SYMBOLS", "SESSION_TTL",
-		"REDIS_URL", "REDIS_TICK_STREAM_MAXLEN", "REDIS_REQUIRED"} {
+		"REDIS_URL", "REDIS_TICK_STREAM_MAXLEN", "REDIS_REQUIRED", "DATA_DIR", "AUDIT_RETENTION", "tickwatch backup PATH"} {
 		if !strings.Contains(b.String(), v) {
 			t.Errorf("usage lacks %s", v)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/tickwatch/tickwatch/backend/config"
 	"github.com/tickwatch/tickwatch/backend/live"
 	"github.com/tickwatch/tickwatch/backend/manager"
+	"github.com/tickwatch/tickwatch/backend/store"
 )
 
 // Doc is the original's "Endpoint 1" document, extended only by adding
@@ -88,6 +89,39 @@ type ConnectionDoc struct {
 	SymbolsSource  string    `json:"symbols_source"`
 	Note           string    `json:"note"`
 	EnableHint     string    `json:"enable_hint"`
+
+	// Overrides are the connection's saved runtime changes on top of the
+	// configuration (they survive a restart until the connection is reset).
+	Overrides OverridesDoc `json:"overrides"`
+}
+
+// OverridesDoc lists what admins changed on a connection at runtime, with
+// who and when (unix seconds, ms precision), so the dashboard can mark it.
+type OverridesDoc struct {
+	Added   []TickerChangeDoc `json:"added"`   // runtime-added tickers
+	Removed []TickerChangeDoc `json:"removed"` // configured tickers removed at runtime
+	Enabled *EnabledChangeDoc `json:"enabled"` // null: enabled state as configured
+}
+
+// TickerChangeDoc is one ticker added or removed at runtime.
+type TickerChangeDoc struct {
+	Symbol string  `json:"symbol"`
+	By     string  `json:"by"`
+	At     float64 `json:"at"`
+}
+
+// EnabledChangeDoc is a connection enabled or disabled at runtime.
+type EnabledChangeDoc struct {
+	Enabled bool    `json:"enabled"`
+	By      string  `json:"by"`
+	At      float64 `json:"at"`
+}
+
+// OverrideSource gives a connection's saved runtime changes from memory
+// (admin.Service): the document is built for every live snapshot and must
+// not read the disk.
+type OverrideSource interface {
+	Overrides(connID string) store.ConnOverride
 }
 
 // ConfigDoc is a slot's configuration.
@@ -117,16 +151,18 @@ type SummaryDoc struct {
 // its own: every call reads the manager afresh, so it is safe for
 // concurrent use (the live hub calls it from several goroutines).
 type Source struct {
-	cfg     *config.Config
-	mgr     *manager.Manager
-	started time.Time
-	sinks   []Sink
+	cfg       *config.Config
+	mgr       *manager.Manager
+	overrides OverrideSource // nil: no saved changes to show
+	started   time.Time
+	sinks     []Sink
 }
 
 // New returns a Source for the process started at started (uptime counts
-// from it), showing sinks (none when Redis is not configured).
-func New(cfg *config.Config, mgr *manager.Manager, started time.Time, sinks ...Sink) *Source {
-	return &Source{cfg: cfg, mgr: mgr, started: started, sinks: sinks}
+// from it), showing sinks (none when Redis is not configured). overrides may
+// be nil.
+func New(cfg *config.Config, mgr *manager.Manager, overrides OverrideSource, started time.Time, sinks ...Sink) *Source {
+	return &Source{cfg: cfg, mgr: mgr, overrides: overrides, started: started, sinks: sinks}
 }
 
 // Sinks is the sinks section of the document: one entry per sink, in the
@@ -177,6 +213,7 @@ func (s *Source) Document() Doc {
 		if !sl.Enabled {
 			cd.EnableHint = s.enableHint(sl.ID)
 		}
+		cd.Overrides = s.overridesDoc(sl.ConnectionID)
 		doc.Connections = append(doc.Connections, cd)
 		doc.Summary.Total++
 		if sl.Connected {
@@ -185,6 +222,26 @@ func (s *Source) Document() Doc {
 		doc.Summary.TicksTotal += sl.MessageCount
 		doc.Summary.ErrorsTotal += sl.ErrorCount
 		doc.Summary.MessagesPerSecond += sl.Rate
+	}
+	return doc
+}
+
+func (s *Source) overridesDoc(connID string) OverridesDoc {
+	doc := OverridesDoc{Added: []TickerChangeDoc{}, Removed: []TickerChangeDoc{}}
+	if s.overrides == nil {
+		return doc
+	}
+	o := s.overrides.Overrides(connID)
+	for _, t := range o.Tickers {
+		td := TickerChangeDoc{Symbol: t.Symbol, By: t.By, At: live.UnixSeconds(t.At)}
+		if t.Op == store.TickerAdded {
+			doc.Added = append(doc.Added, td)
+		} else {
+			doc.Removed = append(doc.Removed, td)
+		}
+	}
+	if e := o.Enabled; e != nil {
+		doc.Enabled = &EnabledChangeDoc{Enabled: e.Enabled, By: e.By, At: live.UnixSeconds(e.At)}
 	}
 	return doc
 }

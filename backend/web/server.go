@@ -5,6 +5,7 @@
 package web
 
 import (
+	"context"
 	"io/fs"
 	"net"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/rs/zerolog"
 
+	"github.com/tickwatch/tickwatch/backend/admin"
 	"github.com/tickwatch/tickwatch/backend/auth"
 	"github.com/tickwatch/tickwatch/backend/config"
 	"github.com/tickwatch/tickwatch/backend/live"
@@ -32,12 +34,24 @@ type Deps struct {
 	Hub      *live.Hub
 	Users    *auth.Users
 	Sessions *auth.Sessions
-	Audit    *auth.Audit
+	Admin    Admin // admin actions, saved with their audit entries (admin.Service)
 	Static   fs.FS // the built SPA (index.html, assets/...); nil serves a plain notice
 	Logger   zerolog.Logger
 	Ready    func() bool // /readyz: upstream connections were attempted
 	Started  time.Time
 	Version  string
+}
+
+// Admin is what the admin endpoints call: each action is applied to the
+// manager and saved with its audit entry before it returns, or not applied
+// at all (admin.Service; app hands it over).
+type Admin interface {
+	Subscribe(ctx context.Context, who admin.Actor, tickers []string, connID string) ([]manager.Assignment, error)
+	Unsubscribe(ctx context.Context, who admin.Actor, symbol string) (manager.Assignment, error)
+	SetEnabled(ctx context.Context, who admin.Actor, connID string, enabled bool) error
+	Reconnect(ctx context.Context, who admin.Actor, connID string) error
+	Reset(ctx context.Context, who admin.Actor, connID string) (manager.ConnChange, error)
+	Audit(ctx context.Context, f admin.AuditFilter) (admin.AuditPage, error)
 }
 
 // Server is the HTTP side of Tickwatch.
@@ -129,6 +143,7 @@ func (s *Server) routes() {
 		r.add(api, fiber.MethodPost, "/admin/connections/:id/reconnect", append(act, s.reconnect)...)
 		r.add(api, fiber.MethodPost, "/admin/connections/:id/enable", append(act, s.enable)...)
 		r.add(api, fiber.MethodPost, "/admin/connections/:id/disable", append(act, s.disable)...)
+		r.add(api, fiber.MethodPost, "/admin/connections/:id/reset", append(act, s.reset)...)
 		r.add(api, fiber.MethodPost, "/admin/subscriptions", append(act, s.subscribe)...)
 		r.add(api, fiber.MethodDelete, "/admin/subscriptions/:symbol", append(act, s.unsubscribe)...)
 		r.add(api, fiber.MethodGet, "/admin/audit", append(act, s.audit)...)

@@ -116,6 +116,8 @@ export async function startServer() {
     ADMIN_USERNAME: users.admin.username,
     ADMIN_PASSWORD: users.admin.password,
     AUTH_USERS_FILE: usersFile,
+    // A fresh store per run: saved runtime changes must not leak into the next run.
+    DATA_DIR: join(dir, 'data'),
     LOG_FORMAT: 'json',
     LOG_LEVEL: 'info',
   });

@@ -213,6 +213,30 @@ test('admin disables connection 3 after confirming, sees the disabled slot, and 
   await page.waitForSelector(`${col(3)}[data-status="connected"]`, { timeout: 20_000 });
 });
 
+test('admin resets connection 3 to its configuration, then finds the actions in the audit view', async (ctx) => {
+  const page = ctx.admin;
+  // The enable above is saved as a runtime change, so the column offers the reset.
+  await page.locator(col(3)).getByRole('button', { name: 'Reset to configured' }).click();
+  await page.waitForSelector('dialog[open] :text("Reset tertiary to its configuration?")');
+  await page.click('dialog[open] button:has-text("Reset to configured")');
+  await page.waitForSelector(`${col(3)} .actions .result :text("Reset ·")`, { timeout: 10_000 });
+  await page.waitForFunction((sel) => !document.querySelector(sel + ' .actions')?.textContent?.includes('Reset to configured'), col(3), { timeout: 10_000 });
+
+  await page.click('nav[aria-label="Pages"] a:has-text("Audit")');
+  await page.waitForURL(ctx.server.base + '/admin/audit');
+  await page.waitForSelector('tr[data-action="reset"] :text("connection_3")');
+  await page.waitForSelector('tr[data-action="disable"]');
+  await page.selectOption('select:near(:text("Action"))', 'reset');
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('table.log tbody tr[data-action]')];
+    return rows.length > 0 && rows.every((r) => r.getAttribute('data-action') === 'reset');
+  }, null, { timeout: 10_000 });
+  await page.screenshot({ path: join(artifacts, 'audit.png') });
+  await page.click('nav[aria-label="Pages"] a:has-text("Connections")');
+  await page.waitForURL(ctx.server.base + '/admin/websockets');
+  await page.waitForSelector(`${col(3)} tbody tr[data-symbol]`);
+});
+
 test('a 401 from the API sends the page to login with next', async (ctx) => {
   const { page, context } = await newSession(ctx, 'admin');
   await page.waitForSelector(`${col(1)} tbody tr[data-symbol]`);

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -50,6 +51,12 @@ type Options struct {
 	// Secrets are more strings that must never appear in a response, a
 	// frame or the log (a Redis password, say).
 	Secrets []string
+	// DataDir is DATA_DIR; "" gives the stack a fresh one. Pass the same
+	// directory to a second Start (after Stop) to test a restart.
+	DataDir string
+	// StoreMaxPages caps the database file (app.WithStoreMaxPages): the
+	// disk is full once the file has that many pages.
+	StoreMaxPages int
 }
 
 // defaultEnviron: multi mode with connections 1 and 2 on a few known
@@ -84,6 +91,8 @@ type Stack struct {
 	Base    string // http://127.0.0.1:port
 	SimAddr string // the built-in simulator's host:port (its /control API included)
 	Logs    *testkit.SyncBuffer
+	DataDir string // this stack's DATA_DIR
+	stop    func()
 	client  *http.Client            // owns its keep-alive connections, closed at cleanup
 	cookies map[string]*http.Cookie // user -> session cookie
 	secrets []string
@@ -102,12 +111,20 @@ func Start(t testing.TB, o Options) *Stack {
 		}}
 
 	usersFile := s.writeUsers(filepath.Join(t.TempDir(), "users.json"))
-	environ := append(append(defaultEnviron(), "AUTH_USERS_FILE="+usersFile), o.Environ...)
+	s.DataDir = o.DataDir
+	if s.DataDir == "" {
+		s.DataDir = filepath.Join(t.TempDir(), "data")
+	}
+	environ := append(append(defaultEnviron(), "AUTH_USERS_FILE="+usersFile, "DATA_DIR="+s.DataDir), o.Environ...)
 	cfg, err := config.Load(environ, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(cfg, zerolog.New(s.Logs), Static(), "test")
+	var opts []app.Option
+	if o.StoreMaxPages > 0 {
+		opts = append(opts, app.WithStoreMaxPages(o.StoreMaxPages))
+	}
+	a, err := app.New(cfg, zerolog.New(s.Logs), Static(), "test", opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,21 +133,29 @@ func Start(t testing.TB, o Options) *Stack {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		// Our idle keep-alive connections would hold server workers (and
-		// their own reader goroutines) past the end: goleak would see them.
-		s.client.CloseIdleConnections()
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("app.Run: %v", err)
-		}
-		s.AssertNoSecrets("the log", s.Logs.String())
-	})
+	var once sync.Once
+	s.stop = func() {
+		once.Do(func() {
+			// Our idle keep-alive connections would hold server workers (and
+			// their own reader goroutines) past the end: goleak would see them.
+			s.client.CloseIdleConnections()
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("app.Run: %v", err)
+			}
+			s.AssertNoSecrets("the log", s.Logs.String())
+		})
+	}
+	t.Cleanup(s.stop)
 	for _, u := range Users() {
 		s.cookies[u] = s.login(u)
 	}
 	return s
 }
+
+// Stop shuts the stack down (as SIGTERM would) and waits for Run to return;
+// cleanup does it otherwise. The DATA_DIR stays for a restart.
+func (s *Stack) Stop() { s.stop() }
 
 // writeUsers writes the users file. bcrypt.MinCost keeps start-up quick
 // under the race detector; the hashes count as secrets too.

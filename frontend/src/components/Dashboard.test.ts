@@ -86,7 +86,7 @@ describe('Dashboard', () => {
     const model = new DashboardModel();
     model.applySnapshot(demoSnapshot(3, 3));
     mount('viewer', model);
-    for (const name of ['Reconnect', 'Disable', 'Enable', 'Add']) expect(screen.queryAllByRole('button', { name })).toHaveLength(0);
+    for (const name of ['Reconnect', 'Disable', 'Enable', 'Add', 'Reset to configured']) expect(screen.queryAllByRole('button', { name })).toHaveLength(0);
     expect(document.querySelectorAll('form.add')).toHaveLength(0);
   });
 
@@ -109,6 +109,46 @@ describe('Dashboard', () => {
     expect(within(column(2)).getByRole('button', { name: /Enable/ })).toBeTruthy();
     expect(column(2).dataset.status).toBe('disabled');
     expect(column(2).textContent).toContain('WEBSOCKET_CONNECTION_2_ENABLED=true');
+  });
+
+  it('marks runtime changes and resets a connection to its configuration after confirming', async () => {
+    const at = 1796119200; // 2026-12-01
+    const model = new DashboardModel();
+    model.applySnapshot(
+      snapshotOf([
+        connDoc(1, {
+          config: { ticker_count: 3, universe_key: '', tickers: ['AAPL', 'MSFT', 'TSLA'] },
+          overrides: { added: [{ symbol: 'TSLA', by: 'admin', at }], removed: [{ symbol: 'NVDA', by: 'ops', at }], enabled: null },
+        }),
+        connDoc(2),
+      ]),
+    );
+    const calls: string[] = [];
+    mount('admin', model, async (url, init) => {
+      calls.push(`${init?.method} ${url}`);
+      return new Response(JSON.stringify({ ok: true, connection_id: 'connection_1', status: 'connected', added: ['NVDA'], removed: ['TSLA'], skipped: [] }), { status: 200 });
+    });
+    expect(column(1).textContent).toContain('1 added, 1 removed at runtime');
+    const details = column(1).querySelector('details')!;
+    details.open = true;
+    details.dispatchEvent(new Event('toggle'));
+    flushSync();
+    const mark = column(1).querySelector('.chip.runtime .rtmark')!;
+    expect(mark.getAttribute('title')).toBe('added at runtime by admin, 2026-12-01');
+    expect(column(1).querySelectorAll('.chip.runtime')).toHaveLength(1);
+    expect(column(1).querySelector('[title="removed at runtime by ops, 2026-12-01"]')!.textContent).toBe('NVDA');
+
+    // Only a connection with runtime changes offers the reset.
+    expect(within(column(2)).queryAllByRole('button', { name: /Reset to configured/ })).toHaveLength(0);
+    await fireEvent.click(within(column(1)).getByRole('button', { name: /Reset to configured/ }));
+    expect(calls).toEqual([]); // nothing before the confirmation
+    const dialog = document.querySelector('dialog')!;
+    expect(dialog.textContent).toContain('Reset primary to its configuration?');
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Reset to configured' }));
+    await new Promise((r) => setTimeout(r, 0));
+    flushSync();
+    expect(calls).toEqual(['POST /api/admin/connections/1/reset']);
+    expect(column(1).querySelector('.actions .result')!.textContent).toContain('Reset · 1 added back, 1 removed');
   });
 
   it('validates added tickers inline before asking the server', async () => {

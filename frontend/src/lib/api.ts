@@ -2,7 +2,7 @@
 // (never throws), and the two answers that change where the user is are
 // routed centrally: 401 -> login?next=..., 403 -> the "not allowed" view.
 
-import type { ActionOk, AddResult, ApiErrorBody, Me, RemoveResult, StatusDoc, TickerLookup } from './types';
+import type { ActionOk, AddResult, ApiErrorBody, AuditPage, Me, RemoveResult, ResetResult, StatusDoc, TickerLookup } from './types';
 
 export type ErrorKind = 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'bad_request' | 'rate_limited' | 'server' | 'network';
 
@@ -138,6 +138,13 @@ export class Api {
   }
   connectionAction(id: number, action: 'reconnect' | 'enable' | 'disable') {
     return this.call<ActionOk>('POST', `/api/admin/connections/${id}/${action}`);
+  }
+  resetConnection(id: number) {
+    return this.call<ResetResult>('POST', `/api/admin/connections/${id}/reset`);
+  }
+  /** path is built by auditPath (lib/audit.ts). */
+  audit(path: string) {
+    return this.call<AuditPage>('GET', path);
   }
   addTickers(tickers: string[], connectionId?: number) {
     const body: { tickers: string[]; connection_id?: number } = { tickers };

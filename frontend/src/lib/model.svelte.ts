@@ -5,7 +5,8 @@
 
 import type { Batch, LiveTick } from './coalesce';
 import { RecentStream } from './recent.svelte';
-import type { ConnectionStatusDoc, MetricsUpdate, SinkDoc, SnapshotData, StatusUpdate, Tick } from './types';
+import type { ConnectionStatusDoc, MetricsUpdate, OverridesDoc, SinkDoc, SnapshotData, StatusUpdate, Tick } from './types';
+import { emptyOverrides } from './overrides';
 
 export class TickerRow {
   readonly symbol: string;
@@ -82,6 +83,8 @@ export class ConnectionModel {
   symbolsSource = $state('');
   note = $state('');
   enableHint = $state('');
+  /** Saved runtime changes (replaced, never mutated). */
+  overrides = $state.raw<OverridesDoc>(emptyOverrides());
   /** Assigned symbols in configuration order; replaced, never mutated. */
   tickers = $state.raw<string[]>([]);
   /** Recent status transitions, newest first (at most 5). */
@@ -124,6 +127,7 @@ export class ConnectionModel {
     this.symbolsSource = d.symbols_source ?? '';
     this.note = d.note ?? '';
     this.enableHint = d.enable_hint ?? '';
+    this.overrides = d.overrides ?? emptyOverrides();
     this.setTickers(d.config?.tickers ?? []);
   }
 

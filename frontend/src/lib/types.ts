@@ -41,6 +41,28 @@ export interface ConnectionStatusDoc {
   symbols_source: 'universe' | 'symbols' | 'none' | string;
   note: string;
   enable_hint: string;
+  /** Saved runtime changes on top of the configuration; absent from older servers. */
+  overrides?: OverridesDoc;
+}
+
+/** One ticker added or removed at runtime. */
+export interface TickerChangeDoc {
+  symbol: string;
+  by: string;
+  at: number;
+}
+
+export interface EnabledChangeDoc {
+  enabled: boolean;
+  by: string;
+  at: number;
+}
+
+export interface OverridesDoc {
+  added: TickerChangeDoc[];
+  removed: TickerChangeDoc[];
+  /** null: enabled state as configured. */
+  enabled: EnabledChangeDoc | null;
 }
 
 export interface StatusSummary {
@@ -155,6 +177,30 @@ export interface AddResult {
 export interface RemoveResult {
   removed: string;
   connection_id: string;
+}
+
+export interface ResetResult extends ActionOk {
+  added: string[];
+  removed: string[];
+  skipped: string[];
+}
+
+export interface AuditEntry {
+  id: number;
+  time: number;
+  user: string;
+  role: string;
+  action: string;
+  target: string;
+  result: string;
+  detail: string;
+  client_ip: string;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  /** Cursor for the next (older) page; null on the last page. */
+  next_before: number | null;
 }
 
 export interface ApiErrorBody {
