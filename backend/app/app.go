@@ -23,6 +23,7 @@ import (
 	"github.com/tickwatch/tickwatch/backend/massive"
 	"github.com/tickwatch/tickwatch/backend/simulator"
 	"github.com/tickwatch/tickwatch/backend/status"
+	"github.com/tickwatch/tickwatch/backend/store"
 	"github.com/tickwatch/tickwatch/backend/tickstore"
 	"github.com/tickwatch/tickwatch/backend/universe"
 	"github.com/tickwatch/tickwatch/backend/web"
@@ -41,6 +42,7 @@ type App struct {
 	mgr     *manager.Manager
 	hub     *live.Hub
 	srv     *web.Server
+	data    *store.Store // DATA_DIR: API tokens (more to come)
 	ln      net.Listener
 	ready   atomic.Bool
 	version string
@@ -65,6 +67,11 @@ func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string) (
 		if err := reg.LoadFile(cfg.UniversesFile); err != nil {
 			return nil, fmt.Errorf("UNIVERSES_FILE: %w", err)
 		}
+	}
+
+	a.data, err = store.Open(cfg.DataDir, store.Options{Log: log.With().Str("component", "store").Logger()})
+	if err != nil {
+		return nil, fmt.Errorf("DATA_DIR: %w", err)
 	}
 
 	upstreamURL, apiKey := cfg.UpstreamURL, cfg.APIKey
@@ -133,7 +140,7 @@ func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string) (
 
 	a.srv, err = web.New(web.Deps{
 		Config: cfg, Manager: a.mgr, Status: st, Store: a.store, Hub: a.hub,
-		Users: users, Sessions: sessions,
+		Users: users, Sessions: sessions, Tokens: tokenStore{a.data},
 		Audit:  auth.NewAudit(500, log.With().Str("component", "audit").Logger()),
 		Static: static, Logger: log.With().Str("component", "http").Logger(),
 		Ready: a.ready.Load, Started: started, Version: version,
@@ -199,6 +206,9 @@ func (a *App) Run(ctx context.Context) error {
 		_ = a.sim.Close()
 	}
 	wg.Wait()
+	if cerr := a.data.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("close DATA_DIR: %w", cerr)
+	}
 	a.log.Info().Msg("stopped")
 	return err
 }
@@ -213,6 +223,9 @@ func (a *App) closeParts() {
 	}
 	if a.sim != nil {
 		_ = a.sim.Close()
+	}
+	if a.data != nil {
+		_ = a.data.Close()
 	}
 }
 

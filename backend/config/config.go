@@ -63,6 +63,8 @@ type Config struct {
 	HTTPMaxConns      int `env:"HTTP_MAX_CONNS" envDefault:"0" accept:"an integer from 0 to 1000000 (0 = the open-file limit minus a reserve)" help:"Connections served at once; beyond it a new one gets 503 and is closed."`
 	HTTPMaxConnsPerIP int `env:"HTTP_MAX_CONNS_PER_IP" envDefault:"128" accept:"an integer from 0 to 1000000 (0 = no per-address cap)" help:"Connections from one client address at once; set 0 or raise it behind a proxy, whose address every request shares."`
 
+	DataDir string `env:"DATA_DIR" envDefault:"./tickwatch-data"`
+
 	// Connections has one entry per slot 1..MaxConnections, read from the
 	// WEBSOCKET_CONNECTION_{n}_* variables (numbered names cannot be struct tags).
 	Connections []Connection `env:"-"`

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -103,6 +104,9 @@ func (s *Server) record(c *fiber.Ctx, action, target string, err error) {
 	e := auth.AuditEntry{User: cl.Username, Action: action, Target: target, Result: "ok"}
 	if err != nil {
 		e.Result, e.Detail = "error", err.Error()
+	}
+	if t, ok := viaToken(c); ok {
+		e.Detail = strings.TrimSuffix("via API token "+t.Prefix+" ("+t.Name+"); "+e.Detail, "; ")
 	}
 	s.d.Audit.Record(e)
 }

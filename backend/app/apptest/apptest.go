@@ -47,6 +47,15 @@ func Password(user string) string {
 type Options struct {
 	// Environ is added after the defaults, so it overrides them.
 	Environ []string
+	// DataDir is DATA_DIR; "" gives the stack its own empty directory.
+	// Two stacks in turn on one DataDir is a restart.
+	DataDir string
+	// Users lists which of Users() the users file holds and logs in; nil:
+	// all of them (a restart without one is that user's removal).
+	Users []string
+	// Roles overrides the role of a user (by default its name), to change a
+	// user's role across a restart.
+	Roles map[string]string
 }
 
 // defaultEnviron: multi mode with connections 1 and 2 on a few known
@@ -81,6 +90,7 @@ type Stack struct {
 	Base    string // http://127.0.0.1:port
 	SimAddr string // the built-in simulator's host:port (its /control API included)
 	Logs    *testkit.SyncBuffer
+	DataDir string                  // DATA_DIR
 	client  *http.Client            // owns its keep-alive connections, closed at cleanup
 	cookies map[string]*http.Cookie // user -> session cookie
 	secrets []string
@@ -98,8 +108,16 @@ func Start(t testing.TB, o Options) *Stack {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}}
 
-	usersFile := s.writeUsers(filepath.Join(t.TempDir(), "users.json"))
-	environ := append(append(defaultEnviron(), "AUTH_USERS_FILE="+usersFile), o.Environ...)
+	users := o.Users
+	if users == nil {
+		users = Users()
+	}
+	s.DataDir = o.DataDir
+	if s.DataDir == "" {
+		s.DataDir = t.TempDir()
+	}
+	usersFile := s.writeUsers(filepath.Join(t.TempDir(), "users.json"), users, o.Roles)
+	environ := append(append(defaultEnviron(), "AUTH_USERS_FILE="+usersFile, "DATA_DIR="+s.DataDir), o.Environ...)
 	cfg, err := config.Load(environ, false)
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +141,7 @@ func Start(t testing.TB, o Options) *Stack {
 		}
 		s.AssertNoSecrets("the log", s.Logs.String())
 	})
-	for _, u := range Users() {
+	for _, u := range users {
 		s.cookies[u] = s.login(u)
 	}
 	return s
@@ -131,7 +149,7 @@ func Start(t testing.TB, o Options) *Stack {
 
 // writeUsers writes the users file. bcrypt.MinCost keeps start-up quick
 // under the race detector; the hashes count as secrets too.
-func (s *Stack) writeUsers(path string) string {
+func (s *Stack) writeUsers(path string, users []string, roles map[string]string) string {
 	s.t.Helper()
 	type entry struct {
 		Username string `json:"username"`
@@ -139,14 +157,18 @@ func (s *Stack) writeUsers(path string) string {
 		Role     string `json:"role"`
 	}
 	var list []entry
-	for _, u := range Users() {
+	for _, u := range users {
 		pw := Password(u)
 		h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
 		if err != nil {
 			s.t.Fatal(err)
 		}
 		s.secrets = append(s.secrets, pw, string(h))
-		list = append(list, entry{Username: u, Hash: string(h), Role: u})
+		role := u
+		if r, ok := roles[u]; ok {
+			role = r
+		}
+		list = append(list, entry{Username: u, Hash: string(h), Role: role})
 	}
 	b, err := json.Marshal(list)
 	if err != nil {
@@ -273,6 +295,10 @@ func (s *Stack) DialAdminWS(role string) *websocket.Conn {
 	s.t.Cleanup(func() { _ = conn.Close() })
 	return conn
 }
+
+// AddSecret adds a secret the test learned (an API token) to those that
+// must never appear in a response or the log.
+func (s *Stack) AddSecret(secret string) { s.secrets = append(s.secrets, secret) }
 
 // AssertNoSecrets fails the test when the API key, a password, a password
 // hash or the session secret appears in text the server produced.
