@@ -29,8 +29,11 @@ RUN CGO_ENABLED=0 GOOS=linux go build -trimpath \
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/tickwatch /usr/local/bin/tickwatch
 USER nonroot:nonroot
+# DATA_DIR (API tokens) must be writable by nonroot; mount a volume there
+# to keep tokens across container replacements.
 ENV HTTP_ADDR=:8080 \
-    LOG_FORMAT=json
+    LOG_FORMAT=json \
+    DATA_DIR=/home/nonroot/tickwatch-data
 EXPOSE 8080
 # The binary probes its own /healthz (no curl in a distroless image).
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \

@@ -116,6 +116,7 @@ export async function startServer() {
     ADMIN_USERNAME: users.admin.username,
     ADMIN_PASSWORD: users.admin.password,
     AUTH_USERS_FILE: usersFile,
+    DATA_DIR: join(dir, 'data'), // its own store: never the checkout's ./tickwatch-data
     LOG_FORMAT: 'json',
     LOG_LEVEL: 'info',
   });
