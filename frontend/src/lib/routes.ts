@@ -3,10 +3,12 @@
 export type Route =
   | { name: 'login'; next: string }
   | { name: 'dashboard' }
+  | { name: 'tokens' }
   | { name: 'redirect'; to: string }
   | { name: 'not-found'; path: string };
 
 export const DASHBOARD_PATH = '/admin/websockets';
+export const TOKENS_PATH = '/admin/tokens';
 
 /** Where to go after login. Only same-origin absolute paths: never an open redirect. */
 export function safeNext(next: string | null | undefined): string {
@@ -31,6 +33,8 @@ export function matchRoute(pathname: string, search: string): Route {
       return { name: 'login', next: safeNext(new URLSearchParams(search).get('next')) };
     case DASHBOARD_PATH:
       return { name: 'dashboard' };
+    case TOKENS_PATH:
+      return { name: 'tokens' };
     default:
       return { name: 'not-found', path: pathname };
   }
