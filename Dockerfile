@@ -35,6 +35,8 @@ COPY --from=build /out/tickwatch /usr/local/bin/tickwatch
 # image, is writable by it too.
 COPY --from=build --chown=65532:65532 --chmod=0700 /out/data /data
 USER nonroot:nonroot
+# DATA_DIR (API tokens) must be writable by nonroot; mount a volume there
+# to keep tokens across container replacements.
 ENV HTTP_ADDR=:8080 \
     LOG_FORMAT=json \
     DATA_DIR=/data

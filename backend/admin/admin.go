@@ -55,6 +55,7 @@ type Actor struct {
 	User     string
 	Role     string
 	ClientIP string
+	Via      string // how the request was authenticated when not by a session, e.g. "via API token twt_ab12 (grafana)"
 }
 
 // Action names in the audit log.
@@ -294,7 +295,22 @@ func (s *Service) logAction(e AuditEntry, saveErr error) {
 }
 
 func entry(who Actor, action, target, detail string) AuditEntry {
+	if who.Via != "" {
+		detail = joinDetail(who.Via, detail)
+	}
 	return AuditEntry{User: who.User, Role: who.Role, ClientIP: who.ClientIP, Action: action, Target: target, Result: "ok", Detail: detail}
+}
+
+// Record audits an action that changes no connection (an API token created
+// or revoked, a session ended): err is its outcome. A failure to save the
+// entry is logged, not returned: the action itself already happened.
+func (s *Service) Record(ctx context.Context, who Actor, action, target string, err error) {
+	e := entry(who, action, target, "")
+	if err != nil {
+		e.Result, e.Detail = "error", joinDetail(e.Detail, err.Error())
+	}
+	_, serr := s.st.Commit(ctx, store.Change{}, e)
+	s.logAction(e, serr)
 }
 
 func joinDetail(a, b string) string {

@@ -186,7 +186,7 @@ func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string, o
 
 	a.srv, err = web.New(web.Deps{
 		Config: cfg, Manager: a.mgr, Status: st, Store: a.store, Hub: a.hub,
-		Users: users, Sessions: sessions, Admin: a.admin,
+		Users: users, Sessions: sessions, Admin: a.admin, Tokens: tokenStore{a.state},
 		Static: static, Logger: log.With().Str("component", "http").Logger(),
 		Ready: a.ready.Load, Started: started, Version: version,
 	})

@@ -66,6 +66,7 @@ type Config struct {
 	RedisTickStream    string `env:"REDIS_TICK_STREAM" accept:"a stream key" help:"Stream that also receives every tick message (XADD). Unset: no stream."`
 	RedisTickStreamMax int64  `env:"REDIS_TICK_STREAM_MAXLEN" envDefault:"100000" accept:"an integer from 1 to 1000000000" help:"About how many ticks (not entries) the stream keeps."`
 	RedisRequired      Bool   `env:"REDIS_REQUIRED" envDefault:"false" accept:"true/false, yes/no, y/n, 1/0" help:"true: /readyz fails while the Redis sink is not connected."`
+
 	DataDir        string `env:"DATA_DIR" envDefault:"./tickwatch-data" accept:"a directory path tickwatch may create and write" help:"Where admin changes, the audit log and credentials are stored (tickwatch.db); created if missing."`
 	AuditRetention Days   `env:"AUDIT_RETENTION" envDefault:"90d" accept:"a duration of at least 1h, in days (90d) or Go units (2160h)" help:"How long audit log entries are kept."`
 

@@ -124,10 +124,21 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// actor is who is acting, for the audit log.
+// actor is who is acting, for the audit log; a request authenticated by an
+// API token names the token (its display prefix and name, never the secret).
 func actor(c *fiber.Ctx, s *Server) admin.Actor {
 	cl, _ := claimsFrom(c)
-	return admin.Actor{User: cl.Username, Role: string(cl.Role), ClientIP: s.clientIP(c)}
+	a := admin.Actor{User: cl.Username, Role: string(cl.Role), ClientIP: s.clientIP(c)}
+	if t, ok := viaToken(c); ok {
+		a.Via = "via API token " + t.Prefix + " (" + t.Name + ")"
+	}
+	return a
+}
+
+// record writes an action that is not a connection change (API tokens,
+// sessions) to the audit log.
+func (s *Server) record(c *fiber.Ctx, action, target string, err error) {
+	s.d.Admin.Record(c.UserContext(), actor(c, s), action, target, err)
 }
 
 // actionError maps the store's and the manager's sentinel errors to HTTP

@@ -53,6 +53,9 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 	if cl, ok := claimsFrom(c); ok {
 		ev = ev.Str("user", cl.Username)
 	}
+	if t, ok := viaToken(c); ok {
+		ev = ev.Str("token", t.Prefix) // the display prefix only, never the credential
+	}
 	ev.Msg("request")
 	return nil
 }

@@ -40,6 +40,7 @@ type Deps struct {
 	Ready    func() bool // /readyz: upstream connections were attempted
 	Started  time.Time
 	Version  string
+	Tokens   TokenStore // API tokens; nil: bearer tokens are refused, no /api/admin/tokens
 }
 
 // Admin is what the admin endpoints call: each action is applied to the
@@ -52,6 +53,7 @@ type Admin interface {
 	Reconnect(ctx context.Context, who admin.Actor, connID string) error
 	Reset(ctx context.Context, who admin.Actor, connID string) (manager.ConnChange, error)
 	Audit(ctx context.Context, f admin.AuditFilter) (admin.AuditPage, error)
+	Record(ctx context.Context, who admin.Actor, action, target string, err error)
 }
 
 // Server is the HTTP side of Tickwatch.
@@ -60,6 +62,7 @@ type Server struct {
 	app     *fiber.App
 	static  *staticFiles
 	logins  *auth.LoginGuard // login limits and the bounded bcrypt pool
+	bearer  *auth.Limiter    // failed API token attempts per client address
 	metrics *metrics
 	proxies []*net.IPNet // TRUSTED_PROXIES
 }
@@ -76,6 +79,7 @@ func New(d Deps) (*Server, error) {
 	s := &Server{
 		d:      d,
 		logins: auth.NewLoginGuard(auth.LoginGuardConfig{}),
+		bearer: auth.NewLimiter(bearerFailuresPerIP, bearerFailureWindow, nil),
 	}
 	s.proxies = parseProxies(d.Config.TrustedProxies)
 	st, err := newStaticFiles(d.Static)
@@ -147,6 +151,16 @@ func (s *Server) routes() {
 		r.add(api, fiber.MethodPost, "/admin/subscriptions", append(act, s.subscribe)...)
 		r.add(api, fiber.MethodDelete, "/admin/subscriptions/:symbol", append(act, s.unsubscribe)...)
 		r.add(api, fiber.MethodGet, "/admin/audit", append(act, s.audit)...)
+		if s.d.Tokens != nil {
+			// A fresh slice per route: appending to a shared one with spare
+			// capacity would let each route overwrite the last one's handler.
+			tok := func(h fiber.Handler) []fiber.Handler {
+				return []fiber.Handler{s.requireViewer, s.requireAdmin, s.requireSignedIn, h}
+			}
+			r.add(api, fiber.MethodGet, "/admin/tokens", tok(s.listTokens)...)
+			r.add(api, fiber.MethodPost, "/admin/tokens", tok(s.createToken)...)
+			r.add(api, fiber.MethodDelete, "/admin/tokens/:id", tok(s.revokeToken)...)
+		}
 
 		a.Get("/admin-ws", s.adminWSUpgrade, s.adminWS())
 	}

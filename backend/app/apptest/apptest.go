@@ -57,6 +57,12 @@ type Options struct {
 	// StoreMaxPages caps the database file (app.WithStoreMaxPages): the
 	// disk is full once the file has that many pages.
 	StoreMaxPages int
+	// Users lists which of Users() the users file holds and logs in; nil:
+	// all of them (a restart without one is that user's removal).
+	Users []string
+	// Roles overrides the role of a user (by default its name), to change a
+	// user's role across a restart.
+	Roles map[string]string
 }
 
 // defaultEnviron: multi mode with connections 1 and 2 on a few known
@@ -110,11 +116,15 @@ func Start(t testing.TB, o Options) *Stack {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}}
 
-	usersFile := s.writeUsers(filepath.Join(t.TempDir(), "users.json"))
+	users := o.Users
+	if users == nil {
+		users = Users()
+	}
 	s.DataDir = o.DataDir
 	if s.DataDir == "" {
 		s.DataDir = filepath.Join(t.TempDir(), "data")
 	}
+	usersFile := s.writeUsers(filepath.Join(t.TempDir(), "users.json"), users, o.Roles)
 	environ := append(append(defaultEnviron(), "AUTH_USERS_FILE="+usersFile, "DATA_DIR="+s.DataDir), o.Environ...)
 	cfg, err := config.Load(environ, false)
 	if err != nil {
@@ -147,7 +157,7 @@ func Start(t testing.TB, o Options) *Stack {
 		})
 	}
 	t.Cleanup(s.stop)
-	for _, u := range Users() {
+	for _, u := range users {
 		s.cookies[u] = s.login(u)
 	}
 	return s
@@ -159,7 +169,7 @@ func (s *Stack) Stop() { s.stop() }
 
 // writeUsers writes the users file. bcrypt.MinCost keeps start-up quick
 // under the race detector; the hashes count as secrets too.
-func (s *Stack) writeUsers(path string) string {
+func (s *Stack) writeUsers(path string, users []string, roles map[string]string) string {
 	s.t.Helper()
 	type entry struct {
 		Username string `json:"username"`
@@ -167,14 +177,18 @@ func (s *Stack) writeUsers(path string) string {
 		Role     string `json:"role"`
 	}
 	var list []entry
-	for _, u := range Users() {
+	for _, u := range users {
 		pw := Password(u)
 		h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
 		if err != nil {
 			s.t.Fatal(err)
 		}
 		s.secrets = append(s.secrets, pw, string(h))
-		list = append(list, entry{Username: u, Hash: string(h), Role: u})
+		role := u
+		if r, ok := roles[u]; ok {
+			role = r
+		}
+		list = append(list, entry{Username: u, Hash: string(h), Role: role})
 	}
 	b, err := json.Marshal(list)
 	if err != nil {
@@ -301,6 +315,10 @@ func (s *Stack) DialAdminWS(role string) *websocket.Conn {
 	s.t.Cleanup(func() { _ = conn.Close() })
 	return conn
 }
+
+// AddSecret adds a secret the test learned (an API token) to those that
+// must never appear in a response or the log.
+func (s *Stack) AddSecret(secret string) { s.secrets = append(s.secrets, secret) }
 
 // AssertNoSecrets fails the test when the API key, a password, a password
 // hash or the session secret appears in text the server produced.

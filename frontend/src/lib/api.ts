@@ -2,6 +2,7 @@
 // (never throws), and the two answers that change where the user is are
 // routed centrally: 401 -> login?next=..., 403 -> the "not allowed" view.
 
+import type { CreatedToken, CreateTokenBody, TokenList } from './tokens';
 import type { ActionOk, AddResult, ApiErrorBody, AuditPage, Me, RemoveResult, ResetResult, StatusDoc, TickerLookup } from './types';
 
 export type ErrorKind = 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'bad_request' | 'rate_limited' | 'server' | 'network';
@@ -153,5 +154,14 @@ export class Api {
   }
   removeTicker(symbol: string) {
     return this.call<RemoveResult>('DELETE', `/api/admin/subscriptions/${encodeURIComponent(symbol)}`);
+  }
+  listTokens() {
+    return this.call<TokenList>('GET', '/api/admin/tokens');
+  }
+  createToken(body: CreateTokenBody) {
+    return this.call<CreatedToken>('POST', '/api/admin/tokens', { body });
+  }
+  revokeToken(id: number) {
+    return this.call<{ ok: boolean; id: number }>('DELETE', `/api/admin/tokens/${id}`);
   }
 }
