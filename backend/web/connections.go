@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -9,7 +8,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tickwatch/tickwatch/backend/auth"
-	"github.com/tickwatch/tickwatch/backend/manager"
 	"github.com/tickwatch/tickwatch/backend/massive"
 	"github.com/tickwatch/tickwatch/backend/tickstore"
 )
@@ -106,23 +104,6 @@ func (s *Server) record(c *fiber.Ctx, action, target string, err error) {
 		e.Result, e.Detail = "error", err.Error()
 	}
 	s.d.Audit.Record(e)
-}
-
-// managerError maps the manager's sentinel errors to HTTP statuses.
-func managerError(err error) error {
-	switch {
-	case errors.Is(err, manager.ErrInvalidSymbol):
-		return errBadRequest("invalid symbol", err.Error())
-	case errors.Is(err, manager.ErrAlreadyAssigned):
-		return errConflict("ticker already assigned", err.Error())
-	case errors.Is(err, manager.ErrNotAssigned):
-		return errNotFound("ticker not assigned", err.Error())
-	case errors.Is(err, manager.ErrUnknownConnection):
-		return errNotFound("unknown connection", err.Error())
-	case errors.Is(err, manager.ErrDisabled):
-		return errConflict("connection disabled", err.Error())
-	}
-	return err
 }
 
 func (s *Server) audit(c *fiber.Ctx) error {
