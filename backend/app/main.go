@@ -18,13 +18,17 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/tickwatch/tickwatch/backend/auth"
+	"github.com/tickwatch/tickwatch/backend/buildinfo"
 	"github.com/tickwatch/tickwatch/backend/config"
 	"github.com/tickwatch/tickwatch/backend/simulator"
 )
 
 // Main is the whole program behind package main; it returns the exit code.
 // Exit codes: 0 clean stop, 1 runtime failure, 2 bad configuration or usage.
+// version is the link-time stamp ("dev" when unstamped); builds without one
+// fall back to what the Go toolchain recorded (see buildinfo).
 func Main(args []string, environ []string, stdin io.Reader, stdout, stderr io.Writer, static fs.FS, version string) int {
+	version = buildinfo.Read(version).Version
 	if len(args) > 0 {
 		switch args[0] {
 		case "-h", "--help", "-help", "help":

@@ -8,6 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tickwatch/tickwatch/backend/buildinfo"
 )
 
 // metrics exposes Prometheus figures read at scrape time from the manager
@@ -43,7 +45,8 @@ func newMetrics(d *Deps) *metrics {
 		droppedFrames: prometheus.NewDesc("tickwatch_live_dropped_frames_total", "Frames discarded from slow sessions' queues.", nil, nil),
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfoGauge(buildinfo.Read(d.Version)))
 	m.handler = adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return m
 }
@@ -102,4 +105,16 @@ func (s *Server) metricsHandler(c *fiber.Ctx) error {
 		}
 	}
 	return s.metrics.handler(c)
+}
+
+// buildInfoGauge is the usual *_build_info metric: always 1, the build in its
+// labels, so dashboards can join on it and graph deploys.
+func buildInfoGauge(b buildinfo.Info) prometheus.Gauge {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "tickwatch_build_info",
+		Help:        "Always 1; the labels say which build is running.",
+		ConstLabels: prometheus.Labels{"version": b.Version, "revision": b.Revision, "goversion": b.GoVersion},
+	})
+	g.Set(1)
+	return g
 }
