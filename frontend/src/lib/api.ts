@@ -2,7 +2,7 @@
 // (never throws), and the two answers that change where the user is are
 // routed centrally: 401 -> login?next=..., 403 -> the "not allowed" view.
 
-import type { ActionOk, AddResult, ApiErrorBody, Me, RemoveResult, StatusDoc, TickerLookup } from './types';
+import type { ActionOk, AddResult, ApiErrorBody, Health, Me, RemoveResult, StatusDoc, TickerLookup } from './types';
 
 export type ErrorKind = 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'bad_request' | 'rate_limited' | 'server' | 'network';
 
@@ -132,6 +132,10 @@ export class Api {
   }
   status() {
     return this.call<StatusDoc>('GET', '/api/admin/websocket-status');
+  }
+  /** Public and informational (the footer's version): never routes anywhere. */
+  health() {
+    return this.call<Health>('GET', '/healthz', { redirectOn401: false, routeOn403: false });
   }
   ticker(symbol: string) {
     return this.call<TickerLookup>('GET', `/api/admin/tickers/${encodeURIComponent(symbol)}`);
