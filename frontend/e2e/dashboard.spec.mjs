@@ -75,7 +75,7 @@ test('a simulator drop turns the right column disconnected/connecting and back t
   }, col(2));
   const r = await fetch(`${server.sim}/control/drop?conn=${target.id}`, { method: 'POST' });
   expect(r.ok, `drop answered ${r.status}`).toBe(true);
-  await page.waitForFunction(() => window.__seen.some((s) => s === 'disconnected' || s === 'connecting' || s === 'error'), null, { timeout: 10_000 });
+  await page.waitForFunction(() => window.__seen.some((s) => s === 'disconnected' || s === 'connecting' || s === 'error'), null, { timeout: 20_000 });
   await page.waitForSelector(`${col(2)}[data-status="connected"]`, { timeout: 20_000 });
   const seen = await page.evaluate(() => window.__seen);
   for (const id of [1, 3]) await expect(page.locator(col(id)), `column ${id} unaffected`).toHaveAttribute('data-status', 'connected');
@@ -104,6 +104,7 @@ test.describe('preferring reduced motion', () => {
 });
 
 test('admin adds a ticker to connection 3 and it appears in that column; removing it asks first', async ({ page, server }) => {
+  test.slow(); // some thirty steps, each a round trip through a busy page
   await adminDashboard(page, server);
   const status = await apiStatus(page);
   const assigned = new Set(status.connections.flatMap((c) => c.config.tickers));

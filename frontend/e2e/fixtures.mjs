@@ -1,9 +1,11 @@
 // Fixtures shared by the specs: the real binary (one per worker, so a retry
 // after a failure gets a fresh one), a check that no page of the test hit a
-// CSP violation or an uncaught error, and the server log on failure.
+// CSP violation or an uncaught error, a check of the server's log lines
+// written during the test, and the server log on failure.
 
 import { test as base, expect } from '@playwright/test';
 import { fileURLToPath } from 'node:url';
+import { logProblems } from './logcheck.mjs';
 import { startServer } from './server.mjs';
 
 export { expect };
@@ -67,10 +69,13 @@ export const test = base.extend({
 
   serverLog: [
     async ({ server }, use, testInfo) => {
+      const mark = server.logMark();
       await use();
       if (testInfo.status !== testInfo.expectedStatus) {
         await testInfo.attach('server-log-tail', { body: server.logTail(), contentType: 'text/plain' });
+        return;
       }
+      expect(logProblems(server.logSince(mark)), 'server log lines written during the test').toEqual([]);
     },
     { auto: true },
   ],

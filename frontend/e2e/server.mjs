@@ -34,7 +34,7 @@ function hashPassword(bin, password) {
 /**
  * Starts TICKWATCH_BIN (set by global setup) with an admin, a viewer and a
  * plain user, and waits for /healthz.
- * @returns {Promise<{base: string, sim: string, users: Record<'admin'|'viewer'|'user', {username: string, password: string, role: string}>, logTail: (n?: number) => string, stop: () => Promise<void>}>}
+ * @returns {Promise<{base: string, sim: string, users: Record<'admin'|'viewer'|'user', {username: string, password: string, role: string}>, logTail: (n?: number) => string, logMark: () => number, logSince: (mark: number) => string, stop: () => Promise<void>}>}
  */
 export async function startServer() {
   const bin = process.env.TICKWATCH_BIN;
@@ -65,16 +65,15 @@ export async function startServer() {
     LOG_LEVEL: 'info',
   });
   const proc = spawn(bin, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs = [];
-  const keep = (b) => {
-    logs.push(b.toString());
-    if (logs.length > 400) logs.splice(0, logs.length - 400);
-  };
+  // The whole log of a run is a few MB at most: kept, so each test can
+  // check the lines written while it ran.
+  let log = '';
+  const keep = (b) => (log += b.toString());
   proc.stdout.on('data', keep);
   proc.stderr.on('data', keep);
   let exited = null;
   proc.on('exit', (code, sig) => (exited = { code, sig }));
-  const logTail = (n = 4000) => logs.join('').slice(-n);
+  const logTail = (n = 4000) => log.slice(-n);
 
   const base = `http://127.0.0.1:${httpPort}`;
   const deadline = Date.now() + 30_000;
@@ -98,6 +97,10 @@ export async function startServer() {
     sim: `http://127.0.0.1:${simPort}`,
     users,
     logTail,
+    /** A position in the log, for logSince. */
+    logMark: () => log.length,
+    /** The complete lines written since mark. */
+    logSince: (mark) => log.slice(mark, log.lastIndexOf('\n') + 1),
     async stop() {
       if (!exited) {
         proc.kill('SIGTERM');
