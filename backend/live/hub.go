@@ -62,7 +62,7 @@ type Options struct {
 	MaxBehind time.Duration
 	// PingInterval is the ping period (30s); a peer silent for twice that is reaped.
 	PingInterval time.Duration
-	Logger       zerolog.Logger
+	Logger       zerolog.Logger // carries the caller's fields (app adds component=live); the hub adds none of its own
 }
 
 // Stats are the hub's counters since New.
@@ -145,7 +145,7 @@ func New(opts Options) *Hub {
 	return &Hub{
 		opts:       opts,
 		closeGrace: defaultCloseGrace,
-		log:        opts.Logger.With().Str("component", "live").Logger(),
+		log:        opts.Logger, // named by the caller (app: component=live); naming it here too duplicated the key
 		sessions:   make(map[*session]struct{}),
 		resyncReq:  make(chan struct{}, 1),
 	}

@@ -104,7 +104,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m := &Manager{
 		cfg:    cfg,
-		log:    cfg.Logger.With().Str("component", "manager").Logger(),
+		log:    cfg.Logger, // named by the caller (app: component=manager); naming it here too duplicated the key
 		store:  cfg.Store,
 		assign: make(map[string]*slot),
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tickwatch/tickwatch/backend/admin"
-	"github.com/tickwatch/tickwatch/backend/manager"
 	"github.com/tickwatch/tickwatch/backend/massive"
 	"github.com/tickwatch/tickwatch/backend/tickstore"
 )
@@ -152,16 +151,6 @@ func actionError(err error) error {
 		return &apiError{Status: fiber.StatusServiceUnavailable, Message: "not saved: database busy", Detail: err.Error(), RetryAfter: 5}
 	case errors.Is(err, admin.ErrReadOnly), errors.Is(err, admin.ErrCorrupt):
 		return &apiError{Status: fiber.StatusServiceUnavailable, Message: "not saved: database unavailable", Detail: err.Error()}
-	case errors.Is(err, manager.ErrInvalidSymbol):
-		return errBadRequest("invalid symbol", err.Error())
-	case errors.Is(err, manager.ErrAlreadyAssigned):
-		return errConflict("ticker already assigned", err.Error())
-	case errors.Is(err, manager.ErrNotAssigned):
-		return errNotFound("ticker not assigned", err.Error())
-	case errors.Is(err, manager.ErrUnknownConnection):
-		return errNotFound("unknown connection", err.Error())
-	case errors.Is(err, manager.ErrDisabled):
-		return errConflict("connection disabled", err.Error())
 	}
-	return err
+	return managerError(err)
 }

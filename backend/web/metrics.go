@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tickwatch/tickwatch/backend/buildinfo"
 	"github.com/tickwatch/tickwatch/backend/massive"
 	"github.com/tickwatch/tickwatch/backend/status"
 )
@@ -73,7 +74,8 @@ func newMetrics(d *Deps) *metrics {
 	}
 	m.sinkState = prometheus.NewDesc("tickwatch_sink_state", "1 for the sink's current state.", []string{"sink", "state"}, nil)
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfoGauge(buildinfo.Read(d.Version)))
 	m.handler = adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return m
 }
@@ -167,4 +169,16 @@ func (s *Server) metricsHandler(c *fiber.Ctx) error {
 		}
 	}
 	return s.metrics.handler(c)
+}
+
+// buildInfoGauge is the usual *_build_info metric: always 1, the build in its
+// labels, so dashboards can join on it and graph deploys.
+func buildInfoGauge(b buildinfo.Info) prometheus.Gauge {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "tickwatch_build_info",
+		Help:        "Always 1; the labels say which build is running.",
+		ConstLabels: prometheus.Labels{"version": b.Version, "revision": b.Revision, "goversion": b.GoVersion},
+	})
+	g.Set(1)
+	return g
 }

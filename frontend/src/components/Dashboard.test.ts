@@ -35,6 +35,24 @@ function apply(model: DashboardModel, ...evs: ServerEvent[]) {
 }
 
 describe('Dashboard', () => {
+  it('shows the server version from /healthz in the footer', async () => {
+    const seen: string[] = [];
+    const fetchImpl: FetchLike = async (url) => {
+      seen.push(url);
+      return new Response(JSON.stringify({ status: 'ok', version: 'v1.2.3-test', uptime_seconds: 1 }), { status: 200 });
+    };
+    mount('viewer', new DashboardModel(), fetchImpl);
+    expect(await screen.findByText('v1.2.3-test')).toBeTruthy();
+    expect(seen).toContain('/healthz');
+  });
+
+  it('shows no footer when the version is unknown', async () => {
+    mount('viewer', new DashboardModel());
+    await new Promise((r) => setTimeout(r, 0));
+    flushSync();
+    expect(document.querySelector('footer.foot')).toBeNull();
+  });
+
   it('shows a loading state until the first snapshot', () => {
     mount('admin', new DashboardModel());
     expect(screen.getByText('Loading connections…')).toBeTruthy();
@@ -125,7 +143,8 @@ describe('Dashboard', () => {
     );
     const calls: string[] = [];
     mount('admin', model, async (url, init) => {
-      calls.push(`${init?.method} ${url}`);
+      // The footer's version request is not an action.
+      if (String(url) !== '/healthz') calls.push(`${init?.method} ${url}`);
       return new Response(JSON.stringify({ ok: true, connection_id: 'connection_1', status: 'connected', added: ['NVDA'], removed: ['TSLA'], skipped: [] }), { status: 200 });
     });
     expect(column(1).textContent).toContain('1 added, 1 removed at runtime');
@@ -165,7 +184,8 @@ describe('Dashboard', () => {
     expect(fb.textContent).toContain('"A$B" is not a valid symbol');
     expect(fb.textContent).toContain('T1X000 is already on connection_1');
     await fireEvent.submit(input.form!);
-    expect(calls).toEqual([]);
+    // Only the footer's version lookup; nothing was sent to add tickers.
+    expect(calls).toEqual(['/healthz']);
   });
 
   it('shows a server error inline next to the add form', async () => {

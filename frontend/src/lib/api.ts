@@ -3,7 +3,7 @@
 // routed centrally: 401 -> login?next=..., 403 -> the "not allowed" view.
 
 import type { CreatedToken, CreateTokenBody, TokenList } from './tokens';
-import type { ActionOk, AddResult, ApiErrorBody, AuditPage, Me, RemoveResult, ResetResult, StatusDoc, TickerLookup } from './types';
+import type { ActionOk, AddResult, ApiErrorBody, AuditPage, Health, Me, RemoveResult, ResetResult, StatusDoc, TickerLookup } from './types';
 
 export type ErrorKind = 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'bad_request' | 'rate_limited' | 'server' | 'network';
 
@@ -133,6 +133,10 @@ export class Api {
   }
   status() {
     return this.call<StatusDoc>('GET', '/api/admin/websocket-status');
+  }
+  /** Public and informational (the footer's version): never routes anywhere. */
+  health() {
+    return this.call<Health>('GET', '/healthz', { redirectOn401: false, routeOn403: false });
   }
   ticker(symbol: string) {
     return this.call<TickerLookup>('GET', `/api/admin/tickers/${encodeURIComponent(symbol)}`);

@@ -7,6 +7,13 @@ export interface Me {
   role: Role;
 }
 
+/** GET /healthz: liveness, and which build is running. */
+export interface Health {
+  status: string;
+  version: string;
+  uptime_seconds: number;
+}
+
 export type LinkStatus = 'connected' | 'connecting' | 'disconnected' | 'error';
 
 export interface ConnectionConfig {
