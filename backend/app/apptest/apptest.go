@@ -10,18 +10,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/fasthttp/websocket"
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tickwatch/tickwatch/backend/app"
+	"github.com/tickwatch/tickwatch/backend/auth"
 	"github.com/tickwatch/tickwatch/backend/config"
 	"github.com/tickwatch/tickwatch/backend/internal/testkit"
 	"github.com/tickwatch/tickwatch/backend/status"
@@ -47,6 +50,11 @@ func Password(user string) string {
 type Options struct {
 	// Environ is added after the defaults, so it overrides them.
 	Environ []string
+	// ProductionCost hashes the users at auth.PasswordCost instead of
+	// bcrypt.MinCost, so every password check (and the dummy check for
+	// unknown users, which follows the users' cost) costs what it costs in
+	// production. For load runs; it makes start-up slow under -race.
+	ProductionCost bool
 }
 
 // defaultEnviron: multi mode with connections 1 and 2 on a few known
@@ -81,9 +89,12 @@ type Stack struct {
 	Base    string // http://127.0.0.1:port
 	SimAddr string // the built-in simulator's host:port (its /control API included)
 	Logs    *testkit.SyncBuffer
-	client  *http.Client            // owns its keep-alive connections, closed at cleanup
-	cookies map[string]*http.Cookie // user -> session cookie
-	secrets []string
+	// UsersFile is the AUTH_USERS_FILE; WriteUsers rewrites it.
+	UsersFile string
+	cost      int
+	client    *http.Client            // owns its keep-alive connections, closed at cleanup
+	cookies   map[string]*http.Cookie // user -> session cookie
+	secrets   []string
 }
 
 // Start builds the stack with app.New, runs it, and logs every user in. At
@@ -98,8 +109,13 @@ func Start(t testing.TB, o Options) *Stack {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}}
 
-	usersFile := s.writeUsers(filepath.Join(t.TempDir(), "users.json"))
-	environ := append(append(defaultEnviron(), "AUTH_USERS_FILE="+usersFile), o.Environ...)
+	s.UsersFile = filepath.Join(t.TempDir(), "users.json")
+	s.cost = bcrypt.MinCost
+	if o.ProductionCost {
+		s.cost = auth.PasswordCost
+	}
+	s.WriteUsers(UsersFileEntries(nil))
+	environ := append(append(defaultEnviron(), "AUTH_USERS_FILE="+s.UsersFile), o.Environ...)
 	cfg, err := config.Load(environ, false)
 	if err != nil {
 		t.Fatal(err)
@@ -129,38 +145,86 @@ func Start(t testing.TB, o Options) *Stack {
 	return s
 }
 
-// writeUsers writes the users file. bcrypt.MinCost keeps start-up quick
-// under the race detector; the hashes count as secrets too.
-func (s *Stack) writeUsers(path string) string {
+// UserEntry is one record of the users file; Password is hashed by
+// WriteUsers, never written.
+type UserEntry struct {
+	Username, Password, Role string
+}
+
+// UsersFileEntries is the standard users (each role is the user's name)
+// with change applied to each: it may edit the entry, or return false to
+// leave the user out. nil changes nothing.
+func UsersFileEntries(change func(*UserEntry) bool) []UserEntry {
+	var list []UserEntry
+	for _, u := range Users() {
+		e := UserEntry{Username: u, Password: Password(u), Role: u}
+		if change == nil || change(&e) {
+			list = append(list, e)
+		}
+	}
+	return list
+}
+
+// WriteUsers (re)writes the users file with list, hashed at the stack's
+// cost (bcrypt.MinCost keeps start-up quick under the race detector). The
+// passwords and hashes count as secrets too.
+func (s *Stack) WriteUsers(list []UserEntry) {
 	s.t.Helper()
 	type entry struct {
 		Username string `json:"username"`
 		Hash     string `json:"password_hash"`
 		Role     string `json:"role"`
 	}
-	var list []entry
-	for _, u := range Users() {
-		pw := Password(u)
-		h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+	out := make([]entry, 0, len(list))
+	for _, u := range list {
+		h, err := bcrypt.GenerateFromPassword([]byte(u.Password), s.cost)
 		if err != nil {
 			s.t.Fatal(err)
 		}
-		s.secrets = append(s.secrets, pw, string(h))
-		list = append(list, entry{Username: u, Hash: string(h), Role: u})
+		s.secrets = append(s.secrets, u.Password, string(h))
+		out = append(out, entry{Username: u.Username, Hash: string(h), Role: u.Role})
 	}
-	b, err := json.Marshal(list)
+	b, err := json.Marshal(out)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	if err := os.WriteFile(path, b, 0o600); err != nil {
+	// Written whole then renamed, so a reload never reads half a file.
+	tmp := s.UsersFile + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		s.t.Fatal(err)
 	}
-	return path
+	if err := os.Rename(tmp, s.UsersFile); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// ClientFrom is an HTTP client whose connections leave from the loopback
+// address ip (127.0.0.2, ...), so the server tells clients apart exactly as
+// it would on a network: by the socket's peer address, not a header the
+// test writes. Its idle connections are closed at cleanup.
+func (s *Stack) ClientFrom(ip string) *http.Client {
+	s.t.Helper()
+	src := net.ParseIP(ip)
+	if src == nil || !src.IsLoopback() {
+		s.t.Fatalf("ClientFrom(%q): want a loopback address", ip)
+	}
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: src}, Timeout: 5 * time.Second}
+	tr := &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 1}
+	s.t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{
+		Transport:     tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// LoginBody is the JSON body of a login.
+func LoginBody(user, password string) string {
+	return fmt.Sprintf(`{"username":%q,"password":%q}`, user, password)
 }
 
 func (s *Stack) login(user string) *http.Cookie {
 	s.t.Helper()
-	resp := s.Do(Request{Method: "POST", Path: "/api/auth/login", Body: fmt.Sprintf(`{"username":%q,"password":%q}`, user, Password(user))})
+	resp := s.Do(Request{Method: "POST", Path: "/api/auth/login", Body: LoginBody(user, Password(user))})
 	if resp.Status != 200 {
 		s.t.Fatalf("login %s: %d %s", user, resp.Status, resp.Body)
 	}
@@ -183,6 +247,7 @@ type Request struct {
 	Origin             string // "" = the stack's own origin; "-" = no Origin header
 	ContentType        string // default application/json when there is a body
 	Header             map[string]string
+	Client             *http.Client // nil: the stack's own (from 127.0.0.1)
 }
 
 // Response is what came back, the body read whole.
@@ -224,7 +289,11 @@ func (s *Stack) Do(r Request) Response {
 	if r.Role != "" {
 		req.AddCookie(s.cookies[r.Role])
 	}
-	resp, err := s.client.Do(req)
+	hc := s.client
+	if r.Client != nil {
+		hc = r.Client
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}
