@@ -23,6 +23,7 @@ type frame struct {
 type session struct {
 	h    *Hub
 	conn *websocket.Conn
+	peer Peer
 	log  zerolog.Logger
 
 	mu          sync.Mutex
@@ -51,14 +52,15 @@ type session struct {
 	slow atomic.Bool // closed for staying behind (counted once)
 }
 
-func newSession(h *Hub, conn *websocket.Conn, user string) *session {
-	l := h.log.With().Str("user", user)
+func newSession(h *Hub, conn *websocket.Conn, p Peer) *session {
+	l := h.log.With().Str("user", p.User)
 	if conn != nil {
 		l = l.Str("remote", conn.RemoteAddr().String())
 	}
 	return &session{
 		h:          h,
 		conn:       conn,
+		peer:       p,
 		log:        l.Logger(),
 		queue:      make([]*frame, 0, h.opts.QueueSize),
 		batch:      make([]*frame, 0, h.opts.QueueSize),
@@ -74,12 +76,15 @@ func newSession(h *Hub, conn *websocket.Conn, user string) *session {
 // then the live stream, and blocks until the session ends; it closes conn
 // and returns only after the session's writer goroutine has stopped, so the
 // caller may reuse or release conn.
-func (h *Hub) Serve(conn *websocket.Conn, user string) {
-	s := newSession(h, conn, user)
-	if !h.register(s) {
+func (h *Hub) Serve(conn *websocket.Conn, p Peer) {
+	s := newSession(h, conn, p)
+	if code, reason := h.register(s); code != 0 {
+		if code != websocket.CloseGoingAway {
+			// Debug: a flood of refusals must not flood the log; /metrics counts them.
+			s.log.Debug().Str("reason", reason).Msg("live: session refused")
+		}
 		_ = conn.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"),
-			time.Now().Add(s.h.closeGrace))
+			websocket.FormatCloseMessage(code, reason), time.Now().Add(s.h.closeGrace))
 		_ = conn.Close()
 		return
 	}

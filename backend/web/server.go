@@ -132,6 +132,8 @@ func (s *Server) routes() {
 		r.add(api, fiber.MethodPost, "/admin/subscriptions", append(act, s.subscribe)...)
 		r.add(api, fiber.MethodDelete, "/admin/subscriptions/:symbol", append(act, s.unsubscribe)...)
 		r.add(api, fiber.MethodGet, "/admin/audit", append(act, s.audit)...)
+		r.add(api, fiber.MethodGet, "/admin/sessions", append(act, s.listSessions)...)
+		r.add(api, fiber.MethodDelete, "/admin/sessions/:id", append(act, s.revokeSession)...)
 
 		a.Get("/admin-ws", s.adminWSUpgrade, s.adminWS())
 	}

@@ -92,6 +92,7 @@ type Stack struct {
 	// UsersFile is the AUTH_USERS_FILE; WriteUsers rewrites it.
 	UsersFile string
 	cost      int
+	hashes    map[string]string       // password -> its hash: a rewrite keeps unchanged users unchanged
 	client    *http.Client            // owns its keep-alive connections, closed at cleanup
 	cookies   map[string]*http.Cookie // user -> session cookie
 	secrets   []string
@@ -166,8 +167,10 @@ func UsersFileEntries(change func(*UserEntry) bool) []UserEntry {
 }
 
 // WriteUsers (re)writes the users file with list, hashed at the stack's
-// cost (bcrypt.MinCost keeps start-up quick under the race detector). The
-// passwords and hashes count as secrets too.
+// cost (bcrypt.MinCost keeps start-up quick under the race detector). A
+// password keeps its hash across rewrites, so a user whose entry did not
+// change is unchanged for a reload. The passwords and hashes count as
+// secrets too.
 func (s *Stack) WriteUsers(list []UserEntry) {
 	s.t.Helper()
 	type entry struct {
@@ -176,13 +179,21 @@ func (s *Stack) WriteUsers(list []UserEntry) {
 		Role     string `json:"role"`
 	}
 	out := make([]entry, 0, len(list))
+	if s.hashes == nil {
+		s.hashes = map[string]string{}
+	}
 	for _, u := range list {
-		h, err := bcrypt.GenerateFromPassword([]byte(u.Password), s.cost)
-		if err != nil {
-			s.t.Fatal(err)
+		h, ok := s.hashes[u.Password]
+		if !ok {
+			b, err := bcrypt.GenerateFromPassword([]byte(u.Password), s.cost)
+			if err != nil {
+				s.t.Fatal(err)
+			}
+			h = string(b)
+			s.hashes[u.Password] = h
+			s.secrets = append(s.secrets, u.Password, h)
 		}
-		s.secrets = append(s.secrets, u.Password, string(h))
-		out = append(out, entry{Username: u.Username, Hash: string(h), Role: u.Role})
+		out = append(out, entry{Username: u.Username, Hash: h, Role: u.Role})
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
@@ -235,6 +246,14 @@ func (s *Stack) login(user string) *http.Cookie {
 	}
 	s.t.Fatalf("login %s: no session cookie in %v", user, resp.Cookies)
 	return nil
+}
+
+// Relogin logs user in again, makes the new session cookie the one Do and
+// DialAdminWS send for that user, and returns it.
+func (s *Stack) Relogin(user string) *http.Cookie {
+	s.t.Helper()
+	s.cookies[user] = s.login(user)
+	return s.cookies[user]
 }
 
 // Cookie is user's session cookie.
@@ -333,14 +352,29 @@ func (s *Stack) WSURL() string { return "ws" + strings.TrimPrefix(s.Base, "http"
 // socket is closed at cleanup.
 func (s *Stack) DialAdminWS(role string) *websocket.Conn {
 	s.t.Helper()
+	conn, status, err := s.TryDialAdminWS(role)
+	if err != nil {
+		s.t.Fatalf("/admin-ws as %s: %d %v", role, status, err)
+	}
+	return conn
+}
+
+// TryDialAdminWS opens /admin-ws as role and reports the handshake's HTTP
+// status (101 on success) instead of failing the test; a socket it opens is
+// closed at cleanup.
+func (s *Stack) TryDialAdminWS(role string) (*websocket.Conn, int, error) {
+	s.t.Helper()
 	h := http.Header{"Origin": {s.Base}, "Cookie": {s.cookies[role].String()}}
 	conn, resp, err := websocket.DefaultDialer.Dial(s.WSURL(), h)
-	if err != nil {
-		s.t.Fatal(err)
+	status := 0
+	if resp != nil {
+		status = resp.StatusCode
+		_ = resp.Body.Close()
 	}
-	_ = resp.Body.Close()
-	s.t.Cleanup(func() { _ = conn.Close() })
-	return conn
+	if conn != nil {
+		s.t.Cleanup(func() { _ = conn.Close() })
+	}
+	return conn, status, err
 }
 
 // AssertNoSecrets fails the test when the API key, a password, a password
