@@ -132,6 +132,10 @@ type Hub struct {
 	// reading. Status must therefore never call back into StatusChanged.
 	orderMu sync.Mutex
 
+	// scratch lends session writers a buffer to build a snapshot or a
+	// metrics answer in (*[]byte).
+	scratch sync.Pool
+
 	// Owned by Run's goroutine.
 	dirty    []tickstore.Latest
 	buf      []byte
@@ -168,6 +172,7 @@ func New(opts Options) *Hub {
 		sessions:   make(map[*session]struct{}),
 		perUser:    make(map[string]int),
 		resyncReq:  make(chan struct{}, 1),
+		scratch:    sync.Pool{New: func() any { return new([]byte) }},
 	}
 }
 

@@ -39,9 +39,16 @@ func (s *Server) adminWS() fiber.Handler {
 	}, websocket.Config{
 		// Origin was checked above; the upgrader's own check would reject
 		// ALLOWED_ORIGINS entries, so it accepts what got this far.
-		Origins:           []string{"*"},
-		ReadBufferSize:    4096,
+		Origins: []string{"*"},
+		// Memory per session (BENCHMARKS.md): browsers send only tiny
+		// frames, so a small read buffer does (it does not bound a message;
+		// the hub's read limit does). The write buffer is borrowed from a
+		// pool for the length of one message instead of held for the
+		// session's life: tick frames are PreparedMessages written straight
+		// to the socket and never use it, only snapshots and metrics do.
+		ReadBufferSize:    1024,
 		WriteBufferSize:   16384,
+		WriteBufferPool:   s.wsWriteBuffers,
 		EnableCompression: false,
 	})
 }

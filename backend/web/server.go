@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -48,6 +49,9 @@ type Server struct {
 	logins  *auth.LoginGuard // login limits and the bounded bcrypt pool
 	metrics *metrics
 	proxies []*net.IPNet // TRUSTED_PROXIES
+	// wsWriteBuffers are the /admin-ws write buffers, shared by all
+	// sessions (see adminWS).
+	wsWriteBuffers *sync.Pool
 }
 
 // BodyLimit keeps admin requests small: the largest legitimate body is a
@@ -62,6 +66,8 @@ func New(d Deps) (*Server, error) {
 	s := &Server{
 		d:      d,
 		logins: auth.NewLoginGuard(auth.LoginGuardConfig{}),
+		// The websocket package puts its own buffers in and gets them back.
+		wsWriteBuffers: &sync.Pool{},
 	}
 	s.proxies = parseProxies(d.Config.TrustedProxies)
 	st, err := newStaticFiles(d.Static)
