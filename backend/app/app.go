@@ -50,6 +50,7 @@ type App struct {
 	users      *auth.Users
 	fixedUsers []auth.User
 	sessions   *auth.Sessions
+	redis      *redisSink // nil without REDIS_URL
 	ready      atomic.Bool
 	version    string
 }
@@ -130,14 +131,25 @@ func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string) (
 		return nil, err
 	}
 
+	var sinks []status.Sink
+	if cfg.RedisURL != "" {
+		if a.redis, err = newRedisSink(cfg, a.mgr, log); err != nil {
+			return nil, err
+		}
+		a.mgr.AddTap(a.redis)
+		a.mgr.AddObserver(a.redis)
+		sinks = append(sinks, a.redis)
+	}
+
 	started := time.Now()
 	// One status source for the REST document and the live snapshots, so a
 	// browser and an API client never see two versions of the truth.
-	st := status.New(cfg, a.mgr, started)
+	st := status.New(cfg, a.mgr, started, sinks...)
 	a.hub = live.New(live.Options{
 		Store:         a.store,
 		Status:        func() any { return st.Document() },
 		Metrics:       st.Metrics,
+		Sinks:         func() []any { return sinkEvents(st) },
 		FlushInterval: cfg.FlushInterval,
 		MaxSessions:   cfg.AdminWSMaxSessions,
 		MaxPerUser:    cfg.AdminWSMaxPerUser,
@@ -214,6 +226,12 @@ func (a *App) Run(ctx context.Context) error {
 	go func() { defer wg.Done(); serveErr <- a.srv.App().Listener(a.ln) }()
 	a.log.Info().Str("addr", "http://"+displayAddr(a.Addr())).Str("version", a.version).Msg("tickwatch listening")
 
+	// The sink runs on its own context: it stops after the manager, so the
+	// last ticks the manager handed it can still go out.
+	sinkCtx, stopSink := context.WithCancel(context.Background())
+	if a.redis != nil {
+		a.redis.start(sinkCtx, &wg)
+	}
 	a.mgr.Connect()
 	readyTimer := time.AfterFunc(15*time.Second, func() { a.ready.Store(true) })
 
@@ -233,12 +251,32 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	stop()
 	a.mgr.Disconnect()
+	stopSink()
 	if a.sim != nil {
 		_ = a.sim.Close()
 	}
 	wg.Wait()
 	a.log.Info().Msg("stopped")
 	return err
+}
+
+// sinkEvents are the sink_update events of the per-second /admin-ws frame.
+func sinkEvents(st *status.Source) []any {
+	docs := st.Sinks()
+	out := make([]any, len(docs))
+	for i := range docs {
+		out[i] = docs[i]
+	}
+	return out
+}
+
+// installProcessWide applies the settings that belong to the process rather
+// than to one App (go-redis logs through a process-wide logger). Main calls
+// it once; tests, which run several Apps in one process, do not.
+func (a *App) installProcessWide() {
+	if a.redis != nil {
+		a.redis.installLogger()
+	}
 }
 
 // closeParts releases what New built when a later step fails.

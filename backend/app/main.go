@@ -64,6 +64,7 @@ func Main(args []string, environ []string, stdin io.Reader, stdout, stderr io.Wr
 		log.Error().Err(err).Msg("start-up failed")
 		return 1
 	}
+	a.installProcessWide()
 	if err := a.Run(ctx); err != nil {
 		log.Error().Err(err).Msg("stopped with an error")
 		return 1

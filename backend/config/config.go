@@ -17,6 +17,7 @@ import (
 	"github.com/caarlos0/env/v10"
 
 	"github.com/tickwatch/tickwatch/backend/massive"
+	redissink "github.com/tickwatch/tickwatch/backend/sink/redis"
 	"github.com/tickwatch/tickwatch/backend/universe"
 )
 
@@ -59,6 +60,14 @@ type Config struct {
 
 	AdminWSMaxSessions int `env:"ADMIN_WS_MAX_SESSIONS" envDefault:"200" accept:"an integer from 1 to 100000" help:"Dashboard WebSocket sessions (/admin-ws) served at once; beyond it a new one is closed with 1013."`
 	AdminWSMaxPerUser  int `env:"ADMIN_WS_MAX_PER_USER" envDefault:"20" accept:"an integer from 1 to 100000" help:"Dashboard WebSocket sessions of one user at once; beyond it a new one is closed with 1013."`
+	// Redis sink (docs/redis.md). REDIS_URL is secret-bearing: a rejected
+	// value is shown with its password replaced (see validate), never whole.
+	RedisURL           string `env:"REDIS_URL" accept:"redis://[user:password@]host[:port][/db] or rediss://... for TLS" help:"Publish every tick and status update to this Redis. Unset: no Redis." secret:"true"`
+	RedisTickChannel   string `env:"REDIS_TICK_CHANNEL" envDefault:"tickwatch:ticks" accept:"a non-empty channel name" help:"Pub/sub channel for ticks (JSON arrays)."`
+	RedisStatusChannel string `env:"REDIS_STATUS_CHANNEL" envDefault:"tickwatch:status" accept:"a non-empty channel name" help:"Pub/sub channel for status updates and health snapshots."`
+	RedisTickStream    string `env:"REDIS_TICK_STREAM" accept:"a stream key" help:"Stream that also receives every tick message (XADD). Unset: no stream."`
+	RedisTickStreamMax int64  `env:"REDIS_TICK_STREAM_MAXLEN" envDefault:"100000" accept:"an integer from 1 to 1000000000" help:"About how many ticks (not entries) the stream keeps."`
+	RedisRequired      Bool   `env:"REDIS_REQUIRED" envDefault:"false" accept:"true/false, yes/no, y/n, 1/0" help:"true: /readyz fails while the Redis sink is not connected."`
 
 	FlushInterval   time.Duration `env:"LIVE_FLUSH_INTERVAL" envDefault:"100ms" accept:"a duration from 10ms to 5s" help:"How often coalesced ticks are pushed to browsers."`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"4s" accept:"a duration from 100ms to 60s" help:"Grace period for shutdown."`
@@ -305,6 +314,27 @@ func (c *Config) validate(vars map[string]string) []Problem {
 		if !(strings.HasPrefix(o, "http://") || strings.HasPrefix(o, "https://")) || strings.Count(o, "/") != 2 {
 			bad("AllowedOrigins", fmt.Sprintf("%q is not an origin", o))
 		}
+	}
+	if c.RedisURL != "" {
+		if _, err := redissink.CheckURL(c.RedisURL); err != nil {
+			// The sink's error names what is wrong without the password;
+			// the value is shown with the password replaced, not hidden
+			// whole, so the operator can see a typo in the host.
+			p := c.problem(vars, "RedisURL", err.Error())
+			p.Value = redissink.RedactURL(c.RedisURL)
+			ps = append(ps, p)
+		}
+	} else if bool(c.RedisRequired) {
+		ps = append(ps, Problem{Var: "REDIS_REQUIRED", Value: vars["REDIS_REQUIRED"], Reason: "needs REDIS_URL", Accepted: "false, or set REDIS_URL"})
+	}
+	if strings.TrimSpace(c.RedisTickChannel) == "" {
+		bad("RedisTickChannel", "empty")
+	}
+	if strings.TrimSpace(c.RedisStatusChannel) == "" {
+		bad("RedisStatusChannel", "empty")
+	}
+	if c.RedisTickStreamMax < 1 || c.RedisTickStreamMax > 1_000_000_000 {
+		bad("RedisTickStreamMax", "out of range")
 	}
 	if c.FlushInterval < 10*time.Millisecond || c.FlushInterval > 5*time.Second {
 		bad("FlushInterval", "out of range")

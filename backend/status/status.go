@@ -1,8 +1,9 @@
 // Package status says what Tickwatch knows about its connections, built
 // from the configuration and the manager: the websocket-status document
 // (the REST endpoint and every live snapshot) and the per-second metrics
-// events. One builder, so every reader (the REST API, the browsers, later a
-// Redis sink or the alerting) sees the same figures in the same shape.
+// events. One builder, so every reader (the REST API, the browsers, the
+// Redis sink's status channel, later the alerting) sees the same figures in
+// the same shape.
 package status
 
 import (
@@ -23,6 +24,46 @@ type Doc struct {
 	Simulated     bool            `json:"simulated"`
 	UptimeSeconds float64         `json:"uptime_seconds"`
 	ServerTime    float64         `json:"server_time"`
+	// Sinks are the systems the ticks are handed on to (today the Redis
+	// publisher); empty, never null, when none is configured.
+	Sinks []SinkDoc `json:"sinks"`
+}
+
+// SinkDoc is one tick sink: its link, its throughput and its queue. The
+// same document is the sink_update event of /admin-ws and the source of
+// the tickwatch_sink_* series of /metrics.
+type SinkDoc struct {
+	Name      string  `json:"name"`       // "redis"
+	State     string  `json:"state"`      // connecting, connected, reconnecting, down
+	Since     float64 `json:"since"`      // when the state began (unix seconds)
+	LastError string  `json:"last_error"` // the latest failure, secrets removed; "" if none
+	Target    string  `json:"target"`     // where it publishes, secrets removed
+	Required  bool    `json:"required"`   // /readyz fails while it is not connected
+
+	PublishedPerSecond float64 `json:"published_per_second"` // ticks, over the last second
+	Published          uint64  `json:"published"`            // ticks since start
+	Messages           uint64  `json:"messages"`             // messages those ticks went out in
+	Dropped            uint64  `json:"dropped"`              // ticks that never reached the sink
+	QueueFull          uint64  `json:"queue_full"`           // of dropped: refused by a full queue
+
+	QueueDepth          int `json:"queue_depth"`           // batches waiting
+	QueueCapacity       int `json:"queue_capacity"`        // cap on queue_depth
+	QueuedTicks         int `json:"queued_ticks"`          // ticks in those batches
+	QueuedTicksCapacity int `json:"queued_ticks_capacity"` // cap on queued_ticks
+
+	StatusPublished uint64 `json:"status_published"` // status and health messages
+	StatusDropped   uint64 `json:"status_dropped"`
+	WriteErrors     uint64 `json:"write_errors"` // commands the sink refused on a working link
+}
+
+// SinkStates are the states a SinkDoc may report, in the order of a link's
+// life; /metrics emits one tickwatch_sink_state series for each.
+func SinkStates() []string { return []string{"connecting", "connected", "reconnecting", "down"} }
+
+// Sink is a tick sink as the status document shows it. app adapts each
+// real sink to it, so this package need not import them.
+type Sink interface {
+	SinkDoc() SinkDoc
 }
 
 // ConnectionDoc is one slot.
@@ -79,12 +120,23 @@ type Source struct {
 	cfg     *config.Config
 	mgr     *manager.Manager
 	started time.Time
+	sinks   []Sink
 }
 
 // New returns a Source for the process started at started (uptime counts
-// from it).
-func New(cfg *config.Config, mgr *manager.Manager, started time.Time) *Source {
-	return &Source{cfg: cfg, mgr: mgr, started: started}
+// from it), showing sinks (none when Redis is not configured).
+func New(cfg *config.Config, mgr *manager.Manager, started time.Time, sinks ...Sink) *Source {
+	return &Source{cfg: cfg, mgr: mgr, started: started, sinks: sinks}
+}
+
+// Sinks is the sinks section of the document: one entry per sink, in the
+// order given to New; empty (not nil) when there are none.
+func (s *Source) Sinks() []SinkDoc {
+	out := make([]SinkDoc, 0, len(s.sinks))
+	for _, sk := range s.sinks {
+		out = append(out, sk.SinkDoc())
+	}
+	return out
 }
 
 // Document assembles the status document from the manager's slots.
@@ -99,6 +151,7 @@ func (s *Source) Document() Doc {
 		Simulated:     s.cfg.Simulated(),
 		UptimeSeconds: time.Since(s.started).Seconds(),
 		ServerTime:    live.UnixSeconds(time.Now()),
+		Sinks:         s.Sinks(),
 	}
 	if bool(s.cfg.MultiConnection) {
 		doc.Mode = "multi"

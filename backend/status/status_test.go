@@ -77,7 +77,7 @@ func TestDocument(t *testing.T) {
 				t.Errorf("slot 1 config %+v", c1.Config)
 			}
 			b, err := json.Marshal(doc)
-			if err != nil || !strings.Contains(string(b), `"tickers":[]`) {
+			if err != nil || !strings.Contains(string(b), `"tickers":[]`) || !strings.Contains(string(b), `"sinks":[]`) {
 				t.Errorf("document JSON: %v %.300s", err, b)
 			}
 		})
@@ -96,6 +96,35 @@ func TestMetricsOnlyEnabledSlots(t *testing.T) {
 	for _, m := range ms {
 		if m.Uptime != 0 || m.MessageCount != 0 {
 			t.Errorf("a never-connected slot reports uptime %v, %d messages", m.Uptime, m.MessageCount)
+		}
+	}
+}
+
+// fixedSink is a Sink whose document is given: the adapter of the real
+// Redis publisher is tested end to end in backend/app.
+type fixedSink SinkDoc
+
+func (f fixedSink) SinkDoc() SinkDoc { return SinkDoc(f) }
+
+// TestSinks: the document lists the sinks given to New, in order, with
+// their figures as the sinks report them.
+func TestSinks(t *testing.T) {
+	base := newSource(t)
+	a := fixedSink{Name: "redis", State: "down", LastError: "connection refused", Target: "redis://:xxxxx@cache:6379", Dropped: 7, QueueCapacity: 1024}
+	b := fixedSink{Name: "other", State: "connected", Published: 5}
+	src := New(base.cfg, base.mgr, base.started, a, b)
+	doc := src.Document()
+	if len(doc.Sinks) != 2 || doc.Sinks[0] != SinkDoc(a) || doc.Sinks[1] != SinkDoc(b) {
+		t.Fatalf("sinks %+v", doc.Sinks)
+	}
+	raw, err := json.Marshal(doc.Sinks[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{`"name":"redis"`, `"state":"down"`, `"last_error":"connection refused"`, `"dropped":7`,
+		`"queue_capacity":1024`, `"published_per_second":0`, `"queue_depth":0`, `"required":false`} {
+		if !strings.Contains(string(raw), key) {
+			t.Errorf("sink JSON lacks %s: %s", key, raw)
 		}
 	}
 }

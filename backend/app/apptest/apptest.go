@@ -55,6 +55,9 @@ type Options struct {
 	// unknown users, which follows the users' cost) costs what it costs in
 	// production. For load runs; it makes start-up slow under -race.
 	ProductionCost bool
+	// Secrets are more strings that must never appear in a response, a
+	// frame or the log (a Redis password, say).
+	Secrets []string
 }
 
 // defaultEnviron: multi mode with connections 1 and 2 on a few known
@@ -104,7 +107,7 @@ type Stack struct {
 func Start(t testing.TB, o Options) *Stack {
 	t.Helper()
 	s := &Stack{t: t, Logs: &testkit.SyncBuffer{}, cookies: map[string]*http.Cookie{},
-		secrets: []string{APIKey, SessionSecret},
+		secrets: append([]string{APIKey, SessionSecret}, o.Secrets...),
 		client: &http.Client{
 			Transport:     &http.Transport{},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

@@ -4,7 +4,7 @@ import { flushSync } from 'svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Api, type FetchLike } from '../lib/api';
 import { PendingBatch } from '../lib/coalesce';
-import { connDoc, demoSnapshot, snapshotOf } from '../lib/fixtures';
+import { connDoc, demoSnapshot, sinkDoc, snapshotOf } from '../lib/fixtures';
 import { DashboardModel } from '../lib/model.svelte';
 import type { Me, ServerEvent } from '../lib/types';
 import Dashboard from './Dashboard.svelte';
@@ -173,5 +173,32 @@ describe('Dashboard', () => {
     expect(column(1).textContent).toContain('2 skipped');
     await fireEvent.click(within(column(1)).getByRole('button', { name: /Resume/ }));
     expect(column(1).textContent).not.toContain('skipped');
+  });
+});
+
+describe('Redis sink panel', () => {
+  it('is hidden when no sink is configured', () => {
+    const model = new DashboardModel();
+    model.applySnapshot(demoSnapshot(1, 3));
+    mount('viewer', model);
+    expect(screen.queryByRole('region', { name: 'Tick sinks' })).toBeNull();
+  });
+
+  it('shows state in words, rate, drops, queue and the error, and follows sink_update', () => {
+    const model = new DashboardModel();
+    model.applySnapshot(snapshotOf([connDoc(1)], [], { sinks: [sinkDoc()] }));
+    mount('viewer', model);
+    const panel = screen.getByRole('region', { name: 'Tick sinks' });
+    expect(panel.textContent).toContain('Redis');
+    expect(panel.textContent).toContain('Connected');
+    expect(panel.textContent).toContain('0 / 1,024');
+    expect(panel.querySelector('details')).toBeNull();
+
+    apply(model, { event: 'sink_update', data: sinkDoc({ state: 'down', last_error: 'dial tcp 127.0.0.1:6379: connection refused', dropped: 1520, published_per_second: 0 }) });
+    expect(panel.textContent).toContain('Down');
+    expect(panel.textContent).toContain('1,520');
+    const status = within(panel).getByRole('status');
+    expect(status.getAttribute('title')).toContain('connection refused');
+    expect(panel.querySelector('details')?.textContent).toContain('connection refused');
   });
 });

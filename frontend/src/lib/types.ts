@@ -58,6 +58,32 @@ export interface StatusDoc {
   simulated: boolean;
   uptime_seconds: number;
   server_time: number;
+  /** Systems the ticks are handed on to (the Redis sink); empty or absent when none. */
+  sinks?: SinkDoc[];
+}
+
+export type SinkState = 'connecting' | 'connected' | 'reconnecting' | 'down';
+
+/** One tick sink, as in websocket-status `sinks` and the sink_update event. */
+export interface SinkDoc {
+  name: string;
+  state: SinkState | string;
+  since: number;
+  last_error: string;
+  target: string;
+  required: boolean;
+  published_per_second: number;
+  published: number;
+  messages: number;
+  dropped: number;
+  queue_full: number;
+  queue_depth: number;
+  queue_capacity: number;
+  queued_ticks: number;
+  queued_ticks_capacity: number;
+  status_published: number;
+  status_dropped: number;
+  write_errors: number;
 }
 
 /** A tick as pushed in tick_update and in snapshot.ticks. */
@@ -100,7 +126,8 @@ export type ServerEvent =
   | { event: 'snapshot'; data: SnapshotData }
   | { event: 'connection_status_update'; data: StatusUpdate }
   | { event: 'tick_update'; data: Tick & { connection_id: string } }
-  | { event: 'metrics_update'; data: MetricsUpdate };
+  | { event: 'metrics_update'; data: MetricsUpdate }
+  | { event: 'sink_update'; data: SinkDoc };
 
 export interface TickerLookup {
   symbol: string;
