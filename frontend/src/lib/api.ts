@@ -2,7 +2,7 @@
 // (never throws), and the two answers that change where the user is are
 // routed centrally: 401 -> login?next=..., 403 -> the "not allowed" view.
 
-import type { ActionOk, AddResult, ApiErrorBody, Me, RemoveResult, StatusDoc, TickerLookup } from './types';
+import type { ActionOk, AddResult, ApiErrorBody, Me, RemoveResult, SessionInfo, StatusDoc, TickerLookup } from './types';
 
 export type ErrorKind = 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'bad_request' | 'rate_limited' | 'server' | 'network';
 
@@ -146,5 +146,11 @@ export class Api {
   }
   removeTicker(symbol: string) {
     return this.call<RemoveResult>('DELETE', `/api/admin/subscriptions/${encodeURIComponent(symbol)}`);
+  }
+  sessions() {
+    return this.call<{ sessions: SessionInfo[] }>('GET', '/api/admin/sessions');
+  }
+  revokeSession(id: string) {
+    return this.call<null>('DELETE', `/api/admin/sessions/${encodeURIComponent(id)}`);
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loginHref, matchRoute, safeNext } from './routes';
+import { isPlainClick, loginHref, matchRoute, navLinks, safeNext } from './routes';
 
 describe('matchRoute', () => {
   it.each<[string, string, ReturnType<typeof matchRoute>]>([
@@ -7,6 +7,7 @@ describe('matchRoute', () => {
     ['/admin', '', { name: 'redirect', to: '/admin/websockets' }],
     ['/admin/websockets', '', { name: 'dashboard' }],
     ['/admin/websockets/', '', { name: 'dashboard' }],
+    ['/admin/sessions', '', { name: 'sessions' }],
     ['/login', '', { name: 'login', next: '/admin/websockets' }],
     ['/login', '?next=%2Fadmin%2Fwebsockets%3Fx%3D1', { name: 'login', next: '/admin/websockets?x=1' }],
     ['/login', '?next=https://evil.example', { name: 'login', next: '/admin/websockets' }],
@@ -32,4 +33,22 @@ describe('safeNext', () => {
 
 describe('loginHref', () => {
   it('encodes next', () => expect(loginHref('/admin/websockets?a=b')).toBe('/login?next=%2Fadmin%2Fwebsockets%3Fa%3Db'));
+});
+
+describe('navLinks', () => {
+  it('shows Sessions to admins only', () => {
+    expect(navLinks('admin').map((l) => l.path)).toEqual(['/admin/websockets', '/admin/sessions']);
+    expect(navLinks('viewer').map((l) => l.path)).toEqual(['/admin/websockets']);
+  });
+});
+
+describe('isPlainClick', () => {
+  const base = { button: 0, metaKey: false, ctrlKey: false, shiftKey: false, altKey: false };
+  it.each<[Partial<typeof base>, boolean]>([
+    [{}, true],
+    [{ button: 1 }, false],
+    [{ ctrlKey: true }, false],
+    [{ metaKey: true }, false],
+    [{ shiftKey: true }, false],
+  ])('%j -> %s', (over, want) => expect(isPlainClick({ ...base, ...over })).toBe(want));
 });

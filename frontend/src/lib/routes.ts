@@ -3,10 +3,12 @@
 export type Route =
   | { name: 'login'; next: string }
   | { name: 'dashboard' }
+  | { name: 'sessions' }
   | { name: 'redirect'; to: string }
   | { name: 'not-found'; path: string };
 
 export const DASHBOARD_PATH = '/admin/websockets';
+export const SESSIONS_PATH = '/admin/sessions';
 
 /** Where to go after login. Only same-origin absolute paths: never an open redirect. */
 export function safeNext(next: string | null | undefined): string {
@@ -31,7 +33,21 @@ export function matchRoute(pathname: string, search: string): Route {
       return { name: 'login', next: safeNext(new URLSearchParams(search).get('next')) };
     case DASHBOARD_PATH:
       return { name: 'dashboard' };
+    case SESSIONS_PATH:
+      return { name: 'sessions' };
     default:
       return { name: 'not-found', path: pathname };
   }
+}
+
+/** Top bar links: the Sessions page only for admins. */
+export function navLinks(role: string): { path: string; label: string }[] {
+  const links = [{ path: DASHBOARD_PATH, label: 'Connections' }];
+  if (role === 'admin') links.push({ path: SESSIONS_PATH, label: 'Sessions' });
+  return links;
+}
+
+/** A click the page may handle itself: left button, no modifier (others open tabs, windows...). */
+export function isPlainClick(ev: { button: number; metaKey: boolean; ctrlKey: boolean; shiftKey: boolean; altKey: boolean }): boolean {
+  return ev.button === 0 && !ev.metaKey && !ev.ctrlKey && !ev.shiftKey && !ev.altKey;
 }
