@@ -89,15 +89,16 @@ func TestLogoutEndsTheSession(t *testing.T) {
 }
 
 type sessionRow struct {
-	ID         string    `json:"id"`
-	User       string    `json:"user"`
-	Role       string    `json:"role"`
-	Created    time.Time `json:"created"`
-	LastSeen   time.Time `json:"last_seen"`
-	ClientAddr string    `json:"client_addr"`
-	UserAgent  string    `json:"user_agent"`
-	Current    bool      `json:"current"`
-	Sockets    int       `json:"sockets"`
+	ID         string  `json:"id"`
+	User       string  `json:"user"`
+	Role       string  `json:"role"`
+	Created    float64 `json:"created"` // Unix seconds, like every time on the wire
+	LastSeen   float64 `json:"last_seen"`
+	Expires    float64 `json:"expires"`
+	ClientAddr string  `json:"client_addr"`
+	UserAgent  string  `json:"user_agent"`
+	Current    bool    `json:"current"`
+	Sockets    int     `json:"sockets"`
 }
 
 func listSessions(t *testing.T, e *apptest.Stack) []sessionRow {
@@ -127,8 +128,12 @@ func TestAdminRevokesSession(t *testing.T) {
 	}
 	v, a := byUser["viewer"], byUser["admin"]
 	if v.Role != "viewer" || v.Current || v.Sockets != 1 || v.ClientAddr != "127.0.0.1" ||
-		!strings.HasPrefix(v.UserAgent, "Go-http-client/") || v.Created.IsZero() || v.LastSeen.Before(v.Created) {
+		!strings.HasPrefix(v.UserAgent, "Go-http-client/") || v.LastSeen < v.Created || v.Expires <= v.LastSeen {
 		t.Errorf("viewer's session: %+v", v)
+	}
+	// Seconds, not milliseconds: the session began a moment ago.
+	if age := time.Since(time.UnixMilli(int64(v.Created * 1000))); age < 0 || age > time.Minute {
+		t.Errorf("viewer's session created %f, %s ago; want Unix seconds of a moment ago", v.Created, age)
 	}
 	if !a.Current || a.Sockets != 0 || byUser["user"].Current {
 		t.Errorf("current flags / sockets: admin %+v, user %+v", a, byUser["user"])

@@ -15,15 +15,19 @@ import (
 
 // createdToken is the 201 answer of POST /api/admin/tokens.
 type createdToken struct {
-	Token     string     `json:"token"`
-	ID        int64      `json:"id"`
-	User      string     `json:"user"`
-	Role      string     `json:"role"`
-	Name      string     `json:"name"`
-	Prefix    string     `json:"prefix"`
-	ExpiresAt *time.Time `json:"expires_at"`
-	State     string     `json:"state"`
+	Token     string   `json:"token"`
+	ID        int64    `json:"id"`
+	User      string   `json:"user"`
+	Role      string   `json:"role"`
+	Name      string   `json:"name"`
+	Prefix    string   `json:"prefix"`
+	CreatedAt float64  `json:"created_at"` // Unix seconds, like every time on the wire
+	ExpiresAt *float64 `json:"expires_at"`
+	State     string   `json:"state"`
 }
+
+// fromSeconds reads a wire time.
+func fromSeconds(s float64) time.Time { return time.UnixMilli(int64(s * 1000)) }
 
 // createToken makes a token as the admin's session and registers its
 // plaintext as a secret of the stack: from then on no response and no log
@@ -57,11 +61,11 @@ func withToken(method, path, token string) apptest.Request {
 // tokenList is GET /api/admin/tokens.
 type tokenList struct {
 	Tokens []struct {
-		ID         int64      `json:"id"`
-		Prefix     string     `json:"prefix"`
-		User       string     `json:"user"`
-		LastUsedAt *time.Time `json:"last_used_at"`
-		State      string     `json:"state"`
+		ID         int64    `json:"id"`
+		Prefix     string   `json:"prefix"`
+		User       string   `json:"user"`
+		LastUsedAt *float64 `json:"last_used_at"`
+		State      string   `json:"state"`
 	} `json:"tokens"`
 }
 
@@ -124,8 +128,12 @@ func TestAPITokens(t *testing.T) {
 		if admin.User != "admin" || admin.Role != "admin" || viewer.Role != "viewer" || admin.State != "active" {
 			t.Errorf("records: %+v %+v", admin, viewer)
 		}
-		if grafana.ExpiresAt == nil || time.Until(*grafana.ExpiresAt) < 29*24*time.Hour {
+		if grafana.ExpiresAt == nil || time.Until(fromSeconds(*grafana.ExpiresAt)) < 29*24*time.Hour {
 			t.Errorf("expires_in 30d: expires_at %v", grafana.ExpiresAt)
+		}
+		// Seconds, not milliseconds: created a moment ago.
+		if age := time.Since(fromSeconds(admin.CreatedAt)); age < 0 || age > time.Minute {
+			t.Errorf("created_at %f is %s ago, want Unix seconds of a moment ago", admin.CreatedAt, age)
 		}
 
 		checkTokens(t, e, []tokenCheck{
@@ -195,7 +203,7 @@ func TestAPITokens(t *testing.T) {
 			t.Fatalf("revoke: %d %s", resp.Status, resp.Body)
 		}
 		// Expired: 401 saying so, once its two seconds are over.
-		time.Sleep(time.Until(*short.ExpiresAt) + 100*time.Millisecond)
+		time.Sleep(time.Until(fromSeconds(*short.ExpiresAt)) + 100*time.Millisecond)
 		checkTokens(t, e, []tokenCheck{
 			{"GET", statusPath, viewer.Token, 401, "token revoked"},
 			{"GET", statusPath, short.Token, 401, "token expired"},
@@ -260,6 +268,9 @@ func TestAPITokenRequests(t *testing.T) {
 	e := apptest.Start(t, apptest.Options{})
 	past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 	future := time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)
+	// expires_at may also be Unix seconds, the form the API answers with.
+	pastSecs := fmt.Sprint(time.Now().Add(-time.Hour).Unix())
+	futureSecs := fmt.Sprintf("%d.5", time.Now().Add(48*time.Hour).Unix())
 	for _, tc := range []struct {
 		method, path, body string
 		role               string
@@ -278,7 +289,10 @@ func TestAPITokenRequests(t *testing.T) {
 		{"POST", "/api/admin/tokens", `{"name":"x","user":"mallory"}`, "admin", 400, "not a configured user"},
 		{"POST", "/api/admin/tokens", `{"name":"x","user":"user"}`, "admin", 400, "no API access"},
 		{"POST", "/api/admin/tokens", `[1]`, "admin", 400, "expected JSON"},
+		{"POST", "/api/admin/tokens", `{"name":"x","expires_at":` + pastSecs + `}`, "admin", 400, "Unix seconds"},
+		{"POST", "/api/admin/tokens", `{"name":"x","expires_at":true}`, "admin", 400, "expires_at: true"},
 		{"POST", "/api/admin/tokens", `{"name":"x","expires_at":"` + future + `"}`, "admin", 201, ""},
+		{"POST", "/api/admin/tokens", `{"name":"x","expires_at":` + futureSecs + `}`, "admin", 201, ""},
 		{"POST", "/api/admin/tokens", `{"name":"x"}`, "viewer", 403, ""},
 		{"POST", "/api/admin/tokens", `{"name":"x"}`, "", 401, ""},
 		{"GET", "/api/admin/tokens", ``, "viewer", 403, ""},

@@ -80,7 +80,7 @@ func (s *Server) Stall(id int64, d time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("stall: %w", err)
 	}
-	c.log.Info().Dur("duration", d).Msg("fault: stall")
+	c.log.Info().Dur("duration_ms", d).Msg("fault: stall")
 	c.stalledUntil.Store(time.Now().Add(d).UnixNano())
 	return nil
 }
@@ -148,6 +148,6 @@ func (s *Server) SendOversize(id int64) error {
 
 // RefuseNew answers every new WebSocket upgrade with HTTP 503 for d.
 func (s *Server) RefuseNew(d time.Duration) {
-	s.log.Info().Dur("duration", d).Msg("fault: refusing new connections")
+	s.log.Info().Dur("duration_ms", d).Msg("fault: refusing new connections")
 	s.refuseUntil.Store(time.Now().Add(d).UnixNano())
 }

@@ -198,7 +198,7 @@ func (s *Store) RunAuditPruner(ctx context.Context, retention, every time.Durati
 		case err != nil:
 			s.log.Warn().Err(err).Msg("audit prune failed; retrying at the next interval")
 		case n > 0:
-			s.log.Info().Int64("deleted", n).Dur("retention", retention).Msg("audit entries pruned")
+			s.log.Info().Int64("deleted", n).Dur("retention_ms", retention).Msg("audit entries pruned")
 		}
 		select {
 		case <-ctx.Done():

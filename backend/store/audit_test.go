@@ -238,4 +238,8 @@ func TestRunAuditPruner(t *testing.T) {
 	if !strings.Contains(logs.String(), "audit entries pruned") {
 		t.Errorf("no prune log line: %s", logs.String())
 	}
+	// A duration field names its unit (zerolog's Dur writes milliseconds).
+	if !strings.Contains(logs.String(), `"retention_ms":10800000`) {
+		t.Errorf("prune log line without retention_ms of 3h: %s", logs.String())
+	}
 }

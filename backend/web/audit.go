@@ -2,9 +2,7 @@ package web
 
 import (
 	"fmt"
-	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -86,7 +84,7 @@ func (s *Server) auditFilter(c *fiber.Ctx) (admin.AuditFilter, error) {
 		if q == "" {
 			continue
 		}
-		t, err := parseAuditTime(q)
+		t, err := parseTimeInput(q)
 		if err != nil {
 			return f, errBadRequest("invalid "+p.name, fmt.Sprintf("%s=%q: use unix seconds (1764547200 or 1764547200.5) or RFC 3339 (2026-12-01T00:00:00Z)", p.name, q))
 		}
@@ -96,18 +94,4 @@ func (s *Server) auditFilter(c *fiber.Ctx) (admin.AuditFilter, error) {
 		return f, errBadRequest("invalid until", "until must be later than since")
 	}
 	return f, nil
-}
-
-// parseAuditTime reads unix seconds (with an optional fraction) or RFC 3339.
-func parseAuditTime(q string) (time.Time, error) {
-	if v, err := strconv.ParseFloat(q, 64); err == nil {
-		if v < 0 || v > 1e11 || math.IsNaN(v) {
-			return time.Time{}, fmt.Errorf("out of range")
-		}
-		return time.UnixMilli(int64(math.Round(v * 1000))).UTC(), nil
-	}
-	if strings.ContainsAny(q, "T") {
-		return time.Parse(time.RFC3339, q)
-	}
-	return time.Time{}, fmt.Errorf("not a time")
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tickwatch/tickwatch/backend/auth"
 	"github.com/tickwatch/tickwatch/backend/internal/logsafe"
+	"github.com/tickwatch/tickwatch/backend/live"
 )
 
 // SessionCookie is the name of the session cookie.
@@ -168,7 +169,7 @@ func (s *Server) me(c *fiber.Ctx) error {
 		return errUnauthorized()
 	}
 	if t, ok := viaToken(c); ok {
-		return c.JSON(fiber.Map{"username": cl.Username, "role": cl.Role, "token": t.Prefix, "expires": t.ExpiresAt})
+		return c.JSON(fiber.Map{"username": cl.Username, "role": cl.Role, "token": t.Prefix, "expires": optSeconds(t.ExpiresAt)})
 	}
-	return c.JSON(fiber.Map{"username": cl.Username, "role": cl.Role, "expires": float64(cl.Expires.UnixMilli()) / 1000})
+	return c.JSON(fiber.Map{"username": cl.Username, "role": cl.Role, "expires": live.UnixSeconds(cl.Expires)})
 }

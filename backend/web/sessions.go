@@ -1,23 +1,22 @@
 package web
 
 import (
-	"time"
-
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tickwatch/tickwatch/backend/auth"
+	"github.com/tickwatch/tickwatch/backend/live"
 )
 
-// sessionView is one login session as GET /api/admin/sessions shows it.
-// The id names the session for DELETE; it is not a credential (the cookie
+// sessionView is one login session as GET /api/admin/sessions shows it,
+// times in Unix seconds like every time on the wire. The id names the session for DELETE; it is not a credential (the cookie
 // is the id signed with SESSION_SECRET).
 type sessionView struct {
 	ID         string    `json:"id"`
 	User       string    `json:"user"`
 	Role       auth.Role `json:"role"`
-	Created    time.Time `json:"created"`
-	LastSeen   time.Time `json:"last_seen"`
-	Expires    time.Time `json:"expires"`
+	Created    float64   `json:"created"`
+	LastSeen   float64   `json:"last_seen"`
+	Expires    float64   `json:"expires"`
 	ClientAddr string    `json:"client_addr"`
 	UserAgent  string    `json:"user_agent"`
 	Current    bool      `json:"current"` // the caller's own session
@@ -33,7 +32,7 @@ func (s *Server) listSessions(c *fiber.Ctx) error {
 	for _, ss := range list {
 		out = append(out, sessionView{
 			ID: ss.ID, User: ss.Username, Role: ss.Role,
-			Created: ss.Created, LastSeen: ss.LastSeen, Expires: ss.Expires,
+			Created: live.UnixSeconds(ss.Created), LastSeen: live.UnixSeconds(ss.LastSeen), Expires: live.UnixSeconds(ss.Expires),
 			ClientAddr: ss.Client.Addr, UserAgent: ss.Client.UserAgent,
 			Current: ss.ID == cl.SessionID, Sockets: sockets[ss.ID],
 		})

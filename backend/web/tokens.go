@@ -15,6 +15,7 @@ import (
 
 	"github.com/tickwatch/tickwatch/backend/auth"
 	"github.com/tickwatch/tickwatch/backend/internal/logsafe"
+	"github.com/tickwatch/tickwatch/backend/live"
 )
 
 // API tokens (issue 10): per-user credentials for scripts, cron jobs and
@@ -23,18 +24,18 @@ import (
 // not import the store: it declares what it needs here and app hands it an
 // adapter, so the persistence can change without touching the handlers.
 
-// APIToken is a token's record as the API shows it: never the plaintext or
-// its hash.
+// APIToken is a token's record: never the plaintext or its hash. The API
+// shows it as a tokenDoc, whose times are in the wire form.
 type APIToken struct {
-	ID         int64      `json:"id"`
-	User       string     `json:"user"`
-	Role       string     `json:"role"` // the user's role when the token was made: the most it can ever do
-	Name       string     `json:"name"`
-	Prefix     string     `json:"prefix"` // first characters of the plaintext, for telling tokens apart
-	CreatedAt  time.Time  `json:"created_at"`
-	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
-	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
-	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	ID         int64
+	User       string
+	Role       string // the user's role when the token was made: the most it can ever do
+	Name       string
+	Prefix     string // first characters of the plaintext, for telling tokens apart
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
 }
 
 // TokenStore keeps API tokens. Its errors wrap ErrTokenNotFound,
@@ -74,7 +75,7 @@ const (
 	maxTokenExpiry = 3650 * 24 * time.Hour
 	// expiresInForm and expiresAtForm are the accepted forms, quoted by the 400s.
 	expiresInForm = `a positive duration such as "30d", "12h" or "90m" (at most 3650d)`
-	expiresAtForm = `an RFC 3339 time in the future such as "2030-01-31T00:00:00Z" (at most 3650 days ahead)`
+	expiresAtForm = `a time in the future, RFC 3339 such as "2030-01-31T00:00:00Z" or Unix seconds such as 1896048000 (at most 3650 days ahead)`
 )
 
 // bearerToken returns the credential of an "Authorization: Bearer ..."
@@ -181,15 +182,29 @@ func (s *Server) requireSignedIn(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// tokenDoc is a record plus its state now: "active", "expired", "revoked"
-// or "user_removed".
+// tokenDoc is a record as the API shows it, times in Unix seconds like
+// every time on the wire, plus its state now: "active", "expired",
+// "revoked" or "user_removed".
 type tokenDoc struct {
-	APIToken
-	State string `json:"state"`
+	ID         int64    `json:"id"`
+	User       string   `json:"user"`
+	Role       string   `json:"role"`
+	Name       string   `json:"name"`
+	Prefix     string   `json:"prefix"`
+	CreatedAt  float64  `json:"created_at"`
+	ExpiresAt  *float64 `json:"expires_at,omitempty"`
+	LastUsedAt *float64 `json:"last_used_at,omitempty"`
+	RevokedAt  *float64 `json:"revoked_at,omitempty"`
+	State      string   `json:"state"`
 }
 
 func (s *Server) tokenDoc(t APIToken, now time.Time) tokenDoc {
-	d := tokenDoc{APIToken: t, State: "active"}
+	d := tokenDoc{
+		ID: t.ID, User: t.User, Role: t.Role, Name: t.Name, Prefix: t.Prefix,
+		CreatedAt: live.UnixSeconds(t.CreatedAt), ExpiresAt: optSeconds(t.ExpiresAt),
+		LastUsedAt: optSeconds(t.LastUsedAt), RevokedAt: optSeconds(t.RevokedAt),
+		State: "active",
+	}
 	switch _, known := s.d.Users.Lookup(t.User); {
 	case t.RevokedAt != nil:
 		d.State = "revoked"
@@ -218,7 +233,10 @@ type createTokenRequest struct {
 	User      string  `json:"user"`       // default: the admin making the request
 	Name      string  `json:"name"`       // what it is for: "grafana", "nightly export"
 	ExpiresIn *string `json:"expires_in"` // "30d", "12h"
-	ExpiresAt *string `json:"expires_at"` // RFC 3339
+	// ExpiresAt is RFC 3339 ("2030-01-31T00:00:00Z") or Unix seconds
+	// (1896048000): outputs are seconds, and a script may send back what it
+	// read; a person writes the date.
+	ExpiresAt *json.RawMessage `json:"expires_at"`
 }
 
 // createdToken is the one answer that carries the plaintext.
@@ -227,7 +245,7 @@ type createdToken struct {
 	tokenDoc
 }
 
-const createTokenForm = `expected JSON {"user": "alice" (default: you), "name": "grafana", "expires_in": "30d" or "expires_at": "2030-01-31T00:00:00Z" (optional)}`
+const createTokenForm = `expected JSON {"user": "alice" (default: you), "name": "grafana", "expires_in": "30d" or "expires_at": "2030-01-31T00:00:00Z" or 1896048000 (optional)}`
 
 func (s *Server) createToken(c *fiber.Ctx) error {
 	var req createTokenRequest
@@ -300,7 +318,7 @@ func (s *Server) revokeToken(c *fiber.Ctx) error {
 
 // parseExpiry reads expires_in or expires_at (at most one); nil, nil means
 // the token never expires.
-func parseExpiry(in, at *string, now time.Time) (*time.Time, error) {
+func parseExpiry(in *string, at *json.RawMessage, now time.Time) (*time.Time, error) {
 	switch {
 	case in != nil && at != nil:
 		return nil, errBadRequest("invalid expiry", "give expires_in or expires_at, not both")
@@ -312,9 +330,15 @@ func parseExpiry(in, at *string, now time.Time) (*time.Time, error) {
 		exp := now.Add(d)
 		return &exp, nil
 	case at != nil:
-		exp, err := time.Parse(time.RFC3339, strings.TrimSpace(*at))
+		// A JSON string is unquoted; a number is read as its literal.
+		text := string(*at)
+		var str string
+		if json.Unmarshal(*at, &str) == nil {
+			text = str
+		}
+		exp, err := parseTimeInput(strings.TrimSpace(text))
 		if err != nil || !exp.After(now) || exp.Sub(now) > maxTokenExpiry {
-			return nil, errBadRequest("invalid expires_at", fmt.Sprintf("expires_at: %q: use %s", logsafe.Clip(*at), expiresAtForm))
+			return nil, errBadRequest("invalid expires_at", fmt.Sprintf("expires_at: %s: use %s", logsafe.Clip(string(*at)), expiresAtForm))
 		}
 		return &exp, nil
 	}

@@ -571,7 +571,7 @@ func (p *Publisher) setStateLocked(st State, now time.Time) {
 	case StateReconnecting:
 		ev = p.log.Warn().Str("error", p.lastErr)
 	default:
-		ev = p.log.Error().Str("error", p.lastErr).Dur("unreachable_for", now.Sub(p.failingSince))
+		ev = p.log.Error().Str("error", p.lastErr).Dur("unreachable_for_ms", now.Sub(p.failingSince))
 	}
 	ev.Str("state", string(st)).Str("previous", string(prev)).Msg("redis sink " + string(st))
 }

@@ -8,7 +8,7 @@ import Tokens from './Tokens.svelte';
 afterEach(() => cleanup());
 
 const listed: ApiToken = {
-  id: 1, user: 'viewer', role: 'viewer', name: 'grafana', prefix: 'twt_Ab3xK9_q', created_at: '2030-01-02T03:04:05Z', last_used_at: '2030-01-03T00:00:00Z', state: 'active',
+  id: 1, user: 'viewer', role: 'viewer', name: 'grafana', prefix: 'twt_Ab3xK9_q', created_at: 1893553445, last_used_at: 1893628800, state: 'active', // 2030-01-02T03:04:05Z, 2030-01-03T00:00:00Z
 };
 
 /** A server that lists one token, creates one and revokes by id, recording the calls. */
@@ -24,7 +24,7 @@ function server() {
       tokens = [made, ...tokens];
       return new Response(JSON.stringify({ ...made, token: 'twt_Zz9yX8_wTHE-SECRET' }), { status: 201 });
     }
-    tokens = tokens.map((t) => (url.endsWith(`/${t.id}`) ? { ...t, state: 'revoked', revoked_at: '2030-01-04T00:00:00Z' } : t));
+    tokens = tokens.map((t) => (url.endsWith(`/${t.id}`) ? { ...t, state: 'revoked', revoked_at: 1893715200 } : t));
     return new Response(JSON.stringify({ ok: true }), { status: 200 });
   };
   return { calls, fetchImpl };

@@ -28,16 +28,25 @@ export interface SessionRowView {
   sockets: string;
 }
 
-function age(iso: string, nowMs: number): string {
-  const t = Date.parse(iso);
-  return Number.isFinite(t) ? formatAge((nowMs - t) / 1000) : '—';
+/** Server times are Unix seconds; 0 or garbage is "unknown". */
+function known(ts: number): boolean {
+  return typeof ts === 'number' && Number.isFinite(ts) && ts > 0;
+}
+
+function age(ts: number, nowMs: number): string {
+  return known(ts) ? formatAge(nowMs / 1000 - ts) : '—';
+}
+
+/** The exact time for a tooltip, RFC 3339 in UTC. */
+function exact(ts: number): string {
+  return known(ts) ? new Date(ts * 1000).toISOString() : '—';
 }
 
 /** Your own session first, then the most recently seen. */
 export function sortSessions(list: readonly SessionInfo[]): SessionInfo[] {
   return [...list].sort((a, b) => {
     if (a.current !== b.current) return a.current ? -1 : 1;
-    return Date.parse(b.last_seen) - Date.parse(a.last_seen) || a.id.localeCompare(b.id);
+    return b.last_seen - a.last_seen || a.id.localeCompare(b.id);
   });
 }
 
@@ -48,9 +57,9 @@ export function sessionRowView(s: SessionInfo, nowMs: number): SessionRowView {
     role: s.role,
     current: s.current,
     created: age(s.created, nowMs),
-    createdTitle: s.created,
+    createdTitle: exact(s.created),
     lastSeen: age(s.last_seen, nowMs),
-    lastSeenTitle: s.last_seen,
+    lastSeenTitle: exact(s.last_seen),
     client: s.client_addr || '—',
     agent: s.user_agent || '—',
     sockets: s.sockets === 0 ? 'none' : s.sockets === 1 ? '1 open' : `${s.sockets} open`,

@@ -4,14 +4,17 @@ import type { ConfirmRequest } from './actions.svelte';
 import { revokeRequest, sessionRowView, SessionsPage, sortSessions, type SessionsApi } from './sessions.svelte';
 import type { SessionInfo } from './types';
 
+/** Unix seconds of an RFC 3339 time, the server's wire form. */
+const secs = (iso: string) => Date.parse(iso) / 1000;
+
 function session(over: Partial<SessionInfo>): SessionInfo {
   return {
     id: 'id-1',
     user: 'alice',
     role: 'viewer',
-    created: '2025-03-14T09:00:00Z',
-    last_seen: '2025-03-14T09:30:00Z',
-    expires: '2025-03-14T21:00:00Z',
+    created: secs('2025-03-14T09:00:00Z'),
+    last_seen: secs('2025-03-14T09:29:59.5Z'),
+    expires: secs('2025-03-14T21:00:00Z'),
     client_addr: '192.0.2.7',
     user_agent: 'Mozilla/5.0',
     current: false,
@@ -25,11 +28,12 @@ const NOW = Date.parse('2025-03-14T09:30:12Z');
 describe('sortSessions', () => {
   it('puts your own first, then the most recently seen', () => {
     const list = [
-      session({ id: 'old', last_seen: '2025-03-14T09:00:00Z' }),
-      session({ id: 'mine', current: true, last_seen: '2025-03-14T08:00:00Z' }),
-      session({ id: 'new', last_seen: '2025-03-14T09:29:00Z' }),
+      session({ id: 'old', last_seen: secs('2025-03-14T09:00:00Z') }),
+      session({ id: 'mine', current: true, last_seen: secs('2025-03-14T08:00:00Z') }),
+      session({ id: 'new', last_seen: secs('2025-03-14T09:29:00.25Z') }),
+      session({ id: 'newer', last_seen: secs('2025-03-14T09:29:00.75Z') }), // milliseconds count
     ];
-    expect(sortSessions(list).map((s) => s.id)).toEqual(['mine', 'new', 'old']);
+    expect(sortSessions(list).map((s) => s.id)).toEqual(['mine', 'newer', 'new', 'old']);
   });
 });
 
@@ -37,15 +41,16 @@ describe('sessionRowView', () => {
   it('shows ages, the client and the sockets', () => {
     const v = sessionRowView(session({ sockets: 2 }), NOW);
     expect(v).toMatchObject({ created: '30m', lastSeen: '12s', client: '192.0.2.7', agent: 'Mozilla/5.0', sockets: '2 open' });
-    expect(v.createdTitle).toBe('2025-03-14T09:00:00Z');
+    expect(v.createdTitle).toBe('2025-03-14T09:00:00.000Z');
+    expect(v.lastSeenTitle).toBe('2025-03-14T09:29:59.500Z');
   });
   it.each<[number, string]>([
     [0, 'none'],
     [1, '1 open'],
   ])('%d sockets -> %s', (n, want) => expect(sessionRowView(session({ sockets: n }), NOW).sockets).toBe(want));
   it('copes with missing fields', () => {
-    const v = sessionRowView(session({ client_addr: '', user_agent: '', created: 'nonsense' }), NOW);
-    expect(v).toMatchObject({ client: '—', agent: '—', created: '—' });
+    const v = sessionRowView(session({ client_addr: '', user_agent: '', created: 0, last_seen: Number.NaN }), NOW);
+    expect(v).toMatchObject({ client: '—', agent: '—', created: '—', createdTitle: '—', lastSeen: '—' });
   });
 });
 

@@ -38,14 +38,16 @@ describe('buildCreateBody', () => {
 
 describe('token presentation', () => {
   const tok = (o: Partial<ApiToken> = {}): ApiToken => ({
-    id: 1, user: 'viewer', role: 'viewer', name: 'grafana', prefix: 'twt_Ab3xK9_q', created_at: '2030-01-02T03:04:05Z', state: 'active', ...o,
+    id: 1, user: 'viewer', role: 'viewer', name: 'grafana', prefix: 'twt_Ab3xK9_q', created_at: 1893553445, state: 'active', ...o,
   });
 
   it('formats times in UTC, one fixed form', () => {
-    expect(formatWhen('2030-01-02T03:04:05Z')).toBe('2030-01-02 03:04 UTC');
-    expect(formatWhen('2030-01-02T03:04:05+02:00')).toBe('2030-01-02 01:04 UTC');
+    // Unix seconds, as the server sends every time: 2030-01-02T03:04:05.5Z.
+    expect(formatWhen(1893553445.5)).toBe('2030-01-02 03:04 UTC');
+    expect(formatWhen(1893553445 - 2 * 3600)).toBe('2030-01-02 01:04 UTC');
     expect(formatWhen(undefined, 'never')).toBe('never');
-    expect(formatWhen('garbage')).toBe('—');
+    expect(formatWhen(0, 'never')).toBe('never');
+    expect(formatWhen(Number.NaN)).toBe('—');
   });
 
   it('labels and tones states, unknown ones as they are', () => {
@@ -100,7 +102,7 @@ class FakeTokens implements TokensApi {
   async createToken(body: CreateTokenBody): Promise<Result<CreatedToken>> {
     this.created.push(body);
     if (this.next) return this.next;
-    const t: ApiToken = { id: this.tokens.length + 1, user: body.user ?? 'admin', role: 'viewer', name: body.name, prefix: 'twt_12345678', created_at: '2030-01-15T11:00:00Z', state: 'active' };
+    const t: ApiToken = { id: this.tokens.length + 1, user: body.user ?? 'admin', role: 'viewer', name: body.name, prefix: 'twt_12345678', created_at: 1894705200, state: 'active' };
     this.tokens.unshift(t);
     return { ok: true, status: 201, data: { ...t, token: 'twt_12345678secret' } };
   }

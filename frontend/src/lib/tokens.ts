@@ -6,17 +6,17 @@ import type { Role } from './types';
 
 export type TokenState = 'active' | 'expired' | 'revoked' | 'user_removed';
 
-/** One token as GET /api/admin/tokens lists it: never the token itself. Times are RFC 3339. */
+/** One token as GET /api/admin/tokens lists it: never the token itself. Times are Unix seconds, like every time on the wire. */
 export interface ApiToken {
   id: number;
   user: string;
   role: Role | string;
   name: string;
   prefix: string;
-  created_at: string;
-  expires_at?: string;
-  last_used_at?: string;
-  revoked_at?: string;
+  created_at: number;
+  expires_at?: number;
+  last_used_at?: number;
+  revoked_at?: number;
   state: TokenState | string;
 }
 
@@ -33,6 +33,7 @@ export interface CreateTokenBody {
   user?: string;
   name: string;
   expires_in?: string;
+  /** RFC 3339: the server takes that or Unix seconds; it answers in seconds. */
   expires_at?: string;
 }
 
@@ -137,9 +138,9 @@ function pad(n: number): string {
  * "2030-01-31 14:05 UTC": one fixed, locale-independent form, in UTC so two
  * admins in different places read the same; `empty` when absent.
  */
-export function formatWhen(iso: string | undefined | null, empty = '—'): string {
-  if (!iso) return empty;
-  const d = new Date(iso);
+export function formatWhen(ts: number | undefined | null, empty = '—'): string {
+  if (!ts || !Number.isFinite(ts)) return empty;
+  const d = new Date(ts * 1000);
   if (Number.isNaN(d.getTime())) return empty;
   return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`;
 }

@@ -221,9 +221,9 @@ export interface SessionInfo {
   id: string;
   user: string;
   role: Role;
-  created: string; // RFC 3339
-  last_seen: string;
-  expires: string;
+  created: number; // Unix seconds, like every time on the wire
+  last_seen: number;
+  expires: number;
   client_addr: string;
   user_agent: string;
   /** The caller's own session. */
