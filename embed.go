@@ -15,7 +15,9 @@ import (
 //go:embed all:frontend/dist
 var dist embed.FS
 
-// version is stamped by `go tool task build` (-ldflags "-X main.version=...").
+// version is stamped by `go tool task build` and the Dockerfile
+// (-ldflags "-X main.version=..."); unstamped builds report what the Go
+// toolchain recorded (module version or VCS revision), else "dev".
 var version = "dev"
 
 func main() {

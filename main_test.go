@@ -27,7 +27,9 @@ func program(t *testing.T, env ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0]) // no test flags: main() reads os.Args
 	// A cost-4 hash keeps start-up fast under the race detector (cost 12
 	// takes seconds there).
-	cmd.Env = append(os.Environ(), append([]string{"TICKWATCH_AS_MAIN=1",
+	// Its own DATA_DIR: the default (./tickwatch-data) would be shared, and
+	// locked, by every run.
+	cmd.Env = append(os.Environ(), append([]string{"TICKWATCH_AS_MAIN=1", "DATA_DIR=" + t.TempDir(),
 		"ADMIN_PASSWORD_HASH=$2a$04$7pmP3Qd/21ye3dJioXeLJ.B5jvE5zqTPESH2mxUj6UXBpzAlIfAtW"}, env...)...)
 	return cmd
 }

@@ -5,7 +5,10 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 // without pulling @types/node into the browser build's type space.
 declare const process: { env: Record<string, string | undefined> };
 
+// `go tool task dev` sets both from PORT and VITE_PORT; the backend's
+// ALLOWED_ORIGINS there names the same vite port.
 const api = process.env.TICKWATCH_API || 'http://127.0.0.1:8080';
+const vitePort = Number(process.env.VITE_PORT) || 5173;
 const proxied = { target: api, changeOrigin: false };
 
 export default defineConfig({
@@ -24,6 +27,10 @@ export default defineConfig({
     reportCompressedSize: true,
   },
   server: {
+    port: vitePort,
+    // Another vite on the port must be an error, not a silent move to a
+    // port the backend's ALLOWED_ORIGINS does not list.
+    strictPort: true,
     proxy: {
       '/api': proxied,
       '/admin-ws': { ...proxied, ws: true },

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/tickwatch/tickwatch/backend/admin"
 	"github.com/tickwatch/tickwatch/backend/auth"
 	"github.com/tickwatch/tickwatch/backend/config"
 	"github.com/tickwatch/tickwatch/backend/live"
@@ -23,6 +24,7 @@ import (
 	"github.com/tickwatch/tickwatch/backend/massive"
 	"github.com/tickwatch/tickwatch/backend/simulator"
 	"github.com/tickwatch/tickwatch/backend/status"
+	"github.com/tickwatch/tickwatch/backend/store"
 	"github.com/tickwatch/tickwatch/backend/tickstore"
 	"github.com/tickwatch/tickwatch/backend/universe"
 	"github.com/tickwatch/tickwatch/backend/web"
@@ -40,15 +42,37 @@ type App struct {
 	store   *tickstore.Store
 	mgr     *manager.Manager
 	hub     *live.Hub
+	state   *store.Store   // DATA_DIR: overrides, audit log (not ticks)
+	admin   *admin.Service // admin actions: manager + store in one step
 	srv     *web.Server
 	ln      net.Listener
+	redis   *redisSink // nil without REDIS_URL
 	ready   atomic.Bool
 	version string
 }
 
+// Option changes how New builds the app; the product passes none.
+type Option func(*options)
+
+type options struct {
+	storeMaxPages int
+}
+
+// WithStoreMaxPages caps the database file at n pages (store.Options
+// MaxPageCount), so tests can give a running server a full disk.
+func WithStoreMaxPages(n int) Option { return func(o *options) { o.storeMaxPages = n } }
+
+// pruneEvery is how often audit entries past AUDIT_RETENTION are deleted.
+const pruneEvery = time.Hour
+
 // New builds every part; nothing runs yet except the simulator's listener
-// (its URL is needed to configure the clients).
-func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string) (*App, error) {
+// (its URL is needed to configure the clients). The saved runtime changes
+// in DATA_DIR are applied to the connections before anything connects.
+func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string, opts ...Option) (*App, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	a := &App{cfg: cfg, log: log, version: version}
 	ok := false
 	defer func() {
@@ -56,6 +80,18 @@ func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string) (
 			a.closeParts()
 		}
 	}()
+	var err error
+
+	// The store first: a DATA_DIR problem (unwritable, in use, damaged,
+	// from a newer version) stops start-up before anything listens, with
+	// the store's one-sentence message.
+	a.state, err = store.Open(cfg.DataDir, store.Options{
+		Log:          log.With().Str("component", "store").Logger(),
+		MaxPageCount: o.storeMaxPages,
+	})
+	if err != nil {
+		return nil, err
+	}
 
 	reg, err := universe.Default()
 	if err != nil {
@@ -107,6 +143,12 @@ func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string) (
 	if err != nil {
 		return nil, err
 	}
+	// The hub is built below, before anything can act; browsers re-render
+	// once an action's overrides are saved.
+	a.admin = admin.New(a.mgr, a.state, log.With().Str("component", "admin").Logger(), func() { a.hub.Resync() })
+	if err := a.admin.ApplySaved(context.Background()); err != nil {
+		return nil, err
+	}
 
 	users, err := loadUsers(cfg, log)
 	if err != nil {
@@ -117,14 +159,25 @@ func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string) (
 		return nil, err
 	}
 
+	var sinks []status.Sink
+	if cfg.RedisURL != "" {
+		if a.redis, err = newRedisSink(cfg, a.mgr, log); err != nil {
+			return nil, err
+		}
+		a.mgr.AddTap(a.redis)
+		a.mgr.AddObserver(a.redis)
+		sinks = append(sinks, a.redis)
+	}
+
 	started := time.Now()
 	// One status source for the REST document and the live snapshots, so a
 	// browser and an API client never see two versions of the truth.
-	st := status.New(cfg, a.mgr, started)
+	st := status.New(cfg, a.mgr, a.admin, started, sinks...)
 	a.hub = live.New(live.Options{
 		Store:         a.store,
 		Status:        func() any { return st.Document() },
 		Metrics:       st.Metrics,
+		Sinks:         func() []any { return sinkEvents(st) },
 		FlushInterval: cfg.FlushInterval,
 		Logger:        log.With().Str("component", "live").Logger(),
 	})
@@ -133,8 +186,7 @@ func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string) (
 
 	a.srv, err = web.New(web.Deps{
 		Config: cfg, Manager: a.mgr, Status: st, Store: a.store, Hub: a.hub,
-		Users: users, Sessions: sessions,
-		Audit:  auth.NewAudit(500, log.With().Str("component", "audit").Logger()),
+		Users: users, Sessions: sessions, Admin: a.admin, Tokens: tokenStore{a.state},
 		Static: static, Logger: log.With().Str("component", "http").Logger(),
 		Ready: a.ready.Load, Started: started, Version: version,
 	})
@@ -170,12 +222,26 @@ func (a *App) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); a.hub.Run(runCtx) }()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		// Only fails on a non-positive setting, which config refuses.
+		if err := a.state.RunAuditPruner(runCtx, a.cfg.AuditRetention.Duration(), pruneEvery); err != nil {
+			a.log.Error().Err(err).Msg("audit pruner")
+		}
+	}()
 
 	serveErr := make(chan error, 1)
 	wg.Add(1)
 	go func() { defer wg.Done(); serveErr <- a.srv.App().Listener(a.ln) }()
 	a.log.Info().Str("addr", "http://"+displayAddr(a.Addr())).Str("version", a.version).Msg("tickwatch listening")
 
+	// The sink runs on its own context: it stops after the manager, so the
+	// last ticks the manager handed it can still go out.
+	sinkCtx, stopSink := context.WithCancel(context.Background())
+	if a.redis != nil {
+		a.redis.start(sinkCtx, &wg)
+	}
 	a.mgr.Connect()
 	readyTimer := time.AfterFunc(15*time.Second, func() { a.ready.Store(true) })
 
@@ -195,12 +261,36 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	stop()
 	a.mgr.Disconnect()
+	stopSink()
 	if a.sim != nil {
 		_ = a.sim.Close()
 	}
 	wg.Wait()
+	// Last: no handler, pruner or manager callback can write any more.
+	if cerr := a.state.Close(); cerr != nil {
+		a.log.Warn().Err(cerr).Msg("closing the store")
+	}
 	a.log.Info().Msg("stopped")
 	return err
+}
+
+// sinkEvents are the sink_update events of the per-second /admin-ws frame.
+func sinkEvents(st *status.Source) []any {
+	docs := st.Sinks()
+	out := make([]any, len(docs))
+	for i := range docs {
+		out[i] = docs[i]
+	}
+	return out
+}
+
+// installProcessWide applies the settings that belong to the process rather
+// than to one App (go-redis logs through a process-wide logger). Main calls
+// it once; tests, which run several Apps in one process, do not.
+func (a *App) installProcessWide() {
+	if a.redis != nil {
+		a.redis.installLogger()
+	}
 }
 
 // closeParts releases what New built when a later step fails.
@@ -213,6 +303,9 @@ func (a *App) closeParts() {
 	}
 	if a.sim != nil {
 		_ = a.sim.Close()
+	}
+	if a.state != nil {
+		_ = a.state.Close()
 	}
 }
 

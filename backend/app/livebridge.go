@@ -10,9 +10,13 @@ import (
 type liveBridge struct{ hub *live.Hub }
 
 // StatusChanged implements manager.Observer.
-func (b liveBridge) StatusChanged(c massive.StateChange) {
-	b.hub.StatusChanged(live.StatusEvent{ConnectionID: c.ConnectionID, Status: c.State.String(),
-		Previous: c.Previous.String(), Reason: c.Reason, At: c.At})
+func (b liveBridge) StatusChanged(c massive.StateChange) { b.hub.StatusChanged(statusEvent(c)) }
+
+// statusEvent is a manager state change as /admin-ws (and the Redis status
+// channel) shows it.
+func statusEvent(c massive.StateChange) live.StatusEvent {
+	return live.StatusEvent{ConnectionID: c.ConnectionID, Status: c.State.String(),
+		Previous: c.Previous.String(), Reason: c.Reason, At: c.At}
 }
 
 // ConfigChanged implements manager.Observer: every browser re-renders from a

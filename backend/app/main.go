@@ -18,13 +18,17 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/tickwatch/tickwatch/backend/auth"
+	"github.com/tickwatch/tickwatch/backend/buildinfo"
 	"github.com/tickwatch/tickwatch/backend/config"
 	"github.com/tickwatch/tickwatch/backend/simulator"
 )
 
 // Main is the whole program behind package main; it returns the exit code.
 // Exit codes: 0 clean stop, 1 runtime failure, 2 bad configuration or usage.
+// version is the link-time stamp ("dev" when unstamped); builds without one
+// fall back to what the Go toolchain recorded (see buildinfo).
 func Main(args []string, environ []string, stdin io.Reader, stdout, stderr io.Writer, static fs.FS, version string) int {
+	version = buildinfo.Read(version).Version
 	if len(args) > 0 {
 		switch args[0] {
 		case "-h", "--help", "-help", "help":
@@ -41,6 +45,8 @@ func Main(args []string, environ []string, stdin io.Reader, stdout, stderr io.Wr
 			return 0
 		case "simulate":
 			return simulate(args[1:], stdout, stderr)
+		case "backup":
+			return backup(args[1:], environ, stdout, stderr)
 		case "healthcheck":
 			return healthcheck(environ, stderr)
 		default:
@@ -64,6 +70,7 @@ func Main(args []string, environ []string, stdin io.Reader, stdout, stderr io.Wr
 		log.Error().Err(err).Msg("start-up failed")
 		return 1
 	}
+	a.installProcessWide()
 	if err := a.Run(ctx); err != nil {
 		log.Error().Err(err).Msg("stopped with an error")
 		return 1
@@ -128,13 +135,14 @@ func healthcheck(environ []string, stderr io.Writer) int {
 			addr = v
 		}
 	}
-	_, port, err := net.SplitHostPort(addr)
+	url, err := healthURL(addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "healthcheck: HTTP_ADDR=%q: %v\n", addr, err)
 		return 1
 	}
-	client := &http.Client{Timeout: 2 * time.Second}
-	resp, err := client.Get("http://127.0.0.1:" + port + "/healthz")
+	// No keep-alive: one request, then the process exits.
+	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Get(url)
 	if err != nil {
 		fmt.Fprintln(stderr, "healthcheck:", err)
 		return 1
@@ -145,4 +153,22 @@ func healthcheck(environ []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// healthURL is the /healthz URL of a server listening on addr: the host it
+// binds, or loopback when it binds every address (":8080", "0.0.0.0:8080",
+// "[::]:8080"), since a server bound to one address does not answer on
+// 127.0.0.1.
+func healthURL(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", err
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+		if ip != nil && ip.To4() == nil {
+			host = "::1"
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/healthz", nil
 }

@@ -25,6 +25,7 @@ func TestRouteAccess(t *testing.T) {
 		{"GET", "/login", "", [4]int{200, 200, 200, 200}},
 		{"GET", "/", "", [4]int{302, 302, 302, 302}},
 		{"GET", "/admin/websockets", "", [4]int{302, 403, 200, 200}},
+		{"GET", "/admin/tokens", "", [4]int{302, 403, 200, 200}}, // the SPA says "admins only" to viewers
 		{"GET", "/no/such/page", "", [4]int{404, 404, 404, 404}},
 		{"GET", "/assets/app-1234.js", "", [4]int{200, 200, 200, 200}},
 		{"GET", "/assets/missing.js", "", [4]int{404, 404, 404, 404}},
@@ -42,6 +43,8 @@ func TestRouteAccess(t *testing.T) {
 		{"POST", "/api/admin/connections/3/disable", "", [4]int{401, 403, 403, 200}},
 		{"POST", "/api/admin/subscriptions", `{"tickers":["TSLA"],"connection_id":1}`, [4]int{401, 403, 403, 200}},
 		{"DELETE", "/api/admin/subscriptions/TSLA", "", [4]int{401, 403, 403, 200}},
+		{"GET", "/api/admin/tokens", "", [4]int{401, 403, 403, 200}},
+		{"DELETE", "/api/admin/tokens/999", "", [4]int{401, 403, 403, 404}},
 		{"PUT", "/api/admin/websocket-status", "", [4]int{405, 405, 405, 405}},
 		{"GET", "/api/no-such-endpoint", "", [4]int{404, 404, 404, 404}},
 	}

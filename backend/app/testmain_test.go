@@ -1,15 +1,25 @@
 package app_test
 
 import (
+	"context"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 )
+
+// quietRedis drops go-redis's process-wide log lines (one per failed dial
+// while a test has Redis stopped). Main installs the sink's own logger
+// instead; tests run several Apps in one process and leave it alone.
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
 
 // Every test here starts the whole program; goleak checks that Run's
 // shutdown stops every goroutine it started (clients, hub, sessions,
 // simulator, HTTP server).
 func TestMain(m *testing.M) {
+	redis.SetLogger(quietRedis{})
 	goleak.VerifyTestMain(m,
 		// fasthttp keeps one process-wide goroutine that refreshes the Date
 		// header every second; started once, never stopped, by design.

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"encoding/json"
 	"sync"
 	"time"
 
@@ -16,7 +17,8 @@ const DefaultAuditCapacity = 256
 // tickers in Detail) cannot make the ring large.
 const maxAuditField = 1024
 
-// AuditEntry is one admin action.
+// AuditEntry is one admin action. On the wire (MarshalJSON) Time is Unix
+// seconds with millisecond precision, like every other time the API sends.
 type AuditEntry struct {
 	Time   time.Time `json:"time"`
 	User   string    `json:"user"`
@@ -24,6 +26,15 @@ type AuditEntry struct {
 	Target string    `json:"target"`
 	Result string    `json:"result"`
 	Detail string    `json:"detail,omitempty"`
+}
+
+// MarshalJSON writes Time as Unix seconds (e.g. 1705853696.123).
+func (e AuditEntry) MarshalJSON() ([]byte, error) {
+	type fields AuditEntry // the same fields without this method
+	return json.Marshal(struct {
+		Time float64 `json:"time"` // hides fields.Time: the shallower field wins
+		fields
+	}{float64(e.Time.UnixMilli()) / 1000, fields(e)})
 }
 
 // Audit keeps the most recent admin actions in a fixed ring and writes each

@@ -98,8 +98,9 @@ func TestAuditRecordDetails(t *testing.T) {
 		t.Errorf("log line 2 = %v, want a warn with detail", l1)
 	}
 	// The JSON shape the audit endpoint serves.
-	js, _ := json.Marshal(AuditEntry{Time: time.Unix(0, 0).UTC(), User: "u", Action: "a", Target: "t", Result: "ok"})
-	if string(js) != `{"time":"1970-01-01T00:00:00Z","user":"u","action":"a","target":"t","result":"ok"}` {
+	// Times are Unix seconds with millisecond precision, as everywhere in the API.
+	js, _ := json.Marshal(AuditEntry{Time: time.UnixMilli(1705853696123).Add(456 * time.Microsecond), User: "u", Action: "a", Target: "t", Result: "ok"})
+	if string(js) != `{"time":1705853696.123,"user":"u","action":"a","target":"t","result":"ok"}` {
 		t.Errorf("json = %s", js)
 	}
 }

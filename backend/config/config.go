@@ -17,6 +17,7 @@ import (
 	"github.com/caarlos0/env/v10"
 
 	"github.com/tickwatch/tickwatch/backend/massive"
+	redissink "github.com/tickwatch/tickwatch/backend/sink/redis"
 	"github.com/tickwatch/tickwatch/backend/universe"
 )
 
@@ -56,6 +57,18 @@ type Config struct {
 	TrustedProxies   []string      `env:"TRUSTED_PROXIES" accept:"comma list of IPs or CIDRs" help:"Proxies whose X-Forwarded-For/Proto are honoured."`
 	AllowedOrigins   []string      `env:"ALLOWED_ORIGINS" accept:"comma list of scheme://host[:port]" help:"Extra origins allowed for state-changing requests and /admin-ws."`
 	MetricsToken     string        `env:"METRICS_TOKEN" help:"Bearer token required by /metrics when set." secret:"true"`
+
+	// Redis sink (docs/redis.md). REDIS_URL is secret-bearing: a rejected
+	// value is shown with its password replaced (see validate), never whole.
+	RedisURL           string `env:"REDIS_URL" accept:"redis://[user:password@]host[:port][/db] or rediss://... for TLS" help:"Publish every tick and status update to this Redis. Unset: no Redis." secret:"true"`
+	RedisTickChannel   string `env:"REDIS_TICK_CHANNEL" envDefault:"tickwatch:ticks" accept:"a non-empty channel name" help:"Pub/sub channel for ticks (JSON arrays)."`
+	RedisStatusChannel string `env:"REDIS_STATUS_CHANNEL" envDefault:"tickwatch:status" accept:"a non-empty channel name" help:"Pub/sub channel for status updates and health snapshots."`
+	RedisTickStream    string `env:"REDIS_TICK_STREAM" accept:"a stream key" help:"Stream that also receives every tick message (XADD). Unset: no stream."`
+	RedisTickStreamMax int64  `env:"REDIS_TICK_STREAM_MAXLEN" envDefault:"100000" accept:"an integer from 1 to 1000000000" help:"About how many ticks (not entries) the stream keeps."`
+	RedisRequired      Bool   `env:"REDIS_REQUIRED" envDefault:"false" accept:"true/false, yes/no, y/n, 1/0" help:"true: /readyz fails while the Redis sink is not connected."`
+
+	DataDir        string `env:"DATA_DIR" envDefault:"./tickwatch-data" accept:"a directory path tickwatch may create and write" help:"Where admin changes, the audit log and credentials are stored (tickwatch.db); created if missing."`
+	AuditRetention Days   `env:"AUDIT_RETENTION" envDefault:"90d" accept:"a duration of at least 1h, in days (90d) or Go units (2160h)" help:"How long audit log entries are kept."`
 
 	FlushInterval   time.Duration `env:"LIVE_FLUSH_INTERVAL" envDefault:"100ms" accept:"a duration from 10ms to 5s" help:"How often coalesced ticks are pushed to browsers."`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"4s" accept:"a duration from 100ms to 60s" help:"Grace period for shutdown."`
@@ -107,6 +120,36 @@ func ParseBool(s string) (bool, error) {
 	}
 	return false, errors.New("not a boolean")
 }
+
+// Days is a duration that also accepts whole days ("90d"), the unit a
+// retention period is thought of in; Go durations ("2160h") work too.
+type Days time.Duration
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Days) UnmarshalText(text []byte) error {
+	v, err := ParseDays(string(text))
+	if err != nil {
+		return err
+	}
+	*d = Days(v)
+	return nil
+}
+
+// ParseDays parses "90d" or a Go duration.
+func ParseDays(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 || days > 100*365 {
+			return 0, errors.New("not a number of days")
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
+// Duration is d as a time.Duration.
+func (d Days) Duration() time.Duration { return time.Duration(d) }
 
 // Simulated reports whether connections go to the built-in simulator.
 func (c *Config) Simulated() bool {
@@ -204,6 +247,8 @@ func kindName(t reflect.Type) string {
 		return "duration"
 	case reflect.TypeOf(Bool(false)):
 		return "boolean"
+	case reflect.TypeOf(Days(0)):
+		return "duration"
 	}
 	switch t.Kind() {
 	case reflect.Int, reflect.Int64:
@@ -318,6 +363,33 @@ func (c *Config) validate(vars map[string]string) []Problem {
 		if !(strings.HasPrefix(o, "http://") || strings.HasPrefix(o, "https://")) || strings.Count(o, "/") != 2 {
 			bad("AllowedOrigins", fmt.Sprintf("%q is not an origin", o))
 		}
+	}
+	if c.RedisURL != "" {
+		if _, err := redissink.CheckURL(c.RedisURL); err != nil {
+			// The sink's error names what is wrong without the password;
+			// the value is shown with the password replaced, not hidden
+			// whole, so the operator can see a typo in the host.
+			p := c.problem(vars, "RedisURL", err.Error())
+			p.Value = redissink.RedactURL(c.RedisURL)
+			ps = append(ps, p)
+		}
+	} else if bool(c.RedisRequired) {
+		ps = append(ps, Problem{Var: "REDIS_REQUIRED", Value: vars["REDIS_REQUIRED"], Reason: "needs REDIS_URL", Accepted: "false, or set REDIS_URL"})
+	}
+	if strings.TrimSpace(c.RedisTickChannel) == "" {
+		bad("RedisTickChannel", "empty")
+	}
+	if strings.TrimSpace(c.RedisStatusChannel) == "" {
+		bad("RedisStatusChannel", "empty")
+	}
+	if c.RedisTickStreamMax < 1 || c.RedisTickStreamMax > 1_000_000_000 {
+		bad("RedisTickStreamMax", "out of range")
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		bad("DataDir", "empty")
+	}
+	if c.AuditRetention.Duration() < time.Hour {
+		bad("AuditRetention", "too short")
 	}
 	if c.FlushInterval < 10*time.Millisecond || c.FlushInterval > 5*time.Second {
 		bad("FlushInterval", "out of range")

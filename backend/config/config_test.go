@@ -47,6 +47,27 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+// TestStoreSettings: DATA_DIR and AUDIT_RETENTION defaults and spellings.
+func TestStoreSettings(t *testing.T) {
+	cfg, err := load(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DataDir != "./tickwatch-data" || cfg.AuditRetention.Duration() != 90*24*time.Hour {
+		t.Errorf("defaults: DATA_DIR=%q AUDIT_RETENTION=%s", cfg.DataDir, cfg.AuditRetention.Duration())
+	}
+	for in, want := range map[string]time.Duration{"30d": 30 * 24 * time.Hour, "2160h": 2160 * time.Hour, " 1d ": 24 * time.Hour, "1h30m": 90 * time.Minute} {
+		cfg, err := load(t, "AUDIT_RETENTION="+in, "DATA_DIR=/data")
+		if err != nil {
+			t.Errorf("%q: %v", in, err)
+			continue
+		}
+		if cfg.AuditRetention.Duration() != want || cfg.DataDir != "/data" {
+			t.Errorf("%q parsed as %s", in, cfg.AuditRetention.Duration())
+		}
+	}
+}
+
 func TestBoolSpellings(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
@@ -105,9 +126,22 @@ func TestInvalid(t *testing.T) {
 		{"RELAY_ALLOW_WILDCARD=all", `RELAY_ALLOW_WILDCARD="all": invalid boolean`},
 		{"RELAY_ADDR=nowhere", `RELAY_ADDR="nowhere": not a listen address; accepted: host:port`},
 		{"RELAY_ADDR=:8080", `RELAY_ADDR=":8080": is HTTP_ADDR`},
+		{"DATA_DIR= ", `DATA_DIR=" ": empty; accepted: a directory path`},
+		{"AUDIT_RETENTION=forever", `AUDIT_RETENTION="forever": invalid duration; accepted: a duration of at least 1h, in days (90d) or Go units (2160h)`},
+		{"AUDIT_RETENTION=1.5d", `AUDIT_RETENTION="1.5d": invalid duration`},
+		{"AUDIT_RETENTION=30m", `AUDIT_RETENTION="30m": too short`},
 		{"WEBSOCKET_CONNECTION_2_ENABLED=maybe", `WEBSOCKET_CONNECTION_2_ENABLED="maybe": invalid boolean`},
 		{"WEBSOCKET_CONNECTION_1_SYMBOLS=AAPL,A$B", `WEBSOCKET_CONNECTION_1_SYMBOLS="AAPL,A$B": invalid symbol "A$B"`},
 		{"WEBSOCKET_CONNECTION_1_SYMBOLS=TOOLONGSYMBOL", `invalid symbol "TOOLONGSYMBOL"`},
+		{"REDIS_URL=http://:s3cret@cache:6379", `REDIS_URL="http://:xxxxx@cache:6379": redis url: scheme "http": want redis://[user:password@]host[:port][/db]`},
+		{"REDIS_URL=redis://:s3cret@cache:notaport/0", `REDIS_URL="redis://:xxxxx@cache:notaport/0": redis url: not a URL`},
+		{"REDIS_URL=cache:6379", `REDIS_URL="cache:6379": redis url`},
+		{"REDIS_TICK_CHANNEL= ", `REDIS_TICK_CHANNEL=" ": empty; accepted: a non-empty channel name`},
+		{"REDIS_STATUS_CHANNEL= ", `REDIS_STATUS_CHANNEL=" ": empty`},
+		{"REDIS_TICK_STREAM_MAXLEN=0", `REDIS_TICK_STREAM_MAXLEN="0": out of range; accepted: an integer from 1 to 1000000000`},
+		{"REDIS_TICK_STREAM_MAXLEN=lots", `REDIS_TICK_STREAM_MAXLEN="lots": invalid integer`},
+		{"REDIS_REQUIRED=maybe", `REDIS_REQUIRED="maybe": invalid boolean`},
+		{"REDIS_REQUIRED=true", `REDIS_REQUIRED="true": needs REDIS_URL`},
 		{"WEBSOCKET_CONNECTION_5_ENABLED=true", `WEBSOCKET_CONNECTION_5_ENABLED="true": slot 5 is above WEBSOCKET_CONNECTIONS_MAX=3`},
 	} {
 		t.Run(tc.env, func(t *testing.T) {
@@ -151,12 +185,33 @@ func TestChannelsFollowProtocol(t *testing.T) {
 }
 
 func TestSecretsNeverInErrors(t *testing.T) {
-	_, err := load(t, "SESSION_SECRET=hunter2", "ADMIN_PASSWORD_HASH=hunter3", "MASSIVE_API_KEY=sekrit", "LOG_LEVEL=loud")
+	_, err := load(t, "SESSION_SECRET=hunter2", "ADMIN_PASSWORD_HASH=hunter3", "MASSIVE_API_KEY=sekrit", "LOG_LEVEL=loud",
+		"REDIS_URL=redis://app:hunter4@cache:6379/zero")
 	if err == nil || strings.Contains(err.Error(), "hunter") || strings.Contains(err.Error(), "sekrit") {
 		t.Fatalf("secret leaked or no error: %v", err)
 	}
-	if strings.Count(err.Error(), "\n") != 2 {
-		t.Fatalf("want three lines, got %q", err)
+	if strings.Count(err.Error(), "\n") != 3 {
+		t.Fatalf("want four lines, got %q", err)
+	}
+}
+
+func TestRedis(t *testing.T) {
+	cfg, err := load(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.RedisURL != "" || cfg.RedisTickChannel != "tickwatch:ticks" || cfg.RedisStatusChannel != "tickwatch:status" ||
+		cfg.RedisTickStream != "" || cfg.RedisTickStreamMax != 100000 || bool(cfg.RedisRequired) {
+		t.Fatalf("Redis defaults: %+v", cfg)
+	}
+	cfg, err = load(t, "REDIS_URL=rediss://app:pw@cache:6380/1", "REDIS_TICK_CHANNEL=a:ticks", "REDIS_STATUS_CHANNEL=a:status",
+		"REDIS_TICK_STREAM=a:stream", "REDIS_TICK_STREAM_MAXLEN=5000", "REDIS_REQUIRED=yes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.RedisURL != "rediss://app:pw@cache:6380/1" || cfg.RedisTickChannel != "a:ticks" || cfg.RedisStatusChannel != "a:status" ||
+		cfg.RedisTickStream != "a:stream" || cfg.RedisTickStreamMax != 5000 || !bool(cfg.RedisRequired) {
+		t.Fatalf("Redis settings: %+v", cfg)
 	}
 }
 
@@ -198,7 +253,8 @@ func TestConnections(t *testing.T) {
 func TestUsageListsEveryVariable(t *testing.T) {
 	var b bytes.Buffer
 	WriteUsage(&b)
-	for _, v := range []string{"HTTP_ADDR", "LOG_LEVEL", "MASSIVE_API_KEY", "USE_MULTI_CONNECTION", "WEBSOCKET_CONNECTION_{n}_SYMBOLS", "SESSION_TTL"} {
+	for _, v := range []string{"HTTP_ADDR", "LOG_LEVEL", "MASSIVE_API_KEY", "USE_MULTI_CONNECTION", "WEBSOCKET_CONNECTION_{n}_SYMBOLS", "SESSION_TTL",
+		"REDIS_URL", "REDIS_TICK_STREAM_MAXLEN", "REDIS_REQUIRED", "DATA_DIR", "AUDIT_RETENTION", "tickwatch backup PATH"} {
 		if !strings.Contains(b.String(), v) {
 			t.Errorf("usage lacks %s", v)
 		}

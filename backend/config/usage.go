@@ -17,6 +17,7 @@ func WriteUsage(w io.Writer) {
 	fmt.Fprintln(w, "  tickwatch                      run the server (configuration from the environment)")
 	fmt.Fprintln(w, "  tickwatch simulate --addr A    run only the built-in Massive-protocol simulator")
 	fmt.Fprintln(w, "  tickwatch hash-password        read a password on stdin, print its bcrypt hash")
+	fmt.Fprintln(w, "  tickwatch backup PATH          write a consistent copy of DATA_DIR's database to PATH (server may run)")
 	fmt.Fprintln(w, "  tickwatch healthcheck          probe the local /healthz (the container HEALTHCHECK)")
 	fmt.Fprintln(w, "  tickwatch --version            print the version")
 	fmt.Fprintln(w, "")

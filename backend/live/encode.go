@@ -18,6 +18,7 @@ const (
 	tickEventPrefix    = `{"event":"tick_update","data":`
 	metricsEventPrefix = `{"event":"metrics_update","data":`
 	statusEventPrefix  = `{"event":"connection_status_update","data":`
+	sinkEventPrefix    = `{"event":"sink_update","data":`
 )
 
 // appendTickFrame appends one frame holding a tick_update event per entry.
@@ -113,6 +114,26 @@ func appendStatusFrame(b []byte, e *StatusEvent) []byte {
 	b = append(b, `,"timestamp":`...)
 	b = appendTime(b, e.At)
 	return append(b, "}}]"...)
+}
+
+// AppendStatusFrame appends the /admin-ws frame of one status change, for
+// other consumers of the same events (the Redis status channel), so that
+// they get the browsers' shape byte for byte.
+func AppendStatusFrame(b []byte, e StatusEvent) []byte {
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	return appendStatusFrame(b, &e)
+}
+
+// AppendEventFrame appends a frame holding one event whose data is already
+// JSON (the health_update the Redis status channel carries).
+func AppendEventFrame(b []byte, event string, data []byte) []byte {
+	b = append(b, `[{"event":`...)
+	b = appendString(b, event)
+	b = append(b, `,"data":`...)
+	b = append(b, data...)
+	return append(b, "}]"...)
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -176,3 +176,50 @@ func FuzzAppendNumber(f *testing.F) {
 		}
 	})
 }
+
+// The per-second frame carries a sink_update per sink after the
+// metrics_update events, and nothing at all when there is neither.
+func TestMetricsFrameWithSinks(t *testing.T) {
+	metric := []MetricsEvent{{ConnectionID: "connection_1"}}
+	sink := []any{map[string]any{"name": "redis", "state": "down"}}
+	m1 := `{"event":"metrics_update","data":{"connection_id":"connection_1","msgs_per_sec":0,"uptime":0,"message_count":0,"error_count":0,"last_update":0,"dropped":0,"reconnects":0,"rate_history":[]}}`
+	s1 := `{"event":"sink_update","data":{"name":"redis","state":"down"}}`
+	for _, tc := range []struct {
+		name    string
+		metrics []MetricsEvent
+		sinks   []any
+		want    string
+	}{
+		{"none", nil, nil, "prefix"},
+		{"metrics only", metric, nil, "prefix[" + m1 + "]"},
+		{"sinks only", nil, sink, "prefix[" + s1 + "]"},
+		{"both", metric, append(sink, map[string]any{"name": "b"}), "prefix[" + m1 + "," + s1 + `,{"event":"sink_update","data":{"name":"b"}}]`},
+		{"unencodable sink skipped", metric, []any{math.NaN()}, "prefix[" + m1 + "]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := New(Options{
+				Metrics: func() []MetricsEvent { return tc.metrics },
+				Sinks:   func() []any { return tc.sinks },
+			})
+			got := string(h.appendMetrics([]byte("prefix")))
+			if got != tc.want {
+				t.Fatalf("frame:\n got %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestExportedFrames(t *testing.T) {
+	e := StatusEvent{ConnectionID: "connection_2", Status: "connected", Previous: "connecting", At: time.UnixMilli(1705853696100)}
+	want := string(appendStatusFrame(nil, &e))
+	if got := string(AppendStatusFrame(nil, e)); got != want {
+		t.Fatalf("AppendStatusFrame = %s, want the /admin-ws frame %s", got, want)
+	}
+	if got := string(AppendStatusFrame(nil, StatusEvent{ConnectionID: "c"})); !strings.Contains(got, `"timestamp":1`) {
+		t.Fatalf("a zero time is stamped now: %s", got)
+	}
+	got := string(AppendEventFrame([]byte("x"), "health_update", []byte(`{"total_connections":2}`)))
+	if want := `x[{"event":"health_update","data":{"total_connections":2}}]`; got != want {
+		t.Fatalf("AppendEventFrame = %s, want %s", got, want)
+	}
+}

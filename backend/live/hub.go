@@ -48,6 +48,11 @@ type Options struct {
 	// Metrics returns every connection's metrics. Called once per second by
 	// Run and by a session's writer when its browser sends request_metrics.
 	Metrics func() []MetricsEvent
+	// Sinks returns one document per tick sink (the Redis publisher), each
+	// pushed as a sink_update event in the same per-second frame as the
+	// metrics, marshalled with encoding/json (a handful, once a second).
+	// Nil, or an empty result, means no sink_update events.
+	Sinks func() []any
 	// FlushInterval is how often dirty ticks are coalesced into a frame (100ms).
 	FlushInterval time.Duration
 	// QueueSize is the number of frames a session may have waiting (64).
@@ -57,7 +62,7 @@ type Options struct {
 	MaxBehind time.Duration
 	// PingInterval is the ping period (30s); a peer silent for twice that is reaped.
 	PingInterval time.Duration
-	Logger       zerolog.Logger
+	Logger       zerolog.Logger // carries the caller's fields (app adds component=live); the hub adds none of its own
 }
 
 // Stats are the hub's counters since New.
@@ -140,7 +145,7 @@ func New(opts Options) *Hub {
 	return &Hub{
 		opts:       opts,
 		closeGrace: defaultCloseGrace,
-		log:        opts.Logger.With().Str("component", "live").Logger(),
+		log:        opts.Logger, // named by the caller (app: component=live); naming it here too duplicated the key
 		sessions:   make(map[*session]struct{}),
 		resyncReq:  make(chan struct{}, 1),
 	}
@@ -297,17 +302,41 @@ func (h *Hub) appendSnapshot(b []byte) []byte {
 	return append(b, "]}}]"...)
 }
 
-// appendMetrics appends a metrics frame for every connection, or returns b
-// unchanged when there is nothing to report.
+// appendMetrics appends the per-second frame: a metrics_update for every
+// connection and a sink_update for every sink, or returns b unchanged when
+// there is nothing to report.
 func (h *Hub) appendMetrics(b []byte) []byte {
-	if h.opts.Metrics == nil {
+	var ms []MetricsEvent
+	if h.opts.Metrics != nil {
+		ms = h.opts.Metrics()
+	}
+	var sinks []any
+	if h.opts.Sinks != nil {
+		sinks = h.opts.Sinks()
+	}
+	if len(ms) == 0 && len(sinks) == 0 {
 		return b
 	}
-	ms := h.opts.Metrics()
-	if len(ms) == 0 {
+	start := len(b)
+	b = appendMetricsFrame(b, ms)
+	if len(sinks) == 0 {
 		return b
 	}
-	return appendMetricsFrame(b, ms)
+	b = b[:len(b)-1] // reopen the array
+	for _, sk := range sinks {
+		data, err := json.Marshal(sk)
+		if err != nil {
+			h.log.Error().Err(err).Msg("live: encode sink_update")
+			continue
+		}
+		if len(b) > start+1 {
+			b = append(b, ',')
+		}
+		b = append(b, sinkEventPrefix...)
+		b = append(b, data...)
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }
 
 func (h *Hub) forEach(fn func(*session)) {

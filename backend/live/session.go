@@ -160,7 +160,7 @@ func (s *session) behindFor(now time.Time) time.Duration {
 func (s *session) closeSlow(now time.Time) {
 	if s.slow.CompareAndSwap(false, true) {
 		s.h.slowClosed.Add(1)
-		s.log.Warn().Dur("behind", s.behindFor(now)).Msg("live: closing session that cannot keep up")
+		s.log.Warn().Dur("behind_ms", s.behindFor(now)).Msg("live: closing session that cannot keep up")
 		s.stop(websocket.CloseTryAgainLater, "too slow")
 	}
 }

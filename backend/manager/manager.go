@@ -14,6 +14,7 @@ package manager
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/rs/zerolog"
 
@@ -60,6 +61,16 @@ type Observer interface {
 	ConfigChanged()
 }
 
+// Tap receives every batch of events an upstream connection delivers: the
+// Redis sink today, the relay hub later (ARCHITECTURE.md, "Rooms"). Ticks
+// is called on the connection's processing goroutine, the ingest hot path,
+// so it must never block and must not keep batch (the client reuses it
+// once Ticks returns): a tap copies what it needs onto its own bounded
+// queue and drops, counting, what does not fit. connID is "connection_N".
+type Tap interface {
+	Ticks(connID string, batch []massive.Event)
+}
+
 // Assignment says which connection a ticker is on.
 type Assignment struct {
 	Symbol       string `json:"symbol"`
@@ -79,6 +90,9 @@ type Manager struct {
 	assign    map[string]*slot // symbol -> owning slot
 	observers []Observer
 	started   bool // between Connect and Disconnect
+
+	// taps is copy-on-write: the hot path loads it without a lock.
+	taps atomic.Pointer[[]Tap]
 }
 
 // New resolves every slot's tickers and builds one client per running slot.
@@ -90,7 +104,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m := &Manager{
 		cfg:    cfg,
-		log:    cfg.Logger.With().Str("component", "manager").Logger(),
+		log:    cfg.Logger, // named by the caller (app: component=manager); naming it here too duplicated the key
 		store:  cfg.Store,
 		assign: make(map[string]*slot),
 	}
@@ -152,6 +166,19 @@ func (m *Manager) AddObserver(o Observer) {
 	m.mu.Lock()
 	m.observers = append(m.observers, o)
 	m.mu.Unlock()
+}
+
+// AddTap registers t to receive every batch from every connection; call it
+// before Connect (a tap added later sees only the batches after it).
+func (m *Manager) AddTap(t Tap) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var taps []Tap
+	if old := m.taps.Load(); old != nil {
+		taps = append(taps, *old...)
+	}
+	taps = append(taps, t)
+	m.taps.Store(&taps)
 }
 
 func (m *Manager) observersCopy() []Observer {

@@ -214,6 +214,11 @@ func (m *Manager) SetEnabled(id string, enabled bool) error {
 	}
 	m.opMu.Lock()
 	defer m.opMu.Unlock()
+	return m.setEnabledLocked(s, enabled)
+}
+
+// setEnabledLocked is SetEnabled for callers that hold opMu.
+func (m *Manager) setEnabledLocked(s *slot, enabled bool) error {
 	if enabled == s.enabled {
 		return nil
 	}

@@ -198,6 +198,13 @@ func (s *slot) fail(err error) {
 // slot's store conn. message_count counts every event the connection
 // delivered, as the original did; only events for the slot's own tickers go
 // into the store.
+//
+// Taps, by contrast, get the whole batch, unfiltered: they hand the feed on
+// to other systems (Redis, the relay), which are owed exactly what upstream
+// sent and what message_count counts, so that their figures can be checked
+// against it. The filter exists for the store, which must forget a symbol
+// once it is unsubscribed; upstream stops sending one a moment after the
+// unsubscribe, and a consumer seeing those last events loses nothing.
 func (o *clientObserver) Events(_ string, batch []massive.Event) {
 	if len(batch) == 0 {
 		return
@@ -205,10 +212,20 @@ func (o *clientObserver) Events(_ string, batch []massive.Event) {
 	s := o.s
 	s.messages.Add(uint64(len(batch)))
 	s.lastMsg.Store(time.Now().UnixNano())
-	if s.conn == nil {
-		return
+	if s.conn != nil {
+		s.appendToStore(batch)
 	}
+	if taps := s.m.taps.Load(); taps != nil {
+		for _, t := range *taps {
+			t.Ticks(s.connID, batch)
+		}
+	}
+}
+
+// appendToStore writes the events of the slot's own tickers to its store conn.
+func (s *slot) appendToStore(batch []massive.Event) {
 	s.batchMu.Lock()
+	defer s.batchMu.Unlock()
 	set := s.allowed.Load()
 	ticks := s.buf[:0]
 	for i := range batch {
@@ -228,5 +245,4 @@ func (o *clientObserver) Events(_ string, batch []massive.Event) {
 	}
 	s.conn.AppendBatch(ticks)
 	s.buf = ticks[:0]
-	s.batchMu.Unlock()
 }

@@ -1,8 +1,9 @@
 // Package status says what Tickwatch knows about its connections, built
 // from the configuration and the manager: the websocket-status document
 // (the REST endpoint and every live snapshot) and the per-second metrics
-// events. One builder, so every reader (the REST API, the browsers, later a
-// Redis sink or the alerting) sees the same figures in the same shape.
+// events. One builder, so every reader (the REST API, the browsers, the
+// Redis sink's status channel, later the alerting) sees the same figures in
+// the same shape.
 package status
 
 import (
@@ -12,6 +13,7 @@ import (
 	"github.com/tickwatch/tickwatch/backend/config"
 	"github.com/tickwatch/tickwatch/backend/live"
 	"github.com/tickwatch/tickwatch/backend/manager"
+	"github.com/tickwatch/tickwatch/backend/store"
 )
 
 // Doc is the original's "Endpoint 1" document, extended only by adding
@@ -23,6 +25,46 @@ type Doc struct {
 	Simulated     bool            `json:"simulated"`
 	UptimeSeconds float64         `json:"uptime_seconds"`
 	ServerTime    float64         `json:"server_time"`
+	// Sinks are the systems the ticks are handed on to (today the Redis
+	// publisher); empty, never null, when none is configured.
+	Sinks []SinkDoc `json:"sinks"`
+}
+
+// SinkDoc is one tick sink: its link, its throughput and its queue. The
+// same document is the sink_update event of /admin-ws and the source of
+// the tickwatch_sink_* series of /metrics.
+type SinkDoc struct {
+	Name      string  `json:"name"`       // "redis"
+	State     string  `json:"state"`      // connecting, connected, reconnecting, down
+	Since     float64 `json:"since"`      // when the state began (unix seconds)
+	LastError string  `json:"last_error"` // the latest failure, secrets removed; "" if none
+	Target    string  `json:"target"`     // where it publishes, secrets removed
+	Required  bool    `json:"required"`   // /readyz fails while it is not connected
+
+	PublishedPerSecond float64 `json:"published_per_second"` // ticks, over the last second
+	Published          uint64  `json:"published"`            // ticks since start
+	Messages           uint64  `json:"messages"`             // messages those ticks went out in
+	Dropped            uint64  `json:"dropped"`              // ticks that never reached the sink
+	QueueFull          uint64  `json:"queue_full"`           // of dropped: refused by a full queue
+
+	QueueDepth          int `json:"queue_depth"`           // batches waiting
+	QueueCapacity       int `json:"queue_capacity"`        // cap on queue_depth
+	QueuedTicks         int `json:"queued_ticks"`          // ticks in those batches
+	QueuedTicksCapacity int `json:"queued_ticks_capacity"` // cap on queued_ticks
+
+	StatusPublished uint64 `json:"status_published"` // status and health messages
+	StatusDropped   uint64 `json:"status_dropped"`
+	WriteErrors     uint64 `json:"write_errors"` // commands the sink refused on a working link
+}
+
+// SinkStates are the states a SinkDoc may report, in the order of a link's
+// life; /metrics emits one tickwatch_sink_state series for each.
+func SinkStates() []string { return []string{"connecting", "connected", "reconnecting", "down"} }
+
+// Sink is a tick sink as the status document shows it. app adapts each
+// real sink to it, so this package need not import them.
+type Sink interface {
+	SinkDoc() SinkDoc
 }
 
 // ConnectionDoc is one slot.
@@ -47,6 +89,39 @@ type ConnectionDoc struct {
 	SymbolsSource  string    `json:"symbols_source"`
 	Note           string    `json:"note"`
 	EnableHint     string    `json:"enable_hint"`
+
+	// Overrides are the connection's saved runtime changes on top of the
+	// configuration (they survive a restart until the connection is reset).
+	Overrides OverridesDoc `json:"overrides"`
+}
+
+// OverridesDoc lists what admins changed on a connection at runtime, with
+// who and when (unix seconds, ms precision), so the dashboard can mark it.
+type OverridesDoc struct {
+	Added   []TickerChangeDoc `json:"added"`   // runtime-added tickers
+	Removed []TickerChangeDoc `json:"removed"` // configured tickers removed at runtime
+	Enabled *EnabledChangeDoc `json:"enabled"` // null: enabled state as configured
+}
+
+// TickerChangeDoc is one ticker added or removed at runtime.
+type TickerChangeDoc struct {
+	Symbol string  `json:"symbol"`
+	By     string  `json:"by"`
+	At     float64 `json:"at"`
+}
+
+// EnabledChangeDoc is a connection enabled or disabled at runtime.
+type EnabledChangeDoc struct {
+	Enabled bool    `json:"enabled"`
+	By      string  `json:"by"`
+	At      float64 `json:"at"`
+}
+
+// OverrideSource gives a connection's saved runtime changes from memory
+// (admin.Service): the document is built for every live snapshot and must
+// not read the disk.
+type OverrideSource interface {
+	Overrides(connID string) store.ConnOverride
 }
 
 // ConfigDoc is a slot's configuration.
@@ -76,15 +151,28 @@ type SummaryDoc struct {
 // its own: every call reads the manager afresh, so it is safe for
 // concurrent use (the live hub calls it from several goroutines).
 type Source struct {
-	cfg     *config.Config
-	mgr     *manager.Manager
-	started time.Time
+	cfg       *config.Config
+	mgr       *manager.Manager
+	overrides OverrideSource // nil: no saved changes to show
+	started   time.Time
+	sinks     []Sink
 }
 
 // New returns a Source for the process started at started (uptime counts
-// from it).
-func New(cfg *config.Config, mgr *manager.Manager, started time.Time) *Source {
-	return &Source{cfg: cfg, mgr: mgr, started: started}
+// from it), showing sinks (none when Redis is not configured). overrides may
+// be nil.
+func New(cfg *config.Config, mgr *manager.Manager, overrides OverrideSource, started time.Time, sinks ...Sink) *Source {
+	return &Source{cfg: cfg, mgr: mgr, overrides: overrides, started: started, sinks: sinks}
+}
+
+// Sinks is the sinks section of the document: one entry per sink, in the
+// order given to New; empty (not nil) when there are none.
+func (s *Source) Sinks() []SinkDoc {
+	out := make([]SinkDoc, 0, len(s.sinks))
+	for _, sk := range s.sinks {
+		out = append(out, sk.SinkDoc())
+	}
+	return out
 }
 
 // Document assembles the status document from the manager's slots.
@@ -99,6 +187,7 @@ func (s *Source) Document() Doc {
 		Simulated:     s.cfg.Simulated(),
 		UptimeSeconds: time.Since(s.started).Seconds(),
 		ServerTime:    live.UnixSeconds(time.Now()),
+		Sinks:         s.Sinks(),
 	}
 	if bool(s.cfg.MultiConnection) {
 		doc.Mode = "multi"
@@ -124,6 +213,7 @@ func (s *Source) Document() Doc {
 		if !sl.Enabled {
 			cd.EnableHint = s.enableHint(sl.ID)
 		}
+		cd.Overrides = s.overridesDoc(sl.ConnectionID)
 		doc.Connections = append(doc.Connections, cd)
 		doc.Summary.Total++
 		if sl.Connected {
@@ -132,6 +222,26 @@ func (s *Source) Document() Doc {
 		doc.Summary.TicksTotal += sl.MessageCount
 		doc.Summary.ErrorsTotal += sl.ErrorCount
 		doc.Summary.MessagesPerSecond += sl.Rate
+	}
+	return doc
+}
+
+func (s *Source) overridesDoc(connID string) OverridesDoc {
+	doc := OverridesDoc{Added: []TickerChangeDoc{}, Removed: []TickerChangeDoc{}}
+	if s.overrides == nil {
+		return doc
+	}
+	o := s.overrides.Overrides(connID)
+	for _, t := range o.Tickers {
+		td := TickerChangeDoc{Symbol: t.Symbol, By: t.By, At: live.UnixSeconds(t.At)}
+		if t.Op == store.TickerAdded {
+			doc.Added = append(doc.Added, td)
+		} else {
+			doc.Removed = append(doc.Removed, td)
+		}
+	}
+	if e := o.Enabled; e != nil {
+		doc.Enabled = &EnabledChangeDoc{Enabled: e.Enabled, By: e.By, At: live.UnixSeconds(e.At)}
 	}
 	return doc
 }

@@ -1,6 +1,7 @@
 package status
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -8,9 +9,12 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/tickwatch/tickwatch/backend/admin"
 	"github.com/tickwatch/tickwatch/backend/config"
+	"github.com/tickwatch/tickwatch/backend/live"
 	"github.com/tickwatch/tickwatch/backend/manager"
 	"github.com/tickwatch/tickwatch/backend/massive"
+	"github.com/tickwatch/tickwatch/backend/store"
 	"github.com/tickwatch/tickwatch/backend/tickstore"
 	"github.com/tickwatch/tickwatch/backend/universe"
 )
@@ -19,6 +23,13 @@ import (
 // document's shape, mode and hints come from configuration and slots alone.
 // (The end-to-end tests in backend/app check it on live connections.)
 func newSource(t *testing.T, environ ...string) *Source {
+	t.Helper()
+	return newSourceWith(t, nil, environ...)
+}
+
+// newSourceWith is newSource with saved overrides: when store is non-nil
+// an admin.Service over it applies them to the manager first.
+func newSourceWith(t *testing.T, st *store.Store, environ ...string) *Source {
 	t.Helper()
 	cfg, err := config.Load(append([]string{"MASSIVE_API_KEY=k", "WEBSOCKET_CONNECTION_1_SYMBOLS=AAPL,MSFT"}, environ...), false)
 	if err != nil {
@@ -38,7 +49,51 @@ func newSource(t *testing.T, environ ...string) *Source {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(cfg, mgr, time.Now().Add(-time.Minute))
+	t.Cleanup(mgr.Disconnect)
+	if st == nil {
+		return New(cfg, mgr, nil, time.Now().Add(-time.Minute))
+	}
+	svc := admin.New(mgr, st, zerolog.Nop(), nil)
+	if err := svc.ApplySaved(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return New(cfg, mgr, svc, time.Now().Add(-time.Minute))
+}
+
+// TestDocumentOverrides: saved runtime changes appear on their connection
+// with who and when (unix seconds), and the tickers follow them.
+func TestDocumentOverrides(t *testing.T) {
+	at := time.Date(2026, 12, 1, 10, 0, 0, 500_000_000, time.UTC)
+	st, err := store.Open(t.TempDir(), store.Options{Now: func() time.Time { return at }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	ctx := context.Background()
+	if _, err := st.Commit(ctx, store.Change{
+		Add:     map[string][]string{"connection_1": {"TSLA"}},
+		Remove:  map[string][]string{"connection_1": {"MSFT"}},
+		Enabled: map[string]bool{"connection_2": true},
+	}, store.AuditEntry{User: "admin", Action: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	doc := newSourceWith(t, st, "USE_MULTI_CONNECTION=true").Document()
+	c1, c2 := doc.Connections[0], doc.Connections[1]
+	wantAt := live.UnixSeconds(at)
+	if len(c1.Overrides.Added) != 1 || c1.Overrides.Added[0] != (TickerChangeDoc{Symbol: "TSLA", By: "admin", At: wantAt}) ||
+		len(c1.Overrides.Removed) != 1 || c1.Overrides.Removed[0].Symbol != "MSFT" || c1.Overrides.Enabled != nil {
+		t.Errorf("connection_1 overrides %+v", c1.Overrides)
+	}
+	if strings.Join(c1.Config.Tickers, ",") != "AAPL,TSLA" {
+		t.Errorf("connection_1 tickers %v, want the saved changes applied", c1.Config.Tickers)
+	}
+	if e := c2.Overrides.Enabled; e == nil || !e.Enabled || e.By != "admin" || e.At != 1796119200.5 || !c2.Enabled {
+		t.Errorf("connection_2 enabled override %+v (enabled %v)", e, c2.Enabled)
+	}
+	b, _ := json.Marshal(doc.Connections[2].Overrides)
+	if string(b) != `{"added":[],"removed":[],"enabled":null}` {
+		t.Errorf("untouched connection overrides = %s", b)
+	}
 }
 
 func TestDocument(t *testing.T) {
@@ -77,7 +132,7 @@ func TestDocument(t *testing.T) {
 				t.Errorf("slot 1 config %+v", c1.Config)
 			}
 			b, err := json.Marshal(doc)
-			if err != nil || !strings.Contains(string(b), `"tickers":[]`) {
+			if err != nil || !strings.Contains(string(b), `"tickers":[]`) || !strings.Contains(string(b), `"sinks":[]`) {
 				t.Errorf("document JSON: %v %.300s", err, b)
 			}
 		})
@@ -96,6 +151,35 @@ func TestMetricsOnlyEnabledSlots(t *testing.T) {
 	for _, m := range ms {
 		if m.Uptime != 0 || m.MessageCount != 0 {
 			t.Errorf("a never-connected slot reports uptime %v, %d messages", m.Uptime, m.MessageCount)
+		}
+	}
+}
+
+// fixedSink is a Sink whose document is given: the adapter of the real
+// Redis publisher is tested end to end in backend/app.
+type fixedSink SinkDoc
+
+func (f fixedSink) SinkDoc() SinkDoc { return SinkDoc(f) }
+
+// TestSinks: the document lists the sinks given to New, in order, with
+// their figures as the sinks report them.
+func TestSinks(t *testing.T) {
+	base := newSource(t)
+	a := fixedSink{Name: "redis", State: "down", LastError: "connection refused", Target: "redis://:xxxxx@cache:6379", Dropped: 7, QueueCapacity: 1024}
+	b := fixedSink{Name: "other", State: "connected", Published: 5}
+	src := New(base.cfg, base.mgr, nil, base.started, a, b)
+	doc := src.Document()
+	if len(doc.Sinks) != 2 || doc.Sinks[0] != SinkDoc(a) || doc.Sinks[1] != SinkDoc(b) {
+		t.Fatalf("sinks %+v", doc.Sinks)
+	}
+	raw, err := json.Marshal(doc.Sinks[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{`"name":"redis"`, `"state":"down"`, `"last_error":"connection refused"`, `"dropped":7`,
+		`"queue_capacity":1024`, `"published_per_second":0`, `"queue_depth":0`, `"required":false`} {
+		if !strings.Contains(string(raw), key) {
+			t.Errorf("sink JSON lacks %s: %s", key, raw)
 		}
 	}
 }

@@ -79,16 +79,21 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (int64, error) {
 	}
 	var id int64
 	err := s.write(ctx, op, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO audit (at_ms, user, role, action, target, result, detail, client_ip)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, ms(e.Time), clipField(e.User), clipField(e.Role), clipField(e.Action),
-			clipField(e.Target), clipField(e.Result), clipField(e.Detail), clipField(e.ClientIP))
-		if err != nil {
-			return err
-		}
-		id, err = res.LastInsertId()
+		var err error
+		id, err = appendAuditTx(ctx, tx, e)
 		return err
 	})
 	return id, err
+}
+
+func appendAuditTx(ctx context.Context, tx *sql.Tx, e AuditEntry) (int64, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO audit (at_ms, user, role, action, target, result, detail, client_ip)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, ms(e.Time), clipField(e.User), clipField(e.Role), clipField(e.Action),
+		clipField(e.Target), clipField(e.Result), clipField(e.Detail), clipField(e.ClientIP))
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
 }
 
 // ListAudit returns one page of entries matching f, newest first.

@@ -75,12 +75,15 @@ func (s *Store) SetEnabled(ctx context.Context, connID string, enabled bool, by 
 	if err := checkID("connection id", connID); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	return s.write(ctx, op, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO conn_enabled (conn_id, enabled, by_user, at_ms) VALUES (?, ?, ?, ?)
+	at := ms(s.now())
+	return s.write(ctx, op, func(tx *sql.Tx) error { return setEnabledTx(ctx, tx, connID, enabled, by, at) })
+}
+
+func setEnabledTx(ctx context.Context, tx *sql.Tx, connID string, enabled bool, by string, at int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO conn_enabled (conn_id, enabled, by_user, at_ms) VALUES (?, ?, ?, ?)
 ON CONFLICT (conn_id) DO UPDATE SET enabled = excluded.enabled, by_user = excluded.by_user, at_ms = excluded.at_ms`,
-			connID, enabled, by, ms(s.now()))
-		return err
-	})
+		connID, enabled, by, at)
+	return err
 }
 
 // AddTickers records symbols added to connID at runtime. Adding a symbol
@@ -98,40 +101,48 @@ func (s *Store) RemoveTickers(ctx context.Context, connID string, symbols []stri
 }
 
 func (s *Store) changeTickers(ctx context.Context, connID string, symbols []string, by string, want TickerOp) error {
-	verb := map[TickerOp]string{TickerAdded: "add tickers to", TickerRemoved: "remove tickers from"}[want]
-	op := fmt.Sprintf("save %s %s", verb, connID)
+	op := fmt.Sprintf("save %s %s", tickerVerb(want), connID)
 	if err := checkSymbols(connID, symbols); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	at := ms(s.now())
-	return s.write(ctx, op, func(tx *sql.Tx) error {
-		// An opposite override cancels out: delete it. Otherwise insert
-		// ours, keeping the first by/at if the same override exists.
-		del, err := tx.PrepareContext(ctx, `DELETE FROM conn_tickers WHERE conn_id = ? AND symbol = ? AND op <> ?`)
-		if err != nil {
-			return err
-		}
-		defer del.Close()
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO conn_tickers (conn_id, symbol, op, by_user, at_ms) VALUES (?, ?, ?, ?, ?)
+	return s.write(ctx, op, func(tx *sql.Tx) error { return changeTickersTx(ctx, tx, connID, symbols, by, want, at) })
+}
+
+func tickerVerb(want TickerOp) string {
+	if want == TickerAdded {
+		return "add tickers to"
+	}
+	return "remove tickers from"
+}
+
+func changeTickersTx(ctx context.Context, tx *sql.Tx, connID string, symbols []string, by string, want TickerOp, at int64) error {
+	// An opposite override cancels out: delete it. Otherwise insert
+	// ours, keeping the first by/at if the same override exists.
+	del, err := tx.PrepareContext(ctx, `DELETE FROM conn_tickers WHERE conn_id = ? AND symbol = ? AND op <> ?`)
+	if err != nil {
+		return err
+	}
+	defer del.Close()
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO conn_tickers (conn_id, symbol, op, by_user, at_ms) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (conn_id, symbol) DO NOTHING`)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	for _, sym := range symbols {
+		res, err := del.ExecContext(ctx, connID, sym, string(want))
 		if err != nil {
 			return err
 		}
-		defer ins.Close()
-		for _, sym := range symbols {
-			res, err := del.ExecContext(ctx, connID, sym, string(want))
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n > 0 {
-				continue
-			}
-			if _, err := ins.ExecContext(ctx, connID, sym, string(want), by, at); err != nil {
-				return err
-			}
+		if n, _ := res.RowsAffected(); n > 0 {
+			continue
 		}
-		return nil
-	})
+		if _, err := ins.ExecContext(ctx, connID, sym, string(want), by, at); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ResetConnection removes every override of connID, returning it to its
@@ -143,17 +154,25 @@ func (s *Store) ResetConnection(ctx context.Context, connID string) (bool, error
 	}
 	var n int64
 	err := s.write(ctx, op, func(tx *sql.Tx) error {
-		for _, q := range []string{`DELETE FROM conn_enabled WHERE conn_id = ?`, `DELETE FROM conn_tickers WHERE conn_id = ?`} {
-			res, err := tx.ExecContext(ctx, q, connID)
-			if err != nil {
-				return err
-			}
-			k, _ := res.RowsAffected()
-			n += k
-		}
-		return nil
+		var err error
+		n, err = resetTx(ctx, tx, connID)
+		return err
 	})
 	return n > 0, err
+}
+
+// resetTx deletes connID's overrides and says how many rows went.
+func resetTx(ctx context.Context, tx *sql.Tx, connID string) (int64, error) {
+	var n int64
+	for _, q := range []string{`DELETE FROM conn_enabled WHERE conn_id = ?`, `DELETE FROM conn_tickers WHERE conn_id = ?`} {
+		res, err := tx.ExecContext(ctx, q, connID)
+		if err != nil {
+			return n, err
+		}
+		k, _ := res.RowsAffected()
+		n += k
+	}
+	return n, nil
 }
 
 // Overrides returns every connection's overrides, sorted by connection id,

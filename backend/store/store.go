@@ -49,6 +49,11 @@ type Options struct {
 	Now func() time.Time
 	// Log receives RunAuditPruner's reports; the zero Logger discards them.
 	Log zerolog.Logger
+	// MaxPageCount, when > 0, caps the file at that many pages on the
+	// writer connection: a write that needs one more fails as a full disk
+	// would (ErrFull). Tests use it to give a whole server a full disk; the
+	// product leaves it 0 (SQLite's own limit).
+	MaxPageCount int
 }
 
 // Store is the open database. Create it with Open, release it with Close.
@@ -188,10 +193,14 @@ func dsn(path string, q string) string {
 
 func (s *Store) open(opts Options) error {
 	busy := "_pragma=busy_timeout(" + strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10) + ")"
+	limit := ""
+	if opts.MaxPageCount > 0 {
+		limit = "&_pragma=max_page_count(" + strconv.Itoa(opts.MaxPageCount) + ")"
+	}
 	// synchronous=FULL: admin actions are rare and must survive a power cut
 	// once the API answered; the fsync per commit costs nothing at this rate.
 	w, err := sql.Open("sqlite", dsn(s.path, busy+
-		"&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"))
+		"&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"+limit))
 	if err != nil {
 		return classify("open store", s.path, err)
 	}

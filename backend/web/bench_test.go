@@ -54,7 +54,7 @@ func BenchmarkWebsocketStatus3000(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := newTestServer(b, Deps{Config: cfg, Manager: mgr, Status: status.New(cfg, mgr, time.Now()), Store: store,
+	srv := newTestServer(b, Deps{Config: cfg, Manager: mgr, Status: status.New(cfg, mgr, nil, time.Now()), Store: store,
 		Users: users, Sessions: sessions})
 	tok, _, err := sessions.Issue(auth.User{Username: "bench", Role: auth.RoleViewer})
 	if err != nil {

@@ -7,8 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/tickwatch/tickwatch/backend/auth"
-	"github.com/tickwatch/tickwatch/backend/manager"
+	"github.com/tickwatch/tickwatch/backend/admin"
 	"github.com/tickwatch/tickwatch/backend/massive"
 	"github.com/tickwatch/tickwatch/backend/tickstore"
 )
@@ -67,26 +66,42 @@ func (s *Server) connectionTicks(c *fiber.Ctx) error {
 }
 
 func (s *Server) reconnect(c *fiber.Ctx) error {
-	return s.connectionAction(c, "reconnect", s.d.Manager.Reconnect)
+	return s.connectionAction(c, func(id string) (fiber.Map, error) {
+		return nil, s.d.Admin.Reconnect(c.UserContext(), actor(c, s), id)
+	})
 }
 
 func (s *Server) enable(c *fiber.Ctx) error {
-	return s.connectionAction(c, "enable", func(id string) error { return s.d.Manager.SetEnabled(id, true) })
+	return s.connectionAction(c, func(id string) (fiber.Map, error) {
+		return nil, s.d.Admin.SetEnabled(c.UserContext(), actor(c, s), id, true)
+	})
 }
 
 func (s *Server) disable(c *fiber.Ctx) error {
-	return s.connectionAction(c, "disable", func(id string) error { return s.d.Manager.SetEnabled(id, false) })
+	return s.connectionAction(c, func(id string) (fiber.Map, error) {
+		return nil, s.d.Admin.SetEnabled(c.UserContext(), actor(c, s), id, false)
+	})
 }
 
-func (s *Server) connectionAction(c *fiber.Ctx, action string, do func(id string) error) error {
+// reset returns a connection to its configured tickers and enabled state
+// and drops its saved runtime changes.
+func (s *Server) reset(c *fiber.Ctx) error {
+	return s.connectionAction(c, func(id string) (fiber.Map, error) {
+		ch, err := s.d.Admin.Reset(c.UserContext(), actor(c, s), id)
+		return fiber.Map{"added": nonNil(ch.Added), "removed": nonNil(ch.Removed), "skipped": nonNil(ch.Skipped)}, err
+	})
+}
+
+// connectionAction runs do on the :id connection and answers with the
+// connection's status plus what do returned.
+func (s *Server) connectionAction(c *fiber.Ctx, do func(id string) (fiber.Map, error)) error {
 	id, err := s.connectionID(c)
 	if err != nil {
 		return err
 	}
-	err = do(id)
-	s.record(c, action, id, err)
+	extra, err := do(id)
 	if err != nil {
-		return managerError(err)
+		return actionError(err)
 	}
 	status := ""
 	for _, sl := range s.d.Manager.SlotMetrics() {
@@ -94,40 +109,48 @@ func (s *Server) connectionAction(c *fiber.Ctx, action string, do func(id string
 			status = sl.Status
 		}
 	}
-	return c.JSON(fiber.Map{"ok": true, "connection_id": id, "status": status})
+	out := fiber.Map{"ok": true, "connection_id": id, "status": status}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return c.JSON(out)
 }
 
-// record writes an admin action to the audit log.
-func (s *Server) record(c *fiber.Ctx, action, target string, err error) {
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// actor is who is acting, for the audit log; a request authenticated by an
+// API token names the token (its display prefix and name, never the secret).
+func actor(c *fiber.Ctx, s *Server) admin.Actor {
 	cl, _ := claimsFrom(c)
-	e := auth.AuditEntry{User: cl.Username, Action: action, Target: target, Result: "ok"}
-	if err != nil {
-		e.Result, e.Detail = "error", err.Error()
+	a := admin.Actor{User: cl.Username, Role: string(cl.Role), ClientIP: s.clientIP(c)}
+	if t, ok := viaToken(c); ok {
+		a.Via = "via API token " + t.Prefix + " (" + t.Name + ")"
 	}
-	s.d.Audit.Record(e)
+	return a
 }
 
-// managerError maps the manager's sentinel errors to HTTP statuses.
-func managerError(err error) error {
+// record writes an action that is not a connection change (API tokens,
+// sessions) to the audit log.
+func (s *Server) record(c *fiber.Ctx, action, target string, err error) {
+	s.d.Admin.Record(c.UserContext(), actor(c, s), action, target, err)
+}
+
+// actionError maps the store's and the manager's sentinel errors to HTTP
+// statuses. A store failure means the action was not applied (admin undid
+// it), so the admin can simply retry once the cause is fixed.
+func actionError(err error) error {
 	switch {
-	case errors.Is(err, manager.ErrInvalidSymbol):
-		return errBadRequest("invalid symbol", err.Error())
-	case errors.Is(err, manager.ErrAlreadyAssigned):
-		return errConflict("ticker already assigned", err.Error())
-	case errors.Is(err, manager.ErrNotAssigned):
-		return errNotFound("ticker not assigned", err.Error())
-	case errors.Is(err, manager.ErrUnknownConnection):
-		return errNotFound("unknown connection", err.Error())
-	case errors.Is(err, manager.ErrDisabled):
-		return errConflict("connection disabled", err.Error())
+	case errors.Is(err, admin.ErrFull):
+		return &apiError{Status: fiber.StatusInsufficientStorage, Message: "not saved: disk full", Detail: err.Error()}
+	case errors.Is(err, admin.ErrBusy):
+		return &apiError{Status: fiber.StatusServiceUnavailable, Message: "not saved: database busy", Detail: err.Error(), RetryAfter: 5}
+	case errors.Is(err, admin.ErrReadOnly), errors.Is(err, admin.ErrCorrupt):
+		return &apiError{Status: fiber.StatusServiceUnavailable, Message: "not saved: database unavailable", Detail: err.Error()}
 	}
-	return err
-}
-
-func (s *Server) audit(c *fiber.Ctx) error {
-	limit := c.QueryInt("limit", 50)
-	if limit < 1 || limit > 1000 {
-		return errBadRequest("invalid limit", "use an integer from 1 to 1000")
-	}
-	return c.JSON(fiber.Map{"entries": s.d.Audit.Recent(limit)})
+	return managerError(err)
 }

@@ -9,7 +9,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tickwatch/tickwatch/backend/buildinfo"
 	"github.com/tickwatch/tickwatch/backend/massive"
+	"github.com/tickwatch/tickwatch/backend/status"
 )
 
 // metrics exposes Prometheus figures read at scrape time from the manager
@@ -21,6 +23,9 @@ type metrics struct {
 
 	up, state, messages, errors, reconnects, dropped, rate, tickers                        *prometheus.Desc
 	sessions, sessionsTotal, slowClosed, resyncs, frames, bytes, frameBytes, droppedFrames *prometheus.Desc
+
+	sinkUp, sinkState, sinkPublished, sinkMessages, sinkDropped, sinkQueueFull, sinkRate        *prometheus.Desc
+	sinkQueue, sinkQueueCap, sinkQueued, sinkQueuedCap, sinkStatusPub, sinkStatusDrop, sinkErrs *prometheus.Desc
 }
 
 func newMetrics(d *Deps) *metrics {
@@ -44,15 +49,42 @@ func newMetrics(d *Deps) *metrics {
 		frameBytes:    prometheus.NewDesc("tickwatch_live_last_frame_bytes", "Size of the last tick frame.", nil, nil),
 		droppedFrames: prometheus.NewDesc("tickwatch_live_dropped_frames_total", "Frames discarded from slow sessions' queues.", nil, nil),
 	}
+	// The sinks' figures, one series per sink (label sink="redis"), as the
+	// status document's sinks section shows them.
+	sink := []string{"sink"}
+	for _, d := range []struct {
+		into       **prometheus.Desc
+		name, help string
+	}{
+		{&m.sinkUp, "up", "1 when the sink's link is connected."},
+		{&m.sinkPublished, "published_total", "Ticks published to the sink."},
+		{&m.sinkMessages, "messages_total", "Messages those ticks were published in."},
+		{&m.sinkDropped, "dropped_total", "Ticks that never reached the sink (queue full, sink away, failed write)."},
+		{&m.sinkQueueFull, "queue_full_total", "Of the dropped ticks, those refused because the queue was full."},
+		{&m.sinkRate, "published_per_second", "Ticks published over the last second."},
+		{&m.sinkQueue, "queue_depth", "Batches waiting for the sink."},
+		{&m.sinkQueueCap, "queue_capacity", "Most batches that may wait."},
+		{&m.sinkQueued, "queued_ticks", "Ticks in the waiting batches."},
+		{&m.sinkQueuedCap, "queued_ticks_capacity", "Most ticks that may wait."},
+		{&m.sinkStatusPub, "status_published_total", "Status updates and health snapshots published."},
+		{&m.sinkStatusDrop, "status_dropped_total", "Status updates and health snapshots dropped."},
+		{&m.sinkErrs, "write_errors_total", "Commands the sink refused on a working link."},
+	} {
+		*d.into = prometheus.NewDesc("tickwatch_sink_"+d.name, d.help, sink, nil)
+	}
+	m.sinkState = prometheus.NewDesc("tickwatch_sink_state", "1 for the sink's current state.", []string{"sink", "state"}, nil)
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfoGauge(buildinfo.Read(d.Version)))
 	m.handler = adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return m
 }
 
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.up, m.state, m.messages, m.errors, m.reconnects, m.dropped, m.rate, m.tickers,
-		m.sessions, m.sessionsTotal, m.slowClosed, m.resyncs, m.frames, m.bytes, m.frameBytes, m.droppedFrames} {
+		m.sessions, m.sessionsTotal, m.slowClosed, m.resyncs, m.frames, m.bytes, m.frameBytes, m.droppedFrames,
+		m.sinkUp, m.sinkState, m.sinkPublished, m.sinkMessages, m.sinkDropped, m.sinkQueueFull, m.sinkRate,
+		m.sinkQueue, m.sinkQueueCap, m.sinkQueued, m.sinkQueuedCap, m.sinkStatusPub, m.sinkStatusDrop, m.sinkErrs} {
 		ch <- d
 	}
 }
@@ -85,6 +117,39 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(m.frameBytes, gauge, float64(st.LastFrameBytes))
 		ch <- prometheus.MustNewConstMetric(m.droppedFrames, counter, float64(st.DroppedFrames))
 	}
+	if m.d.Status != nil {
+		for _, sk := range m.d.Status.Sinks() {
+			m.collectSink(ch, &sk)
+		}
+	}
+}
+
+func (m *metrics) collectSink(ch chan<- prometheus.Metric, sk *status.SinkDoc) {
+	gauge, counter := prometheus.GaugeValue, prometheus.CounterValue
+	ch <- prometheus.MustNewConstMetric(m.sinkUp, gauge, b2f(sk.State == "connected"), sk.Name)
+	for _, st := range status.SinkStates() {
+		ch <- prometheus.MustNewConstMetric(m.sinkState, gauge, b2f(sk.State == st), sk.Name, st)
+	}
+	for _, v := range []struct {
+		d   *prometheus.Desc
+		t   prometheus.ValueType
+		val float64
+	}{
+		{m.sinkPublished, counter, float64(sk.Published)},
+		{m.sinkMessages, counter, float64(sk.Messages)},
+		{m.sinkDropped, counter, float64(sk.Dropped)},
+		{m.sinkQueueFull, counter, float64(sk.QueueFull)},
+		{m.sinkRate, gauge, sk.PublishedPerSecond},
+		{m.sinkQueue, gauge, float64(sk.QueueDepth)},
+		{m.sinkQueueCap, gauge, float64(sk.QueueCapacity)},
+		{m.sinkQueued, gauge, float64(sk.QueuedTicks)},
+		{m.sinkQueuedCap, gauge, float64(sk.QueuedTicksCapacity)},
+		{m.sinkStatusPub, counter, float64(sk.StatusPublished)},
+		{m.sinkStatusDrop, counter, float64(sk.StatusDropped)},
+		{m.sinkErrs, counter, float64(sk.WriteErrors)},
+	} {
+		ch <- prometheus.MustNewConstMetric(v.d, v.t, v.val, sk.Name)
+	}
 }
 
 func b2f(b bool) float64 {
@@ -104,4 +169,16 @@ func (s *Server) metricsHandler(c *fiber.Ctx) error {
 		}
 	}
 	return s.metrics.handler(c)
+}
+
+// buildInfoGauge is the usual *_build_info metric: always 1, the build in its
+// labels, so dashboards can join on it and graph deploys.
+func buildInfoGauge(b buildinfo.Info) prometheus.Gauge {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "tickwatch_build_info",
+		Help:        "Always 1; the labels say which build is running.",
+		ConstLabels: prometheus.Labels{"version": b.Version, "revision": b.Revision, "goversion": b.GoVersion},
+	})
+	g.Set(1)
+	return g
 }

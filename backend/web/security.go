@@ -45,13 +45,17 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 	switch {
 	case status >= 500:
 		ev = s.d.Logger.Error()
-	case strings.HasPrefix(c.Path(), "/assets/") || c.Path() == "/healthz" || c.Path() == "/readyz":
+	case strings.HasPrefix(c.Path(), "/assets/") || c.Path() == "/healthz" || c.Path() == "/readyz" || c.Path() == "/metrics":
+		// Probes and scrapes come every few seconds: at info they would bury the log.
 		ev = s.d.Logger.Debug()
 	}
 	ev = ev.Str("method", c.Method()).Str("path", logsafe.Clip(c.Path())).Int("status", status).
-		Dur("duration", time.Since(start)).Str("ip", s.clientIP(c))
+		Dur("duration_ms", time.Since(start)).Str("ip", s.clientIP(c))
 	if cl, ok := claimsFrom(c); ok {
 		ev = ev.Str("user", cl.Username)
+	}
+	if t, ok := viaToken(c); ok {
+		ev = ev.Str("token", t.Prefix) // the display prefix only, never the credential
 	}
 	ev.Msg("request")
 	return nil

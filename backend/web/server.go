@@ -5,6 +5,7 @@
 package web
 
 import (
+	"context"
 	"io/fs"
 	"net"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/rs/zerolog"
 
+	"github.com/tickwatch/tickwatch/backend/admin"
 	"github.com/tickwatch/tickwatch/backend/auth"
 	"github.com/tickwatch/tickwatch/backend/config"
 	"github.com/tickwatch/tickwatch/backend/live"
@@ -32,12 +34,26 @@ type Deps struct {
 	Hub      *live.Hub
 	Users    *auth.Users
 	Sessions *auth.Sessions
-	Audit    *auth.Audit
+	Admin    Admin // admin actions, saved with their audit entries (admin.Service)
 	Static   fs.FS // the built SPA (index.html, assets/...); nil serves a plain notice
 	Logger   zerolog.Logger
 	Ready    func() bool // /readyz: upstream connections were attempted
 	Started  time.Time
 	Version  string
+	Tokens   TokenStore // API tokens; nil: bearer tokens are refused, no /api/admin/tokens
+}
+
+// Admin is what the admin endpoints call: each action is applied to the
+// manager and saved with its audit entry before it returns, or not applied
+// at all (admin.Service; app hands it over).
+type Admin interface {
+	Subscribe(ctx context.Context, who admin.Actor, tickers []string, connID string) ([]manager.Assignment, error)
+	Unsubscribe(ctx context.Context, who admin.Actor, symbol string) (manager.Assignment, error)
+	SetEnabled(ctx context.Context, who admin.Actor, connID string, enabled bool) error
+	Reconnect(ctx context.Context, who admin.Actor, connID string) error
+	Reset(ctx context.Context, who admin.Actor, connID string) (manager.ConnChange, error)
+	Audit(ctx context.Context, f admin.AuditFilter) (admin.AuditPage, error)
+	Record(ctx context.Context, who admin.Actor, action, target string, err error)
 }
 
 // Server is the HTTP side of Tickwatch.
@@ -46,6 +62,7 @@ type Server struct {
 	app     *fiber.App
 	static  *staticFiles
 	logins  *auth.LoginGuard // login limits and the bounded bcrypt pool
+	bearer  *auth.Limiter    // failed API token attempts per client address
 	metrics *metrics
 	proxies []*net.IPNet // TRUSTED_PROXIES
 }
@@ -62,6 +79,7 @@ func New(d Deps) (*Server, error) {
 	s := &Server{
 		d:      d,
 		logins: auth.NewLoginGuard(auth.LoginGuardConfig{}),
+		bearer: auth.NewLimiter(bearerFailuresPerIP, bearerFailureWindow, nil),
 	}
 	s.proxies = parseProxies(d.Config.TrustedProxies)
 	st, err := newStaticFiles(d.Static)
@@ -129,9 +147,20 @@ func (s *Server) routes() {
 		r.add(api, fiber.MethodPost, "/admin/connections/:id/reconnect", append(act, s.reconnect)...)
 		r.add(api, fiber.MethodPost, "/admin/connections/:id/enable", append(act, s.enable)...)
 		r.add(api, fiber.MethodPost, "/admin/connections/:id/disable", append(act, s.disable)...)
+		r.add(api, fiber.MethodPost, "/admin/connections/:id/reset", append(act, s.reset)...)
 		r.add(api, fiber.MethodPost, "/admin/subscriptions", append(act, s.subscribe)...)
 		r.add(api, fiber.MethodDelete, "/admin/subscriptions/:symbol", append(act, s.unsubscribe)...)
 		r.add(api, fiber.MethodGet, "/admin/audit", append(act, s.audit)...)
+		if s.d.Tokens != nil {
+			// A fresh slice per route: appending to a shared one with spare
+			// capacity would let each route overwrite the last one's handler.
+			tok := func(h fiber.Handler) []fiber.Handler {
+				return []fiber.Handler{s.requireViewer, s.requireAdmin, s.requireSignedIn, h}
+			}
+			r.add(api, fiber.MethodGet, "/admin/tokens", tok(s.listTokens)...)
+			r.add(api, fiber.MethodPost, "/admin/tokens", tok(s.createToken)...)
+			r.add(api, fiber.MethodDelete, "/admin/tokens/:id", tok(s.revokeToken)...)
+		}
 
 		a.Get("/admin-ws", s.adminWSUpgrade, s.adminWS())
 	}

@@ -20,6 +20,15 @@ const claimsKey = "tw_claims"
 // loadSession verifies the session cookie, if any, and keeps the claims on
 // the request. It never rejects: the route decides what it needs.
 func (s *Server) loadSession(c *fiber.Ctx) error {
+	// An Authorization: Bearer header is the request's credential (a
+	// script's API token); a bad one is refused here, never replaced by a
+	// cookie the same request may carry.
+	if plain, ok := s.bearerToken(c); ok {
+		if err := s.authenticateBearer(c, plain); err != nil {
+			return err
+		}
+		return c.Next()
+	}
 	if tok := c.Cookies(SessionCookie); tok != "" {
 		// The user must still exist, and the current role wins over the
 		// one in the token, so removing or demoting a user takes effect
@@ -65,6 +74,11 @@ func (s *Server) requireAdmin(c *fiber.Ctx) error {
 func (s *Server) checkOrigin(c *fiber.Ctx) error {
 	switch c.Method() {
 	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
+		return c.Next()
+	}
+	if _, ok := viaToken(c); ok {
+		// A header credential is not CSRF's concern: a cross-site page
+		// cannot make the browser add it, only a cookie rides along.
 		return c.Next()
 	}
 	if !s.originOK(c) {
@@ -145,6 +159,9 @@ func (s *Server) me(c *fiber.Ctx) error {
 	cl, ok := claimsFrom(c)
 	if !ok {
 		return errUnauthorized()
+	}
+	if t, ok := viaToken(c); ok {
+		return c.JSON(fiber.Map{"username": cl.Username, "role": cl.Role, "token": t.Prefix, "expires": t.ExpiresAt})
 	}
 	return c.JSON(fiber.Map{"username": cl.Username, "role": cl.Role, "expires": float64(cl.Expires.UnixMilli()) / 1000})
 }

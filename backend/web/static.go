@@ -150,5 +150,5 @@ func (s *Server) spa(c *fiber.Ctx) error {
 
 // isClientRoute lists the SPA's routes so unknown paths get a real 404 status.
 func isClientRoute(p string) bool {
-	return p == "/login" || p == "/" || p == "/admin" || p == "/admin/websockets"
+	return p == "/login" || p == "/" || p == "/admin" || p == "/admin/websockets" || p == "/admin/audit" || p == "/admin/tokens"
 }

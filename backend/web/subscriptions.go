@@ -35,10 +35,9 @@ func (s *Server) subscribe(c *fiber.Ctx) error {
 		}
 		target = id
 	}
-	added, err := s.d.Manager.Subscribe(req.Tickers, target)
-	s.record(c, "subscribe", strings.Join(req.Tickers, ",")+"@"+target, err)
+	added, err := s.d.Admin.Subscribe(c.UserContext(), actor(c, s), req.Tickers, target)
 	if err != nil {
-		return managerError(err)
+		return actionError(err)
 	}
 	return c.JSON(fiber.Map{"added": added})
 }
@@ -48,16 +47,11 @@ func (s *Server) unsubscribe(c *fiber.Ctx) error {
 	if err != nil {
 		return errBadRequest("invalid symbol", err.Error())
 	}
-	removed, err := s.d.Manager.Unsubscribe([]string{sym})
-	s.record(c, "unsubscribe", sym, err)
+	removed, err := s.d.Admin.Unsubscribe(c.UserContext(), actor(c, s), sym)
 	if err != nil {
-		return managerError(err)
+		return actionError(err)
 	}
-	conn := ""
-	if len(removed) > 0 {
-		conn = removed[0].ConnectionID
-	}
-	return c.JSON(fiber.Map{"removed": sym, "connection_id": conn})
+	return c.JSON(fiber.Map{"removed": sym, "connection_id": removed.ConnectionID})
 }
 
 func (s *Server) tickerLookup(c *fiber.Ctx) error {

@@ -12,7 +12,6 @@ import (
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 
-	"github.com/tickwatch/tickwatch/backend/auth"
 	"github.com/tickwatch/tickwatch/backend/config"
 )
 
@@ -27,7 +26,7 @@ func TestMain(m *testing.M) {
 }
 
 // newTestServer builds the Fiber app from d, filling in a configuration
-// from environ and an audit log when d has none, and a silent logger. No
+// from environ when d has none, and a silent logger. No
 // listener: tests call App().Test.
 func newTestServer(tb testing.TB, d Deps, environ ...string) *Server {
 	tb.Helper()
@@ -37,9 +36,6 @@ func newTestServer(tb testing.TB, d Deps, environ ...string) *Server {
 			tb.Fatal(err)
 		}
 		d.Config = cfg
-	}
-	if d.Audit == nil {
-		d.Audit = auth.NewAudit(10, zerolog.Nop())
 	}
 	d.Logger = zerolog.Nop()
 	s, err := New(d)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -47,6 +48,21 @@ func Password(user string) string {
 type Options struct {
 	// Environ is added after the defaults, so it overrides them.
 	Environ []string
+	// Secrets are more strings that must never appear in a response, a
+	// frame or the log (a Redis password, say).
+	Secrets []string
+	// DataDir is DATA_DIR; "" gives the stack a fresh one. Pass the same
+	// directory to a second Start (after Stop) to test a restart.
+	DataDir string
+	// StoreMaxPages caps the database file (app.WithStoreMaxPages): the
+	// disk is full once the file has that many pages.
+	StoreMaxPages int
+	// Users lists which of Users() the users file holds and logs in; nil:
+	// all of them (a restart without one is that user's removal).
+	Users []string
+	// Roles overrides the role of a user (by default its name), to change a
+	// user's role across a restart.
+	Roles map[string]string
 }
 
 // defaultEnviron: multi mode with connections 1 and 2 on a few known
@@ -81,6 +97,8 @@ type Stack struct {
 	Base    string // http://127.0.0.1:port
 	SimAddr string // the built-in simulator's host:port (its /control API included)
 	Logs    *testkit.SyncBuffer
+	DataDir string // this stack's DATA_DIR
+	stop    func()
 	client  *http.Client            // owns its keep-alive connections, closed at cleanup
 	cookies map[string]*http.Cookie // user -> session cookie
 	secrets []string
@@ -92,19 +110,31 @@ type Stack struct {
 func Start(t testing.TB, o Options) *Stack {
 	t.Helper()
 	s := &Stack{t: t, Logs: &testkit.SyncBuffer{}, cookies: map[string]*http.Cookie{},
-		secrets: []string{APIKey, SessionSecret},
+		secrets: append([]string{APIKey, SessionSecret}, o.Secrets...),
 		client: &http.Client{
 			Transport:     &http.Transport{},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}}
 
-	usersFile := s.writeUsers(filepath.Join(t.TempDir(), "users.json"))
-	environ := append(append(defaultEnviron(), "AUTH_USERS_FILE="+usersFile), o.Environ...)
+	users := o.Users
+	if users == nil {
+		users = Users()
+	}
+	s.DataDir = o.DataDir
+	if s.DataDir == "" {
+		s.DataDir = filepath.Join(t.TempDir(), "data")
+	}
+	usersFile := s.writeUsers(filepath.Join(t.TempDir(), "users.json"), users, o.Roles)
+	environ := append(append(defaultEnviron(), "AUTH_USERS_FILE="+usersFile, "DATA_DIR="+s.DataDir), o.Environ...)
 	cfg, err := config.Load(environ, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(cfg, zerolog.New(s.Logs), Static(), "test")
+	var opts []app.Option
+	if o.StoreMaxPages > 0 {
+		opts = append(opts, app.WithStoreMaxPages(o.StoreMaxPages))
+	}
+	a, err := app.New(cfg, zerolog.New(s.Logs), Static(), "test", opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,25 +143,33 @@ func Start(t testing.TB, o Options) *Stack {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		// Our idle keep-alive connections would hold server workers (and
-		// their own reader goroutines) past the end: goleak would see them.
-		s.client.CloseIdleConnections()
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("app.Run: %v", err)
-		}
-		s.AssertNoSecrets("the log", s.Logs.String())
-	})
-	for _, u := range Users() {
+	var once sync.Once
+	s.stop = func() {
+		once.Do(func() {
+			// Our idle keep-alive connections would hold server workers (and
+			// their own reader goroutines) past the end: goleak would see them.
+			s.client.CloseIdleConnections()
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("app.Run: %v", err)
+			}
+			s.AssertNoSecrets("the log", s.Logs.String())
+		})
+	}
+	t.Cleanup(s.stop)
+	for _, u := range users {
 		s.cookies[u] = s.login(u)
 	}
 	return s
 }
 
+// Stop shuts the stack down (as SIGTERM would) and waits for Run to return;
+// cleanup does it otherwise. The DATA_DIR stays for a restart.
+func (s *Stack) Stop() { s.stop() }
+
 // writeUsers writes the users file. bcrypt.MinCost keeps start-up quick
 // under the race detector; the hashes count as secrets too.
-func (s *Stack) writeUsers(path string) string {
+func (s *Stack) writeUsers(path string, users []string, roles map[string]string) string {
 	s.t.Helper()
 	type entry struct {
 		Username string `json:"username"`
@@ -139,14 +177,18 @@ func (s *Stack) writeUsers(path string) string {
 		Role     string `json:"role"`
 	}
 	var list []entry
-	for _, u := range Users() {
+	for _, u := range users {
 		pw := Password(u)
 		h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
 		if err != nil {
 			s.t.Fatal(err)
 		}
 		s.secrets = append(s.secrets, pw, string(h))
-		list = append(list, entry{Username: u, Hash: string(h), Role: u})
+		role := u
+		if r, ok := roles[u]; ok {
+			role = r
+		}
+		list = append(list, entry{Username: u, Hash: string(h), Role: role})
 	}
 	b, err := json.Marshal(list)
 	if err != nil {
@@ -273,6 +315,10 @@ func (s *Stack) DialAdminWS(role string) *websocket.Conn {
 	s.t.Cleanup(func() { _ = conn.Close() })
 	return conn
 }
+
+// AddSecret adds a secret the test learned (an API token) to those that
+// must never appear in a response or the log.
+func (s *Stack) AddSecret(secret string) { s.secrets = append(s.secrets, secret) }
 
 // AssertNoSecrets fails the test when the API key, a password, a password
 // hash or the session secret appears in text the server produced.

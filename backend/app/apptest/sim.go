@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // SimConn is one upstream connection as the simulator's control API lists
@@ -13,6 +14,7 @@ type SimConn struct {
 	ID            int64    `json:"id"`
 	Authenticated bool     `json:"authenticated"`
 	Subscriptions []string `json:"subscriptions"` // "A.AAPL", ...
+	Sent          uint64   `json:"sent"`          // market events written to the socket
 }
 
 // SimConns lists the simulator's live connections, oldest first. The test
@@ -52,12 +54,24 @@ func (s *Stack) SimConnBySymbol(sym string) (SimConn, bool) {
 // SimDrop makes the simulator cut connection id without a close frame.
 func (s *Stack) SimDrop(id int64) {
 	s.t.Helper()
-	resp, err := s.client.Post(fmt.Sprintf("http://%s/control/drop?conn=%d", s.SimAddr, id), "", nil)
+	s.simControl(fmt.Sprintf("drop?conn=%d", id))
+}
+
+// SimStall makes the simulator send nothing on connection id for d, so
+// that what it sent and what arrived can be compared exactly.
+func (s *Stack) SimStall(id int64, d time.Duration) {
+	s.t.Helper()
+	s.simControl(fmt.Sprintf("stall?conn=%d&seconds=%g", id, d.Seconds()))
+}
+
+func (s *Stack) simControl(action string) {
+	s.t.Helper()
+	resp, err := s.client.Post("http://"+s.SimAddr+"/control/"+action, "", nil)
 	if err != nil {
-		s.t.Fatalf("simulator control: drop %d: %v", id, err)
+		s.t.Fatalf("simulator control: %s: %v", action, err)
 	}
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		s.t.Fatalf("simulator control: drop %d: %s", id, resp.Status)
+		s.t.Fatalf("simulator control: %s: %s", action, resp.Status)
 	}
 }

@@ -42,6 +42,7 @@ const (
 	DefaultStatusQueueSize  = 256
 	DefaultMaxMessageEvents = 1000
 	DefaultDownAfter        = 5 * time.Second
+	DefaultDrainTimeout     = time.Second
 )
 
 // Timeouts applied when the URL does not set them (dial_timeout,
@@ -96,7 +97,11 @@ type Options struct {
 	// DownAfter is how long Redis must stay unreachable before the state
 	// goes from connecting/reconnecting to down.
 	DownAfter time.Duration
-	Logger    zerolog.Logger
+	// DrainTimeout bounds the last flush when Run is stopped: what is still
+	// queued then is published if Redis takes it within this time. Zero
+	// means DefaultDrainTimeout.
+	DrainTimeout time.Duration
+	Logger       zerolog.Logger
 }
 
 func (o *Options) applyDefaults() error {
@@ -121,6 +126,9 @@ func (o *Options) applyDefaults() error {
 	if o.DownAfter == 0 {
 		o.DownAfter = DefaultDownAfter
 	}
+	if o.DrainTimeout == 0 {
+		o.DrainTimeout = DefaultDrainTimeout
+	}
 	switch {
 	case o.QueueSize < 0, o.QueueEvents < 0, o.StatusQueueSize < 0, o.MaxMessageEvents < 0:
 		return errors.New("redis sink: queue sizes and MaxMessageEvents must be positive")
@@ -128,6 +136,8 @@ func (o *Options) applyDefaults() error {
 		return fmt.Errorf("redis sink: stream max length %d: must be positive", o.StreamMaxLen)
 	case o.DownAfter < 0:
 		return fmt.Errorf("redis sink: DownAfter %s: must be positive", o.DownAfter)
+	case o.DrainTimeout < 0:
+		return fmt.Errorf("redis sink: DrainTimeout %s: must be positive", o.DrainTimeout)
 	}
 	return nil
 }
@@ -250,7 +260,7 @@ func New(opts Options) (*Publisher, error) {
 	if ropts.WriteTimeout == 0 {
 		ropts.WriteTimeout = defaultIOTimeout
 	}
-	// Run's context then also cuts a write short at shutdown.
+	// A context deadline (the drain's at shutdown) then bounds a write too.
 	ropts.ContextTimeoutEnabled = true
 	p := &Publisher{
 		opts:      opts,
@@ -433,19 +443,25 @@ func (p *Publisher) Run(ctx context.Context) error {
 // serve publishes while Redis answers. It returns the failure that ended
 // it, or nil when ctx is done.
 func (p *Publisher) serve(ctx context.Context, w *writer, ticker *time.Ticker) error {
+	// Writes do not end with ctx: a batch taken off the queue is written
+	// whole (bounded by the I/O timeouts), and what is still queued when
+	// ctx ends goes out in drain. Writing with ctx would turn every batch
+	// that races the stop into a dropped one.
+	wctx := context.WithoutCancel(ctx)
 	for {
 		var err error
 		select {
 		case <-ctx.Done():
+			p.drain(ctx, w)
 			return nil
 		case b := <-p.queue:
 			w.addBatch(b)
-			err = w.flush(ctx)
+			err = w.flush(wctx)
 		case s := <-p.status:
 			w.statuses = append(w.statuses, s)
-			err = w.flush(ctx)
+			err = w.flush(wctx)
 		case <-p.healthSig:
-			err = w.flush(ctx)
+			err = w.flush(wctx)
 		case now := <-ticker.C:
 			p.sampleRate(w, now)
 			// Nothing was written for a second: probe, so that a lost
@@ -460,6 +476,24 @@ func (p *Publisher) serve(ctx context.Context, w *writer, ticker *time.Ticker) e
 				return nil
 			}
 			return err
+		}
+	}
+}
+
+// drain publishes what is still queued when Run is stopped while Redis
+// answers. The app stops the manager before the sink, so nothing new
+// arrives and a clean shutdown loses no tick Redis could still take; a
+// Redis too slow to take it within DrainTimeout loses the rest, as Run's
+// caller cannot wait for ever. (While reconnecting nothing is drained:
+// those ticks would be discarded anyway.)
+func (p *Publisher) drain(ctx context.Context, w *writer) {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.opts.DrainTimeout)
+	defer cancel()
+	for len(p.queue) > 0 || len(p.status) > 0 {
+		if err := w.flush(dctx); err != nil {
+			p.log.Warn().Str("error", p.red.String(err.Error())).Int("batches_left", len(p.queue)).
+				Msg("redis sink: could not publish everything queued before stopping")
+			return
 		}
 	}
 }

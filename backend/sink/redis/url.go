@@ -99,3 +99,16 @@ func (r redactor) String(s string) string {
 	}
 	return s
 }
+
+// CheckURL reports whether raw is a URL New accepts, and returns it with
+// the password replaced. The configuration calls it so that a bad REDIS_URL
+// is a start-up error like any other bad variable, with the same wording
+// New would use; the error never contains the password.
+func CheckURL(raw string) (target string, err error) {
+	_, _, target, err = parseURL(raw)
+	return target, err
+}
+
+// RedactURL returns raw with its password replaced, whether or not raw
+// parses: for showing a rejected value to the operator.
+func RedactURL(raw string) string { return newRedactor(raw).String(raw) }

@@ -4,7 +4,7 @@ import { flushSync } from 'svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Api, type FetchLike } from '../lib/api';
 import { PendingBatch } from '../lib/coalesce';
-import { connDoc, demoSnapshot, snapshotOf } from '../lib/fixtures';
+import { connDoc, demoSnapshot, sinkDoc, snapshotOf } from '../lib/fixtures';
 import { DashboardModel } from '../lib/model.svelte';
 import type { Me, ServerEvent } from '../lib/types';
 import Dashboard from './Dashboard.svelte';
@@ -35,6 +35,24 @@ function apply(model: DashboardModel, ...evs: ServerEvent[]) {
 }
 
 describe('Dashboard', () => {
+  it('shows the server version from /healthz in the footer', async () => {
+    const seen: string[] = [];
+    const fetchImpl: FetchLike = async (url) => {
+      seen.push(url);
+      return new Response(JSON.stringify({ status: 'ok', version: 'v1.2.3-test', uptime_seconds: 1 }), { status: 200 });
+    };
+    mount('viewer', new DashboardModel(), fetchImpl);
+    expect(await screen.findByText('v1.2.3-test')).toBeTruthy();
+    expect(seen).toContain('/healthz');
+  });
+
+  it('shows no footer when the version is unknown', async () => {
+    mount('viewer', new DashboardModel());
+    await new Promise((r) => setTimeout(r, 0));
+    flushSync();
+    expect(document.querySelector('footer.foot')).toBeNull();
+  });
+
   it('shows a loading state until the first snapshot', () => {
     mount('admin', new DashboardModel());
     expect(screen.getByText('Loading connections…')).toBeTruthy();
@@ -86,7 +104,7 @@ describe('Dashboard', () => {
     const model = new DashboardModel();
     model.applySnapshot(demoSnapshot(3, 3));
     mount('viewer', model);
-    for (const name of ['Reconnect', 'Disable', 'Enable', 'Add']) expect(screen.queryAllByRole('button', { name })).toHaveLength(0);
+    for (const name of ['Reconnect', 'Disable', 'Enable', 'Add', 'Reset to configured']) expect(screen.queryAllByRole('button', { name })).toHaveLength(0);
     expect(document.querySelectorAll('form.add')).toHaveLength(0);
   });
 
@@ -111,6 +129,47 @@ describe('Dashboard', () => {
     expect(column(2).textContent).toContain('WEBSOCKET_CONNECTION_2_ENABLED=true');
   });
 
+  it('marks runtime changes and resets a connection to its configuration after confirming', async () => {
+    const at = 1796119200; // 2026-12-01
+    const model = new DashboardModel();
+    model.applySnapshot(
+      snapshotOf([
+        connDoc(1, {
+          config: { ticker_count: 3, universe_key: '', tickers: ['AAPL', 'MSFT', 'TSLA'] },
+          overrides: { added: [{ symbol: 'TSLA', by: 'admin', at }], removed: [{ symbol: 'NVDA', by: 'ops', at }], enabled: null },
+        }),
+        connDoc(2),
+      ]),
+    );
+    const calls: string[] = [];
+    mount('admin', model, async (url, init) => {
+      // The footer's version request is not an action.
+      if (String(url) !== '/healthz') calls.push(`${init?.method} ${url}`);
+      return new Response(JSON.stringify({ ok: true, connection_id: 'connection_1', status: 'connected', added: ['NVDA'], removed: ['TSLA'], skipped: [] }), { status: 200 });
+    });
+    expect(column(1).textContent).toContain('1 added, 1 removed at runtime');
+    const details = column(1).querySelector('details')!;
+    details.open = true;
+    details.dispatchEvent(new Event('toggle'));
+    flushSync();
+    const mark = column(1).querySelector('.chip.runtime .rtmark')!;
+    expect(mark.getAttribute('title')).toBe('added at runtime by admin, 2026-12-01');
+    expect(column(1).querySelectorAll('.chip.runtime')).toHaveLength(1);
+    expect(column(1).querySelector('[title="removed at runtime by ops, 2026-12-01"]')!.textContent).toBe('NVDA');
+
+    // Only a connection with runtime changes offers the reset.
+    expect(within(column(2)).queryAllByRole('button', { name: /Reset to configured/ })).toHaveLength(0);
+    await fireEvent.click(within(column(1)).getByRole('button', { name: /Reset to configured/ }));
+    expect(calls).toEqual([]); // nothing before the confirmation
+    const dialog = document.querySelector('dialog')!;
+    expect(dialog.textContent).toContain('Reset primary to its configuration?');
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Reset to configured' }));
+    await new Promise((r) => setTimeout(r, 0));
+    flushSync();
+    expect(calls).toEqual(['POST /api/admin/connections/1/reset']);
+    expect(column(1).querySelector('.actions .result')!.textContent).toContain('Reset · 1 added back, 1 removed');
+  });
+
   it('validates added tickers inline before asking the server', async () => {
     const model = new DashboardModel();
     model.applySnapshot(demoSnapshot(2, 3));
@@ -125,7 +184,8 @@ describe('Dashboard', () => {
     expect(fb.textContent).toContain('"A$B" is not a valid symbol');
     expect(fb.textContent).toContain('T1X000 is already on connection_1');
     await fireEvent.submit(input.form!);
-    expect(calls).toEqual([]);
+    // Only the footer's version lookup; nothing was sent to add tickers.
+    expect(calls).toEqual(['/healthz']);
   });
 
   it('shows a server error inline next to the add form', async () => {
@@ -173,5 +233,32 @@ describe('Dashboard', () => {
     expect(column(1).textContent).toContain('2 skipped');
     await fireEvent.click(within(column(1)).getByRole('button', { name: /Resume/ }));
     expect(column(1).textContent).not.toContain('skipped');
+  });
+});
+
+describe('Redis sink panel', () => {
+  it('is hidden when no sink is configured', () => {
+    const model = new DashboardModel();
+    model.applySnapshot(demoSnapshot(1, 3));
+    mount('viewer', model);
+    expect(screen.queryByRole('region', { name: 'Tick sinks' })).toBeNull();
+  });
+
+  it('shows state in words, rate, drops, queue and the error, and follows sink_update', () => {
+    const model = new DashboardModel();
+    model.applySnapshot(snapshotOf([connDoc(1)], [], { sinks: [sinkDoc()] }));
+    mount('viewer', model);
+    const panel = screen.getByRole('region', { name: 'Tick sinks' });
+    expect(panel.textContent).toContain('Redis');
+    expect(panel.textContent).toContain('Connected');
+    expect(panel.textContent).toContain('0 / 1,024');
+    expect(panel.querySelector('details')).toBeNull();
+
+    apply(model, { event: 'sink_update', data: sinkDoc({ state: 'down', last_error: 'dial tcp 127.0.0.1:6379: connection refused', dropped: 1520, published_per_second: 0 }) });
+    expect(panel.textContent).toContain('Down');
+    expect(panel.textContent).toContain('1,520');
+    const status = within(panel).getByRole('status');
+    expect(status.getAttribute('title')).toContain('connection refused');
+    expect(panel.querySelector('details')?.textContent).toContain('connection refused');
   });
 });

@@ -100,6 +100,18 @@ describe('Api error paths', () => {
     expect(seen.forbidden).toBe(0);
   });
 
+  it('health reads /healthz and never routes, whatever it answers', async () => {
+    const ok = hooked(200, { status: 'ok', version: 'v1.2.3', uptime_seconds: 4.5 });
+    const r = await ok.api.health();
+    expect(r.ok && r.data.version).toBe('v1.2.3');
+    expect(ok.calls[0]!.url).toBe('/healthz');
+    for (const status of [401, 403]) {
+      const { api, seen } = hooked(status, { error: 'x' });
+      expect((await api.health()).ok).toBe(false);
+      expect(seen).toEqual({ unauthorized: 0, forbidden: 0 });
+    }
+  });
+
   it('me(false) does not redirect on 401', async () => {
     const { api, seen } = hooked(401, { error: 'unauthorized' });
     await api.me(false);

@@ -2,7 +2,8 @@
 // (never throws), and the two answers that change where the user is are
 // routed centrally: 401 -> login?next=..., 403 -> the "not allowed" view.
 
-import type { ActionOk, AddResult, ApiErrorBody, Me, RemoveResult, StatusDoc, TickerLookup } from './types';
+import type { CreatedToken, CreateTokenBody, TokenList } from './tokens';
+import type { ActionOk, AddResult, ApiErrorBody, AuditPage, Health, Me, RemoveResult, ResetResult, StatusDoc, TickerLookup } from './types';
 
 export type ErrorKind = 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'bad_request' | 'rate_limited' | 'server' | 'network';
 
@@ -133,11 +134,22 @@ export class Api {
   status() {
     return this.call<StatusDoc>('GET', '/api/admin/websocket-status');
   }
+  /** Public and informational (the footer's version): never routes anywhere. */
+  health() {
+    return this.call<Health>('GET', '/healthz', { redirectOn401: false, routeOn403: false });
+  }
   ticker(symbol: string) {
     return this.call<TickerLookup>('GET', `/api/admin/tickers/${encodeURIComponent(symbol)}`);
   }
   connectionAction(id: number, action: 'reconnect' | 'enable' | 'disable') {
     return this.call<ActionOk>('POST', `/api/admin/connections/${id}/${action}`);
+  }
+  resetConnection(id: number) {
+    return this.call<ResetResult>('POST', `/api/admin/connections/${id}/reset`);
+  }
+  /** path is built by auditPath (lib/audit.ts). */
+  audit(path: string) {
+    return this.call<AuditPage>('GET', path);
   }
   addTickers(tickers: string[], connectionId?: number) {
     const body: { tickers: string[]; connection_id?: number } = { tickers };
@@ -146,5 +158,14 @@ export class Api {
   }
   removeTicker(symbol: string) {
     return this.call<RemoveResult>('DELETE', `/api/admin/subscriptions/${encodeURIComponent(symbol)}`);
+  }
+  listTokens() {
+    return this.call<TokenList>('GET', '/api/admin/tokens');
+  }
+  createToken(body: CreateTokenBody) {
+    return this.call<CreatedToken>('POST', '/api/admin/tokens', { body });
+  }
+  revokeToken(id: number) {
+    return this.call<{ ok: boolean; id: number }>('DELETE', `/api/admin/tokens/${id}`);
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FrameBatcher, type Scheduler } from './batcher';
 import { parseFrame, PendingBatch, type Batch } from './coalesce';
+import { demoSnapshot, sinkDoc } from './fixtures';
 import type { ServerEvent } from './types';
 
 const tick = (symbol: string, price: number, conn = 'connection_1', timestamp = 1): ServerEvent => ({
@@ -57,6 +58,7 @@ describe('parseFrame', () => {
     ['tick with string price', '[{"event":"tick_update","data":{"connection_id":"c","symbol":"A","price":"1"}}]'],
     ['snapshot without connections', '[{"event":"snapshot","data":{"status":{}}}]'],
     ['status without id', '[{"event":"connection_status_update","data":{"status":"error"}}]'],
+    ['sink without name', '[{"event":"sink_update","data":{"state":"down"}}]'],
   ])('skips %s', (_n, raw) => expect(parseFrame(raw)).toEqual([]));
   it('keeps the good events of a partly bad frame', () => {
     const raw = JSON.stringify([{ event: 'tick_update', data: null }, tick('MSFT', 2)]);
@@ -174,5 +176,19 @@ describe('FrameBatcher', () => {
     fb.push([tick('AAPL', 2)]);
     fb.flush();
     expect(flushed).toHaveLength(0);
+  });
+});
+
+describe('sink_update', () => {
+  const sink = (state: string, dropped: number): ServerEvent => ({ event: 'sink_update', data: sinkDoc({ state, dropped }) });
+  it('is parsed', () => expect(parseFrame(JSON.stringify([sink('down', 3)]))).toHaveLength(1));
+  it('keeps the latest per sink, and a snapshot clears it', () => {
+    const p = new PendingBatch();
+    p.add(sink('reconnecting', 1));
+    p.add(sink('down', 7));
+    expect([...p.take().sinks.values()]).toEqual([sinkDoc({ state: 'down', dropped: 7 })]);
+    p.add(sink('down', 9));
+    p.add({ event: 'snapshot', data: demoSnapshot(1, 1) });
+    expect(p.take().sinks.size).toBe(0);
   });
 });

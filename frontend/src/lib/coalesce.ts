@@ -4,7 +4,7 @@
 // symbol, metrics the latest per connection, and the recent-ticks feed the
 // newest `recentCap` per connection plus a count.
 
-import type { MetricsUpdate, ServerEvent, SnapshotData, StatusUpdate, Tick } from './types';
+import type { MetricsUpdate, ServerEvent, SinkDoc, SnapshotData, StatusUpdate, Tick } from './types';
 
 export type LiveTick = Tick & { connection_id: string };
 
@@ -26,12 +26,14 @@ export interface Batch {
   ticks: Map<string, CoalescedTick>;
   recent: Map<string, RecentChunk>;
   metrics: Map<string, MetricsUpdate>;
+  /** The latest sink_update per sink name. */
+  sinks: Map<string, SinkDoc>;
   /** Raw events folded into this batch. */
   events: number;
 }
 
 export function emptyBatch(): Batch {
-  return { snapshot: null, statuses: [], ticks: new Map(), recent: new Map(), metrics: new Map(), events: 0 };
+  return { snapshot: null, statuses: [], ticks: new Map(), recent: new Map(), metrics: new Map(), sinks: new Map(), events: 0 };
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -47,6 +49,8 @@ function validEvent(e: unknown): e is ServerEvent {
     case 'connection_status_update':
     case 'metrics_update':
       return typeof d.connection_id === 'string';
+    case 'sink_update':
+      return typeof d.name === 'string' && typeof d.state === 'string';
     default:
       return false;
   }
@@ -91,6 +95,9 @@ export class PendingBatch {
         return;
       case 'metrics_update':
         b.metrics.set(e.data.connection_id, e.data);
+        return;
+      case 'sink_update':
+        b.sinks.set(e.data.name, e.data);
         return;
       case 'tick_update': {
         const t = e.data;

@@ -1,6 +1,6 @@
 // Builders for wire documents, shared by unit and component tests.
 
-import type { ConnectionStatusDoc, SnapshotData, StatusDoc, Tick } from './types';
+import type { ConnectionStatusDoc, SinkDoc, SnapshotData, StatusDoc, Tick } from './types';
 
 export function connDoc(id: number, over: Partial<ConnectionStatusDoc> = {}): ConnectionStatusDoc {
   const tickers = over.config?.tickers ?? [`S${id}A`, `S${id}B`, `S${id}C`];
@@ -62,4 +62,29 @@ export function demoSnapshot(n = 3, perConn = 150, serverTime = 1000): SnapshotD
     );
   }
   return snapshotOf(conns, ticks, { server_time: serverTime });
+}
+
+/** A Redis sink document, connected and idle unless overridden. */
+export function sinkDoc(over: Partial<SinkDoc> = {}): SinkDoc {
+  return {
+    name: 'redis',
+    state: 'connected',
+    since: 900,
+    last_error: '',
+    target: 'redis://:xxxxx@cache:6379/0',
+    required: false,
+    published_per_second: 5000,
+    published: 600000,
+    messages: 1200,
+    dropped: 0,
+    queue_full: 0,
+    queue_depth: 0,
+    queue_capacity: 1024,
+    queued_ticks: 0,
+    queued_ticks_capacity: 131072,
+    status_published: 120,
+    status_dropped: 0,
+    write_errors: 0,
+    ...over,
+  };
 }

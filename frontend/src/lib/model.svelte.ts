@@ -5,7 +5,8 @@
 
 import type { Batch, LiveTick } from './coalesce';
 import { RecentStream } from './recent.svelte';
-import type { ConnectionStatusDoc, MetricsUpdate, SnapshotData, StatusUpdate, Tick } from './types';
+import type { ConnectionStatusDoc, MetricsUpdate, OverridesDoc, SinkDoc, SnapshotData, StatusUpdate, Tick } from './types';
+import { emptyOverrides } from './overrides';
 
 export class TickerRow {
   readonly symbol: string;
@@ -82,6 +83,8 @@ export class ConnectionModel {
   symbolsSource = $state('');
   note = $state('');
   enableHint = $state('');
+  /** Saved runtime changes (replaced, never mutated). */
+  overrides = $state.raw<OverridesDoc>(emptyOverrides());
   /** Assigned symbols in configuration order; replaced, never mutated. */
   tickers = $state.raw<string[]>([]);
   /** Recent status transitions, newest first (at most 5). */
@@ -124,6 +127,7 @@ export class ConnectionModel {
     this.symbolsSource = d.symbols_source ?? '';
     this.note = d.note ?? '';
     this.enableHint = d.enable_hint ?? '';
+    this.overrides = d.overrides ?? emptyOverrides();
     this.setTickers(d.config?.tickers ?? []);
   }
 
@@ -188,6 +192,8 @@ export class DashboardModel {
   snapshotAt = $state(0);
   /** Bumped on each snapshot, so views that cache an order know to redo it. */
   snapshotSeq = $state(0);
+  /** Tick sinks (the Redis publisher); empty when none is configured. */
+  sinks = $state.raw<SinkDoc[]>([]);
   /** Ticks that named a symbol we do not know (before the snapshot that adds it). */
   unknownTicks = 0;
   private readonly byId = new Map<string, ConnectionModel>();
@@ -231,6 +237,7 @@ export class DashboardModel {
     this.simulated = !!st.simulated;
     this.uptimeSeconds = st.uptime_seconds ?? 0;
     this.clockOffset = st.server_time ? st.server_time - nowMs / 1000 : 0;
+    this.sinks = Array.isArray(st.sinks) ? st.sinks : [];
 
     const next: ConnectionModel[] = [];
     const seen = new Set<string>();
@@ -279,5 +286,13 @@ export class DashboardModel {
     for (const t of b.ticks.values()) this.applyTick(t, t.n);
     for (const [id, r] of b.recent) this.byId.get(id)?.recent.push(r.ticks, r.total);
     for (const m of b.metrics.values()) this.byId.get(m.connection_id)?.applyMetrics(m);
+    if (b.sinks.size > 0) this.applySinks(b.sinks);
+  }
+
+  /** Replaces the figures of the sinks named in updates; a new name is appended. */
+  applySinks(updates: Map<string, SinkDoc>): void {
+    const next = this.sinks.map((s) => updates.get(s.name) ?? s);
+    for (const [name, s] of updates) if (!next.some((n) => n.name === name)) next.push(s);
+    this.sinks = next;
   }
 }

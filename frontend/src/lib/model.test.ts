@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PendingBatch } from './coalesce';
-import { connDoc, demoSnapshot, snapshotOf } from './fixtures';
+import { connDoc, demoSnapshot, sinkDoc, snapshotOf } from './fixtures';
 import { DashboardModel, TickerRow } from './model.svelte';
 import type { ServerEvent } from './types';
 
@@ -242,5 +242,26 @@ describe('DashboardModel events', () => {
     const c = m.connections[0]!;
     expect(c.rows.get('T1X000')!.price).toBe(10); // the pre-snapshot tick was discarded
     expect(c.rows.get('T1X001')!.price).toBe(77);
+  });
+});
+
+describe('DashboardModel sinks', () => {
+  it('has none without a sinks section (no REDIS_URL, or an older server)', () => {
+    const m = new DashboardModel();
+    m.applySnapshot(demoSnapshot(1, 1));
+    expect(m.sinks).toEqual([]);
+  });
+  it('takes them from the snapshot and updates them from sink_update', () => {
+    const m = new DashboardModel();
+    m.applySnapshot(snapshotOf([connDoc(1)], [], { sinks: [sinkDoc()] }));
+    expect(m.sinks.map((s) => s.state)).toEqual(['connected']);
+    const p = new PendingBatch();
+    p.add({ event: 'sink_update', data: sinkDoc({ state: 'down', last_error: 'connection refused', dropped: 40 }) });
+    p.add({ event: 'sink_update', data: sinkDoc({ name: 'other' }) });
+    m.applyBatch(p.take());
+    expect(m.sinks.map((s) => [s.name, s.state, s.dropped])).toEqual([
+      ['redis', 'down', 40],
+      ['other', 'connected', 0],
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LinkInfo } from './liveLink';
-import { connectionColour, CONNECTION_COLOURS, isStale, linkView, statusView } from './present';
+import { sinkDoc } from './fixtures';
+import { connectionColour, CONNECTION_COLOURS, isStale, linkView, sinkView, statusView } from './present';
 
 describe('statusView', () => {
   it.each<[string, boolean, string, string]>([
@@ -60,4 +61,23 @@ describe('isStale', () => {
     [0, 500, true, true, true],
     [0, 500, true, false, false],
   ])('last=%d now=%d enabled=%s connected=%s -> %s', (l, n, e, c, want) => expect(isStale(l, n, e, c)).toBe(want));
+});
+
+describe('sinkView', () => {
+  it.each<[string, string, string]>([
+    ['connected', 'ok', 'Connected'],
+    ['connecting', 'warn', 'Connecting'],
+    ['reconnecting', 'warn', 'Reconnecting'],
+    ['down', 'bad', 'Down'],
+    ['paused', 'warn', 'Paused'],
+  ])('%s', (state, tone, label) => expect(sinkView(sinkDoc({ state }))).toMatchObject({ title: 'Redis', tone, label }));
+  it('uses a distinct glyph per state, so colour is not the only signal', () => {
+    const glyphs = ['connected', 'connecting', 'reconnecting', 'down'].map((state) => sinkView(sinkDoc({ state })).glyph);
+    expect(new Set(glyphs).size).toBe(4);
+  });
+  it('carries the error and the queue fill', () => {
+    const v = sinkView(sinkDoc({ state: 'down', last_error: 'dial tcp: connection refused', queue_depth: 900, queue_capacity: 1024 }));
+    expect(v).toMatchObject({ error: 'dial tcp: connection refused', queue: '900 / 1,024', queueHigh: true });
+    expect(sinkView(sinkDoc({ queue_depth: 3 }))).toMatchObject({ error: '', queue: '3 / 1,024', queueHigh: false });
+  });
 });

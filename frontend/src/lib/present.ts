@@ -3,6 +3,7 @@
 
 import { formatDuration } from './format';
 import type { LinkInfo } from './liveLink';
+import type { SinkDoc } from './types';
 
 export type Tone = 'ok' | 'warn' | 'bad' | 'off';
 
@@ -76,4 +77,51 @@ export function isStale(lastUpdate: number, nowSec: number, enabled: boolean, co
   if (!enabled) return false;
   if (!lastUpdate) return connected;
   return nowSec - lastUpdate > STALE_AFTER_S;
+}
+
+export interface SinkView {
+  /** "Redis" for name "redis". */
+  title: string;
+  tone: Tone;
+  label: string;
+  /** Glyph shape differs per state, as in statusView. */
+  glyph: string;
+  /** The latest error, shown on hover and when expanded; "" if none. */
+  error: string;
+  /** Queue fill, "12 / 1,024" batches. */
+  queue: string;
+  /** True when the queue is more than three quarters full. */
+  queueHigh: boolean;
+}
+
+const SINK_TITLES: Record<string, string> = { redis: 'Redis' };
+
+/** How a tick sink is shown: its state as tone + label + glyph, never colour alone. */
+export function sinkView(s: SinkDoc): SinkView {
+  const title = SINK_TITLES[s.name] ?? (s.name ? s.name[0]!.toUpperCase() + s.name.slice(1) : 'Sink');
+  let v: Pick<SinkView, 'tone' | 'label' | 'glyph'>;
+  switch (s.state) {
+    case 'connected':
+      v = { tone: 'ok', label: 'Connected', glyph: '●' };
+      break;
+    case 'connecting':
+      v = { tone: 'warn', label: 'Connecting', glyph: '◐' };
+      break;
+    case 'reconnecting':
+      v = { tone: 'warn', label: 'Reconnecting', glyph: '◑' };
+      break;
+    case 'down':
+      v = { tone: 'bad', label: 'Down', glyph: '✕' };
+      break;
+    default:
+      v = { tone: 'warn', label: s.state ? s.state[0]!.toUpperCase() + s.state.slice(1) : 'Unknown', glyph: '◌' };
+  }
+  const cap = s.queue_capacity || 0;
+  return {
+    title,
+    ...v,
+    error: s.last_error ?? '',
+    queue: `${(s.queue_depth ?? 0).toLocaleString('en-US')} / ${cap.toLocaleString('en-US')}`,
+    queueHigh: cap > 0 && (s.queue_depth ?? 0) > cap * 0.75,
+  };
 }

@@ -7,6 +7,8 @@ describe('matchRoute', () => {
     ['/admin', '', { name: 'redirect', to: '/admin/websockets' }],
     ['/admin/websockets', '', { name: 'dashboard' }],
     ['/admin/websockets/', '', { name: 'dashboard' }],
+    ['/admin/audit', '', { name: 'audit' }],
+    ['/admin/tokens', '', { name: 'tokens' }],
     ['/login', '', { name: 'login', next: '/admin/websockets' }],
     ['/login', '?next=%2Fadmin%2Fwebsockets%3Fx%3D1', { name: 'login', next: '/admin/websockets?x=1' }],
     ['/login', '?next=https://evil.example', { name: 'login', next: '/admin/websockets' }],

@@ -3,10 +3,14 @@
 export type Route =
   | { name: 'login'; next: string }
   | { name: 'dashboard' }
+  | { name: 'audit' }
+  | { name: 'tokens' }
   | { name: 'redirect'; to: string }
   | { name: 'not-found'; path: string };
 
 export const DASHBOARD_PATH = '/admin/websockets';
+export const AUDIT_PATH = '/admin/audit';
+export const TOKENS_PATH = '/admin/tokens';
 
 /** Where to go after login. Only same-origin absolute paths: never an open redirect. */
 export function safeNext(next: string | null | undefined): string {
@@ -31,6 +35,10 @@ export function matchRoute(pathname: string, search: string): Route {
       return { name: 'login', next: safeNext(new URLSearchParams(search).get('next')) };
     case DASHBOARD_PATH:
       return { name: 'dashboard' };
+    case AUDIT_PATH:
+      return { name: 'audit' };
+    case TOKENS_PATH:
+      return { name: 'tokens' };
     default:
       return { name: 'not-found', path: pathname };
   }

@@ -7,6 +7,13 @@ export interface Me {
   role: Role;
 }
 
+/** GET /healthz: liveness, and which build is running. */
+export interface Health {
+  status: string;
+  version: string;
+  uptime_seconds: number;
+}
+
 export type LinkStatus = 'connected' | 'connecting' | 'disconnected' | 'error';
 
 export interface ConnectionConfig {
@@ -41,6 +48,28 @@ export interface ConnectionStatusDoc {
   symbols_source: 'universe' | 'symbols' | 'none' | string;
   note: string;
   enable_hint: string;
+  /** Saved runtime changes on top of the configuration; absent from older servers. */
+  overrides?: OverridesDoc;
+}
+
+/** One ticker added or removed at runtime. */
+export interface TickerChangeDoc {
+  symbol: string;
+  by: string;
+  at: number;
+}
+
+export interface EnabledChangeDoc {
+  enabled: boolean;
+  by: string;
+  at: number;
+}
+
+export interface OverridesDoc {
+  added: TickerChangeDoc[];
+  removed: TickerChangeDoc[];
+  /** null: enabled state as configured. */
+  enabled: EnabledChangeDoc | null;
 }
 
 export interface StatusSummary {
@@ -58,6 +87,32 @@ export interface StatusDoc {
   simulated: boolean;
   uptime_seconds: number;
   server_time: number;
+  /** Systems the ticks are handed on to (the Redis sink); empty or absent when none. */
+  sinks?: SinkDoc[];
+}
+
+export type SinkState = 'connecting' | 'connected' | 'reconnecting' | 'down';
+
+/** One tick sink, as in websocket-status `sinks` and the sink_update event. */
+export interface SinkDoc {
+  name: string;
+  state: SinkState | string;
+  since: number;
+  last_error: string;
+  target: string;
+  required: boolean;
+  published_per_second: number;
+  published: number;
+  messages: number;
+  dropped: number;
+  queue_full: number;
+  queue_depth: number;
+  queue_capacity: number;
+  queued_ticks: number;
+  queued_ticks_capacity: number;
+  status_published: number;
+  status_dropped: number;
+  write_errors: number;
 }
 
 /** A tick as pushed in tick_update and in snapshot.ticks. */
@@ -100,7 +155,8 @@ export type ServerEvent =
   | { event: 'snapshot'; data: SnapshotData }
   | { event: 'connection_status_update'; data: StatusUpdate }
   | { event: 'tick_update'; data: Tick & { connection_id: string } }
-  | { event: 'metrics_update'; data: MetricsUpdate };
+  | { event: 'metrics_update'; data: MetricsUpdate }
+  | { event: 'sink_update'; data: SinkDoc };
 
 export interface TickerLookup {
   symbol: string;
@@ -128,6 +184,30 @@ export interface AddResult {
 export interface RemoveResult {
   removed: string;
   connection_id: string;
+}
+
+export interface ResetResult extends ActionOk {
+  added: string[];
+  removed: string[];
+  skipped: string[];
+}
+
+export interface AuditEntry {
+  id: number;
+  time: number;
+  user: string;
+  role: string;
+  action: string;
+  target: string;
+  result: string;
+  detail: string;
+  client_ip: string;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  /** Cursor for the next (older) page; null on the last page. */
+  next_before: number | null;
 }
 
 export interface ApiErrorBody {

@@ -1,0 +1,113 @@
+package web
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/tickwatch/tickwatch/backend/admin"
+	"github.com/tickwatch/tickwatch/backend/live"
+)
+
+// auditEntryDoc is one audit entry on the wire; time in unix seconds with
+// millisecond precision, like every other time of the API.
+type auditEntryDoc struct {
+	ID       int64   `json:"id"`
+	Time     float64 `json:"time"`
+	User     string  `json:"user"`
+	Role     string  `json:"role"`
+	Action   string  `json:"action"`
+	Target   string  `json:"target"`
+	Result   string  `json:"result"`
+	Detail   string  `json:"detail"`
+	ClientIP string  `json:"client_ip"`
+}
+
+// audit answers GET /api/admin/audit: newest first, one page at a time
+// (limit, before = the previous page's next_before), filtered by user,
+// action, target (or connection, which accepts 2 or connection_2), since
+// and until (unix seconds or RFC 3339).
+func (s *Server) audit(c *fiber.Ctx) error {
+	f, err := s.auditFilter(c)
+	if err != nil {
+		return err
+	}
+	page, err := s.d.Admin.Audit(c.UserContext(), f)
+	if err != nil {
+		return actionError(err)
+	}
+	out := make([]auditEntryDoc, len(page.Entries))
+	for i, e := range page.Entries {
+		out[i] = auditEntryDoc{ID: e.ID, Time: live.UnixSeconds(e.Time), User: e.User, Role: e.Role, Action: e.Action,
+			Target: e.Target, Result: e.Result, Detail: e.Detail, ClientIP: e.ClientIP}
+	}
+	var next *int64
+	if page.NextBeforeID > 0 {
+		next = &page.NextBeforeID
+	}
+	return c.JSON(fiber.Map{"entries": out, "next_before": next})
+}
+
+func (s *Server) auditFilter(c *fiber.Ctx) (admin.AuditFilter, error) {
+	f := admin.AuditFilter{User: c.Query("user"), Action: c.Query("action"), Target: c.Query("target"), Limit: admin.DefaultAuditPage}
+	if q := c.Query("limit"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 1 || n > admin.MaxAuditPage {
+			return f, errBadRequest("invalid limit", fmt.Sprintf("limit=%q: use an integer from 1 to %d", q, admin.MaxAuditPage))
+		}
+		f.Limit = n
+	}
+	if q := c.Query("before"); q != "" {
+		n, err := strconv.ParseInt(q, 10, 64)
+		if err != nil || n < 1 {
+			return f, errBadRequest("invalid before", fmt.Sprintf("before=%q: use the next_before value of the previous page (a positive integer)", q))
+		}
+		f.BeforeID = n
+	}
+	if q := c.Query("connection"); q != "" {
+		id, ok := s.parseConnectionID(q)
+		if !ok {
+			return f, errBadRequest("invalid connection", fmt.Sprintf("connection=%q: use 1..%d or connection_1..connection_%d", q, s.d.Config.MaxConnections, s.d.Config.MaxConnections))
+		}
+		if f.Target != "" && f.Target != id {
+			return f, errBadRequest("invalid connection", "connection and target disagree; give one of them")
+		}
+		f.Target = id
+	}
+	for _, p := range []struct {
+		name string
+		into *time.Time
+	}{{"since", &f.Since}, {"until", &f.Until}} {
+		q := c.Query(p.name)
+		if q == "" {
+			continue
+		}
+		t, err := parseAuditTime(q)
+		if err != nil {
+			return f, errBadRequest("invalid "+p.name, fmt.Sprintf("%s=%q: use unix seconds (1764547200 or 1764547200.5) or RFC 3339 (2026-12-01T00:00:00Z)", p.name, q))
+		}
+		*p.into = t
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
+		return f, errBadRequest("invalid until", "until must be later than since")
+	}
+	return f, nil
+}
+
+// parseAuditTime reads unix seconds (with an optional fraction) or RFC 3339.
+func parseAuditTime(q string) (time.Time, error) {
+	if v, err := strconv.ParseFloat(q, 64); err == nil {
+		if v < 0 || v > 1e11 || math.IsNaN(v) {
+			return time.Time{}, fmt.Errorf("out of range")
+		}
+		return time.UnixMilli(int64(math.Round(v * 1000))).UTC(), nil
+	}
+	if strings.ContainsAny(q, "T") {
+		return time.Parse(time.RFC3339, q)
+	}
+	return time.Time{}, fmt.Errorf("not a time")
+}

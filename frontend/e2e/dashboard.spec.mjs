@@ -1,0 +1,240 @@
+// The dashboard on the simulator: columns, live prices, a dropped upstream
+// connection, roles, and the admin actions (add/remove a ticker, disable/enable).
+
+import { join } from 'node:path';
+import { adminDashboard, apiStatus, artifacts, col, DESKTOP, expect, login, NARROW, test } from './fixtures.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function prices(page, id) {
+  return page.$$eval(`${col(id)} tbody tr[data-symbol]`, (trs) =>
+    Object.fromEntries(trs.map((tr) => [tr.dataset.symbol, tr.querySelector('td.price')?.textContent?.trim() ?? ''])),
+  );
+}
+
+test('admin logs in and sees three columns with their configured names and tickers', async ({ page, server }) => {
+  await login(page, server, 'admin');
+  await page.waitForURL(server.base + '/admin/websockets');
+  await page.waitForSelector(`${col(3)} tbody tr[data-symbol]`);
+  const status = await apiStatus(page);
+  expect(status.connections.length, 'connection slots').toBe(3);
+  await expect(page.locator('section[data-connection]'), 'columns').toHaveCount(3);
+  for (const c of status.connections) {
+    const section = page.locator(col(c.id));
+    await expect(section.locator('h2 .name'), `name of connection ${c.id}`).toHaveText(c.name);
+    const rows = await section.locator('tbody tr[data-symbol]').evaluateAll((trs) => trs.map((t) => t.dataset.symbol));
+    expect([...rows].sort(), `tickers of connection ${c.id}`).toEqual([...c.config.tickers].sort());
+    expect(rows.length, `connection ${c.id} shows every ticker`).toBeGreaterThanOrEqual(100);
+  }
+  await page.waitForSelector('.sim:has-text("Simulated data")');
+  await page.waitForSelector('.tile.link :text("Live")');
+
+  // One version everywhere: /healthz, the footer and the build_info metric.
+  const { version } = await (await page.request.get('/healthz')).json();
+  expect(version, 'version in /healthz').toMatch(/\S/);
+  await expect(page.locator('footer .version')).toHaveText(version);
+  const metrics = await (await page.request.get('/metrics')).text();
+  const info = metrics.split('\n').find((l) => l.startsWith('tickwatch_build_info{'));
+  expect(info, 'tickwatch_build_info in /metrics').toContain(`version="${version}"`);
+  expect(info).toMatch(/goversion="go[^"]+"/);
+  expect(info).toMatch(/ 1$/);
+});
+
+// Was "within 2 s": a wall-clock bound that a loaded shared machine broke
+// now and then. What matters is that prices move without a reload; the
+// simulator ticks ~600 times a second, so 10 s without a change is a bug.
+test('prices change live, without a reload', async ({ page, server }) => {
+  await adminDashboard(page, server);
+  // Wait for the first prices, then for one of them to move.
+  await page.waitForFunction((sel) => [...document.querySelectorAll(`${sel} td.price`)].some((td) => /\d/.test(td.textContent || '')), col(1));
+  const before = await prices(page, 1);
+  await expect
+    .poll(
+      async () => {
+        const now = await prices(page, 1);
+        return Object.keys(now).filter((s) => now[s] !== before[s]).length;
+      },
+      { message: 'some price in column 1 changed', timeout: 10_000, intervals: [100, 250, 500] },
+    )
+    .toBeGreaterThan(0);
+});
+
+test('a simulator drop turns the right column disconnected/connecting and back to connected', async ({ page, server }) => {
+  await adminDashboard(page, server);
+  await page.waitForSelector(`${col(2)}[data-status="connected"]`, { timeout: 20_000 });
+  const status = await apiStatus(page);
+  const c2 = status.connections.find((c) => c.id === 2);
+  const symbol = c2.config.tickers.find((s) => !s.includes('.'));
+  const conns = await (await fetch(`${server.sim}/control/conns`)).json();
+  const target = conns.find((c) => (c.subscriptions || []).some((s) => s === symbol || s.endsWith('.' + symbol)));
+  expect(target, `a simulator connection subscribes ${symbol}`).toBeTruthy();
+  await page.evaluate((sel) => {
+    window.__seen = [];
+    const el = document.querySelector(sel);
+    new MutationObserver(() => window.__seen.push(el.dataset.status)).observe(el, { attributes: true, attributeFilter: ['data-status'] });
+  }, col(2));
+  const r = await fetch(`${server.sim}/control/drop?conn=${target.id}`, { method: 'POST' });
+  expect(r.ok, `drop answered ${r.status}`).toBe(true);
+  await page.waitForFunction(() => window.__seen.some((s) => s === 'disconnected' || s === 'connecting' || s === 'error'), null, { timeout: 20_000 });
+  await page.waitForSelector(`${col(2)}[data-status="connected"]`, { timeout: 20_000 });
+  const seen = await page.evaluate(() => window.__seen);
+  for (const id of [1, 3]) await expect(page.locator(col(id)), `column ${id} unaffected`).toHaveAttribute('data-status', 'connected');
+  // The reconnect count arrives with the next metrics_update (every second).
+  await expect(page.locator(`${col(2)} .statusline`)).toContainText(/reconnects\s*[1-9]/, { timeout: 5000 });
+  test.info().annotations.push({ type: 'column 2 went through', description: seen.join(' → ') });
+});
+
+test.describe('preferring reduced motion', () => {
+  test.use({ reducedMotion: 'reduce' });
+
+  test('a viewer sees no action buttons (and, preferring reduced motion, no flashing)', async ({ page, server }) => {
+    await login(page, server, 'viewer');
+    await page.waitForSelector(`${col(1)} tbody tr[data-symbol]`);
+    await page.waitForSelector('.role:has-text("viewer")');
+    for (const name of ['Reconnect', 'Disable', 'Enable', 'Add', 'Remove ticker']) {
+      await expect(page.getByRole('button', { name, exact: true }), `"${name}" buttons for a viewer`).toHaveCount(0);
+    }
+    await expect(page.locator('form.add'), 'add-ticker forms for a viewer').toHaveCount(0);
+    await page.locator(`${col(1)} details.config summary`).click();
+    await expect(page.locator(`${col(1)} .chip button`), 'remove buttons on chips for a viewer').toHaveCount(0);
+    await page.waitForSelector('tr[class*="fl-"]');
+    const animations = await page.$$eval('tr[class*="fl-"]', (trs) => [...new Set(trs.map((t) => getComputedStyle(t).animationName))]);
+    expect(animations, 'row flash animations under prefers-reduced-motion').toEqual(['none']);
+  });
+});
+
+test('admin adds a ticker to connection 3 and it appears in that column; removing it asks first', async ({ page, server }) => {
+  test.slow(); // some thirty steps, each a round trip through a busy page
+  await adminDashboard(page, server);
+  const status = await apiStatus(page);
+  const assigned = new Set(status.connections.flatMap((c) => c.config.tickers));
+  const symbol = ['SONY', 'HMC', 'TM', 'SAP', 'ASML', 'TSM', 'BIDU', 'NIO', 'PDD', 'JD', 'BABA', 'MELI', 'SPOT', 'LYFT'].find((s) => !assigned.has(s));
+  expect(symbol, 'an unassigned symbol to add').toBeTruthy();
+
+  // client-side validation first
+  await page.fill('#add-3', 'A$B');
+  await page.waitForSelector(`${col(3)} .feedback :text('"A$B" is not a valid symbol')`);
+  await page.fill('#add-3', '');
+  await page.fill('#add-3', symbol);
+  await page.locator(`${col(3)} form.add button[type="submit"]`).click();
+  await page.waitForSelector(`${col(3)} tr[data-symbol="${symbol}"]`, { timeout: 10_000 });
+  await page.waitForSelector(`${col(3)} .feedback :text("Added ${symbol}")`);
+  await expect(page.locator(`tr[data-symbol="${symbol}"]`), `${symbol} shown once`).toHaveCount(1);
+  // a ticker already on another connection is refused before it is sent
+  const taken = status.connections[0].config.tickers[0];
+  await page.fill('#add-3', taken);
+  await page.waitForSelector(`${col(3)} .feedback :text("${taken} is already on connection_1")`);
+  await page.fill('#add-3', '');
+  // and the server says the same, once, for a person
+  const dup = await page.request.post('/api/admin/subscriptions', {
+    data: { tickers: [taken], connection_id: 3 },
+    headers: { Origin: server.base },
+  });
+  expect(dup.status()).toBe(409);
+  expect(await dup.json()).toEqual({ error: 'ticker already assigned', detail: `${taken} is already on connection_1` });
+
+  // it ticks
+  await page.waitForFunction(
+    (s) => {
+      const td = document.querySelector(`section[data-connection="connection_3"] tr[data-symbol="${s}"] td.price`);
+      return td && /\d/.test(td.textContent || '');
+    },
+    symbol,
+    { timeout: 10_000 },
+  );
+
+  // find it, then remove it with confirmation
+  await page.fill('#find-ticker', symbol.toLowerCase());
+  await page.click('.find button[type="submit"]');
+  await page.waitForSelector(`#find-result :text("connection_3")`);
+  await page.screenshot({ path: join(artifacts, 'find-ticker.png'), clip: { x: 400, y: 0, width: 800, height: 260 } });
+  await page.click('#find-result button:has-text("Remove ticker")');
+  await page.waitForSelector('dialog[open] :text("Remove ' + symbol + '?")');
+  await page.click('dialog[open] button:has-text("Cancel")');
+  await expect(page.locator(`${col(3)} tr[data-symbol="${symbol}"]`), 'cancel keeps the ticker').toHaveCount(1);
+  await page.click('#find-result button:has-text("Remove ticker")');
+  await page.click('dialog[open] button:has-text("Remove ticker")');
+  await page.waitForSelector(`#find-result :text("Removed ${symbol}")`);
+  await page.waitForSelector(`${col(3)} tr[data-symbol="${symbol}"]`, { state: 'detached', timeout: 10_000 });
+  await page.click('#find-result button[aria-label="Close result"]');
+
+  // The audit log has both actions, timed in Unix seconds like the rest of the API.
+  const { entries } = await (await page.request.get('/api/admin/audit?limit=5')).json();
+  const [removed, refused] = entries;
+  expect(removed).toMatchObject({ user: 'admin', action: 'unsubscribe', target: symbol, result: 'ok' });
+  expect(refused).toMatchObject({ user: 'admin', action: 'subscribe', result: 'error' });
+  expect(typeof removed.time, 'audit time type').toBe('number');
+  expect(Math.abs(removed.time - Date.now() / 1000), 'audit time is now, in seconds').toBeLessThan(120);
+});
+
+test('screenshots: desktop 1600x1000 and narrow 420', async ({ page, server, newContext }) => {
+  test.slow(); // three dashboards and a full-page capture of ~1,500 rows
+  await adminDashboard(page, server);
+  await page.mouse.move(0, 0);
+  await sleep(1500); // let prices tick and flashes settle for a representative picture
+  await page.screenshot({ path: join(artifacts, 'dashboard-desktop.png') });
+
+  // The same session in other browser settings.
+  const sameSession = async (options) => {
+    const c = await newContext(options);
+    await c.addCookies(await page.context().cookies());
+    const p = await c.newPage();
+    await p.goto(server.base + '/admin/websockets');
+    await p.waitForSelector(`${col(1)} tbody tr[data-symbol]`);
+    return p;
+  };
+  const narrow = await sameSession({ viewport: NARROW });
+  await sleep(2500);
+  await narrow.screenshot({ path: join(artifacts, 'dashboard-narrow.png') });
+  await narrow.screenshot({ path: join(artifacts, 'dashboard-narrow-full.png'), fullPage: true });
+
+  const lp = await sameSession({ viewport: DESKTOP, colorScheme: 'light' });
+  await sleep(1500);
+  await lp.screenshot({ path: join(artifacts, 'dashboard-desktop-light.png') });
+});
+
+test('admin disables connection 3 after confirming, sees the disabled slot, and enables it again', async ({ page, server }) => {
+  await adminDashboard(page, server);
+  await page.locator(col(3)).getByRole('button', { name: 'Disable', exact: true }).click();
+  await page.waitForSelector('dialog[open] :text("Disable tertiary?")');
+  await page.click('dialog[open] button:has-text("Disable connection")');
+  await page.waitForSelector(`${col(3)}[data-status="disabled"]`, { timeout: 10_000 });
+  await page.waitForSelector(`${col(3)} .callout.off`);
+  await sleep(300); // the slot's transition, for the picture
+  await page.screenshot({ path: join(artifacts, 'disabled-slot.png') });
+  await page.locator(col(3)).getByRole('button', { name: 'Enable', exact: true }).click();
+  await page.click('dialog[open] button:has-text("Enable connection")');
+  await page.waitForSelector(`${col(3)}[data-status="connected"]`, { timeout: 20_000 });
+});
+
+test('admin resets connection 3 to its configuration, then finds the actions in the audit view', async ({ page, server }) => {
+  await adminDashboard(page, server);
+  // A runtime change to undo: a ticker added to connection 3 through the API.
+  const status = await apiStatus(page);
+  const assigned = new Set(status.connections.flatMap((c) => c.config.tickers));
+  const symbol = ['SONY', 'HMC', 'TM', 'SAP', 'ASML', 'TSM', 'BIDU', 'NIO', 'PDD', 'JD'].find((s) => !assigned.has(s));
+  const added = await page.request.post('/api/admin/subscriptions', { data: { tickers: [symbol], connection_id: 3 }, headers: { Origin: server.base } });
+  expect(added.status(), `adding ${symbol}`).toBe(200);
+  await page.waitForSelector(`${col(3)} tr[data-symbol="${symbol}"]`, { timeout: 10_000 });
+
+  await page.locator(col(3)).getByRole('button', { name: 'Reset to configured' }).click();
+  await page.waitForSelector('dialog[open] :text("Reset tertiary to its configuration?")');
+  await page.click('dialog[open] button:has-text("Reset to configured")');
+  await page.waitForSelector(`${col(3)} .actions .result :text("Reset ·")`, { timeout: 10_000 });
+  await expect(page.locator(`tr[data-symbol="${symbol}"]`), `${symbol} gone after the reset`).toHaveCount(0, { timeout: 10_000 });
+  await expect(page.locator(col(3)).getByRole('button', { name: 'Reset to configured' }), 'no reset offered without runtime changes').toHaveCount(0);
+
+  await page.click('nav[aria-label="Pages"] a:has-text("Audit")');
+  await page.waitForURL(server.base + '/admin/audit');
+  await page.waitForSelector('tr[data-action="reset"] :text("connection_3")');
+  await page.waitForSelector('tr[data-action="subscribe"]');
+  await page.selectOption('select:near(:text("Action"))', 'reset');
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('table.log tbody tr[data-action]')];
+    return rows.length > 0 && rows.every((r) => r.getAttribute('data-action') === 'reset');
+  }, null, { timeout: 10_000 });
+  await page.screenshot({ path: join(artifacts, 'audit.png') });
+  await page.click('nav[aria-label="Pages"] a:has-text("Connections")');
+  await page.waitForURL(server.base + '/admin/websockets');
+  await page.waitForSelector(`${col(3)} tbody tr[data-symbol]`);
+});
