@@ -29,6 +29,7 @@ type Stats struct {
 	Errors         uint64    // failed dials, lost links, error statuses
 	LastError      string
 	Desired        int // desired tickers
+	Extras         int // desired single subscriptions (AddExtra)
 }
 
 // Client owns one upstream connection: it dials, authenticates, subscribes the
@@ -59,6 +60,7 @@ type Client struct {
 	started        bool
 	closed         bool
 	desired        map[string]struct{}
+	extras         map[string]struct{} // "T.XYZ": one channel of one ticker, beyond desired x subs
 	state          State
 	reason         string
 	stateSince     time.Time
@@ -94,6 +96,7 @@ func NewClient(cfg Config, obs Observer) (*Client, error) {
 		reconnect:  make(chan struct{}, 1),
 		free:       make(chan []byte, cfg.QueueSize+2),
 		desired:    make(map[string]struct{}, len(cfg.Tickers)),
+		extras:     make(map[string]struct{}, len(cfg.Extras)),
 		acked:      make(map[string]struct{}),
 		stateSince: time.Now(),
 		reason:     "not started",
@@ -108,6 +111,11 @@ func NewClient(cfg Config, obs Observer) (*Client, error) {
 	for _, t := range cfg.Tickers {
 		if t, err := normalizeTarget(t); err == nil {
 			c.desired[t] = struct{}{}
+		}
+	}
+	for _, e := range cfg.Extras {
+		if e, err := normalizeExtra(e); err == nil {
+			c.extras[e] = struct{}{}
 		}
 	}
 	return c, nil
@@ -172,6 +180,48 @@ func (c *Client) change(add bool, tickers []string) {
 	}
 }
 
+// AddExtra adds single subscriptions ("T.XYZ": one channel of one ticker,
+// or a channel's wildcard "T.*") to the desired set, beyond the desired
+// tickers on every configured channel. The relay needs them: a consumer
+// asking for trades of a ticker must not make the connection subscribe
+// every channel of it. Like Subscribe, they are sent at once when the link
+// is authenticated and replayed on every reconnect; one that a desired
+// ticker already implies costs nothing upstream, and it stays wanted if
+// that ticker is unsubscribed later. Invalid entries are ignored and logged.
+func (c *Client) AddExtra(subs ...string) { c.changeExtras(true, subs) }
+
+// RemoveExtra removes single subscriptions added with AddExtra. A
+// subscription a desired ticker implies stays subscribed upstream.
+func (c *Client) RemoveExtra(subs ...string) { c.changeExtras(false, subs) }
+
+func (c *Client) changeExtras(add bool, subs []string) {
+	c.mu.Lock()
+	for _, e := range subs {
+		n, err := normalizeExtra(e)
+		if err != nil {
+			c.log.Warn().Str("subscription", e).Err(err).Msg("ignoring invalid subscription")
+			continue
+		}
+		if add {
+			c.extras[n] = struct{}{}
+		} else {
+			delete(c.extras, n)
+		}
+	}
+	c.mu.Unlock()
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Extras returns the single subscriptions added with AddExtra, sorted.
+func (c *Client) Extras() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return sortedKeys(c.extras)
+}
+
 // Desired returns the desired tickers, sorted.
 func (c *Client) Desired() []string {
 	c.mu.Lock()
@@ -208,6 +258,7 @@ func (c *Client) Stats() Stats {
 		NextAttempt:    c.nextAttempt,
 		LastError:      c.lastError,
 		Desired:        len(c.desired),
+		Extras:         len(c.extras),
 	}
 	c.mu.Unlock()
 	s.Reconnects = c.reconnects.Load()
