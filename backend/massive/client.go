@@ -160,17 +160,23 @@ func (c *Client) Subscribe(tickers ...string) { c.change(true, tickers) }
 func (c *Client) Unsubscribe(tickers ...string) { c.change(false, tickers) }
 
 func (c *Client) change(add bool, tickers []string) {
+	c.edit(c.desired, add, tickers, normalizeTarget, "symbol", "ignoring invalid ticker")
+}
+
+// edit adds or removes items (normalized by norm) in set, one of the
+// desired sets, and wakes the run loop to send the difference.
+func (c *Client) edit(set map[string]struct{}, add bool, items []string, norm func(string) (string, error), field, invalid string) {
 	c.mu.Lock()
-	for _, t := range tickers {
-		n, err := normalizeTarget(t)
+	for _, it := range items {
+		n, err := norm(it)
 		if err != nil {
-			c.log.Warn().Str("symbol", t).Err(err).Msg("ignoring invalid ticker")
+			c.log.Warn().Str(field, it).Err(err).Msg(invalid)
 			continue
 		}
 		if add {
-			c.desired[n] = struct{}{}
+			set[n] = struct{}{}
 		} else {
-			delete(c.desired, n)
+			delete(set, n)
 		}
 	}
 	c.mu.Unlock()
@@ -195,24 +201,7 @@ func (c *Client) AddExtra(subs ...string) { c.changeExtras(true, subs) }
 func (c *Client) RemoveExtra(subs ...string) { c.changeExtras(false, subs) }
 
 func (c *Client) changeExtras(add bool, subs []string) {
-	c.mu.Lock()
-	for _, e := range subs {
-		n, err := normalizeExtra(e)
-		if err != nil {
-			c.log.Warn().Str("subscription", e).Err(err).Msg("ignoring invalid subscription")
-			continue
-		}
-		if add {
-			c.extras[n] = struct{}{}
-		} else {
-			delete(c.extras, n)
-		}
-	}
-	c.mu.Unlock()
-	select {
-	case c.kick <- struct{}{}:
-	default:
-	}
+	c.edit(c.extras, add, subs, normalizeExtra, "subscription", "ignoring invalid subscription")
 }
 
 // Extras returns the single subscriptions added with AddExtra, sorted.
