@@ -394,6 +394,7 @@ func (c *consumer) drain() (done bool, err error) {
 			return false, err
 		}
 		c.sent.Add(uint64(it.events))
+		c.h.eventsOut.Add(uint64(it.events))
 		if it.closeAfter {
 			return true, nil
 		}

@@ -136,7 +136,7 @@ type Hub struct {
 	tickMu sync.Mutex // guards the scratch below: Ticks may be called from several connections
 	fan    fanout
 
-	connsTotal, slowCuts, authFailures, maxConnRefusals, eventsIn atomic.Uint64
+	connsTotal, slowCuts, authFailures, maxConnRefusals, eventsIn, eventsOut atomic.Uint64
 }
 
 // New builds a Hub. A nil Keys refuses every key and a nil Upstream every
@@ -392,6 +392,43 @@ func (h *Hub) DisconnectKey(keyID string) int {
 	return len(victims)
 }
 
+// Upstream statuses: Tickwatch's own additions to the protocol's status
+// vocabulary, sent when an upstream connection carrying a consumer's
+// subscriptions drops and when it is back. The consumer stays connected
+// and keeps its subscriptions either way; clients that do not know these
+// statuses log or ignore them (the official clients do one or the other).
+const (
+	StatusUpstreamLost     = "upstream_lost"
+	StatusUpstreamRestored = "upstream_restored"
+)
+
+// Notify queues the status (status, message) for every authenticated
+// consumer subscribed to at least one pair that match accepts, and returns
+// how many it told. match is called with the Hub's subscription lock held,
+// so it must not call back into the Hub.
+func (h *Hub) Notify(match func(massive.Sub) bool, status, message string) int {
+	h.subMu.Lock()
+	var told []*consumer
+	h.mu.RLock()
+	for _, c := range h.consumers {
+		if !c.authed.Load() {
+			continue
+		}
+		for s := range c.subs {
+			if match(s) {
+				told = append(told, c)
+				break
+			}
+		}
+	}
+	h.mu.RUnlock()
+	for _, c := range told {
+		c.status(status, message)
+	}
+	h.subMu.Unlock()
+	return len(told)
+}
+
 // ConsumerStats describes one consumer connection.
 type ConsumerStats struct {
 	ID            uint64    `json:"id"`
@@ -423,6 +460,7 @@ type Stats struct {
 	AuthFailures     uint64              `json:"auth_failures"`
 	MaxConnRefusals  uint64              `json:"max_conn_refusals"`
 	EventsIn         uint64              `json:"events_in"`
+	EventsOut        uint64              `json:"events_out"` // events written to consumers, all connections ever
 }
 
 // Stats returns a snapshot.
@@ -433,6 +471,7 @@ func (h *Hub) Stats() Stats {
 		AuthFailures:     h.authFailures.Load(),
 		MaxConnRefusals:  h.maxConnRefusals.Load(),
 		EventsIn:         h.eventsIn.Load(),
+		EventsOut:        h.eventsOut.Load(),
 	}
 	h.subMu.Lock()
 	for s, n := range h.refs {

@@ -311,3 +311,34 @@ func TestEventsAsUpstreamSendsThem(t *testing.T) {
 		t.Errorf("frame %v", objs)
 	}
 }
+
+// Notify tells exactly the consumers with a matching pair, keeps them
+// connected, and EventsOut counts what every consumer was written.
+func TestNotifyAndEventsOut(t *testing.T) {
+	e := startRelay(t, relay.Options{})
+	onXOM := authed(t, e.url, keyAlpha)
+	onXOM.send(massive.ActionSubscribe, "T.XOM,T.AAPL")
+	onXOM.statuses(2)
+	onAAPL := authed(t, e.url, keyAlpha)
+	onAAPL.send(massive.ActionSubscribe, "T.AAPL")
+	onAAPL.statuses(1)
+	unauthed := dialRaw(t, e.url)
+
+	n := e.hub.Notify(func(s massive.Sub) bool { return s.Ticker == "XOM" }, relay.StatusUpstreamLost, "connection_2 lost")
+	if n != 1 {
+		t.Errorf("Notify told %d consumers, want 1", n)
+	}
+	onXOM.expect(relay.StatusUpstreamLost, "connection_2 lost")
+	// Still connected and subscribed: the next thing each gets is data.
+	e.hub.Ticks("connection_1", batch(t, "T", []string{"AAPL"}, 1))
+	for _, r := range []*raw{onXOM, onAAPL} {
+		if evs := r.events(1); evs[0].Symbol != "AAPL" {
+			t.Errorf("after the notice: %+v", evs)
+		}
+	}
+	unauthed.send(massive.ActionAuth, keyAlpha)
+	unauthed.expect(massive.StatusAuthSuccess, massive.MessageAuthenticated) // not the notice
+	if st := e.hub.Stats(); st.EventsOut != 2 {
+		t.Errorf("events out = %d, want 2", st.EventsOut)
+	}
+}
