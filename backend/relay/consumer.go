@@ -162,7 +162,12 @@ func (c *consumer) auth(key string) {
 	}
 	h := c.h
 	limiter := h.opts.AuthFailures
-	if ok, retry := limiter.Take(c.remote); !ok {
+	// Check, then Fail on a bad key, rather than Take and Forgive: Take
+	// counts every attempt in flight, so a fleet of programs on one host
+	// opening more connections at once than the limit would block its own
+	// address for a window. The gap Take closes matters for a slow bcrypt;
+	// a key lookup is a hash and an indexed read, and keys are 256-bit.
+	if ok, retry := limiter.Check(c.remote); !ok {
 		h.authFailures.Add(1)
 		c.log.Warn().Msg("relay: auth refused, too many failures from this address")
 		c.condemn(massive.StatusAuthFailed, "too many failed attempts, retry in "+auth.RetryAfterSeconds(retry)+" s")
@@ -172,16 +177,15 @@ func (c *consumer) auth(key string) {
 	if err != nil {
 		h.authFailures.Add(1)
 		if errors.Is(err, ErrUnknownKey) {
+			limiter.Fail(c.remote)
 			c.log.Info().Msg("relay: authentication failed")
 		} else {
-			// Not the client's fault: do not count it against the address.
-			limiter.Forgive(c.remote)
+			// Not the client's fault: not counted against the address.
 			c.log.Error().Err(err).Msg("relay: consumer key lookup failed")
 		}
 		c.condemn(massive.StatusAuthFailed, "")
 		return
 	}
-	limiter.Forgive(c.remote)
 	if !h.admit(who) {
 		h.maxConnRefusals.Add(1)
 		c.log.Warn().Str("consumer", who.Name).Int("max_conns", who.MaxConns).Msg("relay: connection over the key's limit refused")
@@ -450,7 +454,7 @@ func (c *consumer) stats() ConsumerStats {
 		Slow:          c.slow.Load(),
 	}
 	if c.authed.Load() {
-		st.Authenticated, st.Name, st.KeyPrefix = true, c.who.Name, c.who.KeyPrefix
+		st.Authenticated, st.Name, st.KeyPrefix, st.KeyID = true, c.who.Name, c.who.KeyPrefix, c.who.ID
 	}
 	return st
 }

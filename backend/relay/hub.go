@@ -434,6 +434,7 @@ type ConsumerStats struct {
 	ID            uint64    `json:"id"`
 	Name          string    `json:"name"`       // the key's name; "" before auth
 	KeyPrefix     string    `json:"key_prefix"` // never the key
+	KeyID         string    `json:"key_id"`     // Consumer.ID; "" before auth
 	Remote        string    `json:"remote"`
 	Since         time.Time `json:"since"`
 	Authenticated bool      `json:"authenticated"`

@@ -342,3 +342,18 @@ func TestNotifyAndEventsOut(t *testing.T) {
 		t.Errorf("events out = %d, want 2", st.EventsOut)
 	}
 }
+
+// Many programs on one host authenticating at once are not mistaken for a
+// guessing address: only failures count.
+func TestConcurrentAuthsFromOneAddress(t *testing.T) {
+	e := startRelay(t, relay.Options{AuthFailures: auth.NewLimiter(2, time.Hour, nil)})
+	var conns []*raw
+	for range 6 {
+		r := dialRaw(t, e.url)
+		r.send(massive.ActionAuth, keyAlpha)
+		conns = append(conns, r)
+	}
+	for _, r := range conns {
+		r.expect(massive.StatusAuthSuccess, massive.MessageAuthenticated)
+	}
+}
