@@ -158,7 +158,7 @@ func benchFanout(b *testing.B, consumers int) {
 		}
 		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
 	}
-	cpu := time.Duration(ru1.Utime.Nano()-ru0.Utime.Nano()+ru1.Stime.Nano()-ru0.Stime.Nano()) / 1
+	cpu := time.Duration(ru1.Utime.Nano() - ru0.Utime.Nano() + ru1.Stime.Nano() - ru0.Stime.Nano())
 	b.ReportMetric(float64(b.N*benchSymbols)/fed.Seconds(), "events_in/s")
 	b.ReportMetric(float64(frames.Load()*benchSymbols)/elapsed.Seconds(), "events_out/s")
 	b.ReportMetric(cpu.Seconds()/elapsed.Seconds(), "cpu_cores")
