@@ -49,7 +49,8 @@ type App struct {
 	admin   *admin.Service // admin actions: manager + store in one step
 	srv     *web.Server
 	ln      net.Listener
-	redis   *redisSink // nil without REDIS_URL
+	redis   *redisSink    // nil without REDIS_URL
+	relay   *relayService // nil unless RELAY_ENABLED
 	ready   atomic.Bool
 	version string
 	// users and sessions are kept for the users-file reload (SIGHUP);
@@ -182,10 +183,21 @@ func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string, o
 		sinks = append(sinks, a.redis)
 	}
 
+	webRelay := web.Deps{}
+	if cfg.RelayEnabled {
+		if a.relay, err = newRelay(cfg, a.mgr, a.state, log); err != nil {
+			return nil, err
+		}
+		webRelay = web.Deps{Relay: relayWeb{a.relay.hub}, ConsumerKeys: consumerKeyStore{a.state}, RelayHandler: a.relay.handler()}
+	}
+
 	started := time.Now()
 	// One status source for the REST document and the live snapshots, so a
 	// browser and an API client never see two versions of the truth.
 	st := status.New(cfg, a.mgr, a.admin, started, sinks...)
+	if a.relay != nil {
+		st.WithRelay(a.relay)
+	}
 	a.hub = live.New(live.Options{
 		Store:         a.store,
 		Status:        func() any { return st.Document() },
@@ -208,6 +220,7 @@ func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string, o
 		Users: a.users, Sessions: a.sessions, Admin: a.admin, Tokens: tokenStore{a.state},
 		Static: static, Logger: log.With().Str("component", "http").Logger(),
 		Ready: a.ready.Load, Started: started, Version: version,
+		Relay: webRelay.Relay, ConsumerKeys: webRelay.ConsumerKeys, RelayHandler: webRelay.RelayHandler,
 	})
 	if err != nil {
 		return nil, err
@@ -280,6 +293,9 @@ func (a *App) Run(ctx context.Context) error {
 	if a.redis != nil {
 		a.redis.start(sinkCtx, &wg)
 	}
+	if a.relay != nil {
+		a.relay.start(runCtx, &wg)
+	}
 	a.mgr.Connect()
 	readyTimer := time.AfterFunc(15*time.Second, func() { a.ready.Store(true) })
 
@@ -292,8 +308,13 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	readyTimer.Stop()
 
-	// Order matters: browsers get 1001 and the listener closes first, then
-	// the upstream connections get their close frames, then the simulator.
+	// Order matters: relay consumers and browsers get 1001 and the
+	// listeners close first (the relay before the main server, which would
+	// wait for the consumers' hijacked connections), then the upstream
+	// connections get their close frames, then the simulator.
+	if a.relay != nil {
+		a.relay.close(a.cfg.ShutdownTimeout / 4)
+	}
 	if serr := a.srv.Shutdown(a.cfg.ShutdownTimeout / 2); serr != nil && err == nil {
 		a.log.Warn().Err(serr).Msg("http shutdown")
 	}
@@ -335,6 +356,9 @@ func (a *App) installProcessWide() {
 func (a *App) closeParts() {
 	if a.ln != nil {
 		_ = a.ln.Close()
+	}
+	if a.relay != nil {
+		a.relay.close(time.Second)
 	}
 	if a.mgr != nil {
 		a.mgr.Disconnect()

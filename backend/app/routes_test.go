@@ -49,6 +49,11 @@ func TestRouteAccess(t *testing.T) {
 		{"DELETE", "/api/admin/subscriptions/TSLA", "", [4]int{401, 403, 403, 200}},
 		{"GET", "/api/admin/tokens", "", [4]int{401, 403, 403, 200}},
 		{"DELETE", "/api/admin/tokens/999", "", [4]int{401, 403, 403, 404}},
+		{"GET", "/api/admin/consumer-keys", "", [4]int{401, 403, 403, 200}},
+		{"DELETE", "/api/admin/consumer-keys/999", "", [4]int{401, 403, 403, 404}},
+		{"GET", "/api/admin/consumers", "", [4]int{401, 403, 403, 200}},
+		{"DELETE", "/api/admin/consumers/999", "", [4]int{401, 403, 403, 404}},
+		{"GET", "/stocks", "", [4]int{426, 426, 426, 426}}, // the relay: WebSocket only, guarded by its own keys
 		{"PUT", "/api/admin/websocket-status", "", [4]int{405, 405, 405, 405}},
 		{"GET", "/api/no-such-endpoint", "", [4]int{404, 404, 404, 404}},
 	}

@@ -49,12 +49,19 @@ func (t tokenStore) TouchToken(ctx context.Context, id int64, at time.Time) erro
 // tokenErr adds web's kind to a store error, keeping the store's message
 // (it names the token and what to do) and its own kind.
 func tokenErr(err error) error {
-	kinds := []struct{ from, to error }{
+	return withKind(err, []errKind{
 		{store.ErrNotFound, web.ErrTokenNotFound},
 		{store.ErrRevoked, web.ErrTokenRevoked},
 		{store.ErrExpired, web.ErrTokenExpired},
 		{store.ErrInvalid, web.ErrTokenInvalid},
-	}
+	})
+}
+
+// errKind maps a store error kind to web's.
+type errKind struct{ from, to error }
+
+// withKind adds the web kind of the first matching store kind to err.
+func withKind(err error, kinds []errKind) error {
 	for _, k := range kinds {
 		if errors.Is(err, k.from) {
 			return &kindError{kind: k.to, err: err}

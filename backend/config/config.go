@@ -78,6 +78,10 @@ type Config struct {
 	HTTPMaxConns      int `env:"HTTP_MAX_CONNS" envDefault:"0" accept:"an integer from 0 to 1000000 (0 = the open-file limit minus a reserve)" help:"Connections served at once; beyond it a new one gets 503 and is closed."`
 	HTTPMaxConnsPerIP int `env:"HTTP_MAX_CONNS_PER_IP" envDefault:"128" accept:"an integer from 0 to 1000000 (0 = no per-address cap)" help:"Connections from one client address at once; set 0 or raise it behind a proxy, whose address every request shares."`
 
+	RelayEnabled       Bool   `env:"RELAY_ENABLED" accept:"true/false, yes/no, y/n, 1/0" help:"Serve Massive's WebSocket protocol to internal consumers at /stocks (docs/relay.md); default true in demo mode, false otherwise."`
+	RelayAllowWildcard Bool   `env:"RELAY_ALLOW_WILDCARD" envDefault:"false" accept:"true/false, yes/no, y/n, 1/0" help:"Let relay consumers subscribe T.* and the like (the whole market upstream)."`
+	RelayAddr          string `env:"RELAY_ADDR" accept:"host:port, e.g. :8081" help:"Separate listener for the relay; unset: the main listener (HTTP_ADDR) at /stocks."`
+
 	// Connections has one entry per slot 1..MaxConnections, read from the
 	// WEBSOCKET_CONNECTION_{n}_* variables (numbered names cannot be struct tags).
 	Connections []Connection `env:"-"`
@@ -322,6 +326,18 @@ func (c *Config) validate(vars map[string]string) []Problem {
 	}
 	if host, port, err := net.SplitHostPort(c.SimAddr); err != nil || !validPort(port) || !isLoopback(host) {
 		bad("SimAddr", "not a loopback listen address")
+	}
+	if c.RelayAddr != "" {
+		if _, port, err := net.SplitHostPort(c.RelayAddr); err != nil || !validPort(port) {
+			bad("RelayAddr", "not a listen address")
+		} else if c.RelayAddr == c.HTTPAddr {
+			bad("RelayAddr", "is HTTP_ADDR; leave RELAY_ADDR unset to serve the relay on the main listener")
+		}
+	}
+	if _, set := vars["RELAY_ENABLED"]; !set {
+		// The demo shows the relay working out of the box; with a real key
+		// it is opt-in, because it opens the account's feed to key holders.
+		c.RelayEnabled = Bool(c.Simulated())
 	}
 	if c.SimTicksPerSecond < 1 || c.SimTicksPerSecond > 1_000_000 {
 		bad("SimTicksPerSecond", "out of range")

@@ -122,6 +122,10 @@ func TestInvalid(t *testing.T) {
 		{"SHUTDOWN_TIMEOUT=2h", `SHUTDOWN_TIMEOUT="2h": out of range`},
 		{"HTTP_MAX_CONNS=-1", `HTTP_MAX_CONNS="-1": out of range`},
 		{"HTTP_MAX_CONNS_PER_IP=2000000", `HTTP_MAX_CONNS_PER_IP="2000000": out of range`},
+		{"RELAY_ENABLED=sometimes", `RELAY_ENABLED="sometimes": invalid boolean`},
+		{"RELAY_ALLOW_WILDCARD=all", `RELAY_ALLOW_WILDCARD="all": invalid boolean`},
+		{"RELAY_ADDR=nowhere", `RELAY_ADDR="nowhere": not a listen address; accepted: host:port`},
+		{"RELAY_ADDR=:8080", `RELAY_ADDR=":8080": is HTTP_ADDR`},
 		{"DATA_DIR= ", `DATA_DIR=" ": empty; accepted: a directory path`},
 		{"AUDIT_RETENTION=forever", `AUDIT_RETENTION="forever": invalid duration; accepted: a duration of at least 1h, in days (90d) or Go units (2160h)`},
 		{"AUDIT_RETENTION=1.5d", `AUDIT_RETENTION="1.5d": invalid duration`},
@@ -273,6 +277,26 @@ func TestEnvExampleDocumentsEveryVariable(t *testing.T) {
 		}
 		if !strings.Contains(string(data), name) {
 			t.Errorf(".env.example does not mention %s", name)
+		}
+	}
+}
+
+func TestRelayDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		env               []string
+		enabled, wildcard bool
+	}{
+		{nil, true, false}, // demo mode: on
+		{[]string{"MASSIVE_API_KEY=k"}, false, false},
+		{[]string{"MASSIVE_API_KEY=k", "RELAY_ENABLED=yes", "RELAY_ALLOW_WILDCARD=1"}, true, true},
+		{[]string{"RELAY_ENABLED=false"}, false, false},
+	} {
+		cfg, err := load(t, tc.env...)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.env, err)
+		}
+		if bool(cfg.RelayEnabled) != tc.enabled || bool(cfg.RelayAllowWildcard) != tc.wildcard || cfg.RelayAddr != "" {
+			t.Errorf("%v: enabled=%v wildcard=%v addr=%q", tc.env, cfg.RelayEnabled, cfg.RelayAllowWildcard, cfg.RelayAddr)
 		}
 	}
 }

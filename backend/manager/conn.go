@@ -104,6 +104,7 @@ func (m *Manager) RestoreConn(id string, st ConnState) (ConnChange, error) {
 	defer m.opMu.Unlock()
 
 	var ch ConnChange
+	var moves []func()
 	m.mu.Lock()
 	keep := make(map[string]struct{}, len(want))
 	for _, sym := range want {
@@ -116,6 +117,7 @@ func (m *Manager) RestoreConn(id string, st ConnState) (ConnChange, error) {
 			ch.Added = append(ch.Added, sym)
 			s.tickers[sym] = struct{}{}
 			m.assign[sym] = s
+			moves = append(moves, m.followTickerLocked(sym, s)...)
 		}
 	}
 	for sym := range s.tickers {
@@ -132,6 +134,9 @@ func (m *Manager) RestoreConn(id string, st ConnState) (ConnChange, error) {
 	s.publish()
 	client := s.client
 	m.mu.Unlock()
+	for _, f := range moves {
+		f()
+	}
 	sort.Strings(ch.Added)
 	sort.Strings(ch.Removed)
 	sort.Strings(ch.Skipped)

@@ -38,9 +38,11 @@ type SlotStatus struct {
 	Status         string
 	Connected      bool
 	UniverseKey    string
-	Tickers        []string // sorted copy; nil from SlotMetrics
-	TickerCount    int      // len of the slot's tickers, from Slots and SlotMetrics alike
-	SymbolsSource  string   // "universe" | "symbols" | "none"
+	Tickers        []string   // sorted copy; nil from SlotMetrics
+	TickerCount    int        // len of the slot's tickers, from Slots and SlotMetrics alike
+	Relay          []RelaySub // the relay's pairs on this connection (relay.go); nil from SlotMetrics
+	RelayCount     int        // len of those pairs, from Slots and SlotMetrics alike
+	SymbolsSource  string     // "universe" | "symbols" | "none"
 	Note           string
 	StateSince     time.Time
 	ConnectedSince time.Time // zero when not connected
@@ -157,6 +159,7 @@ func (m *Manager) slotStatuses(withTickers bool) []SlotStatus {
 			Connected:      c.state == massive.StateConnected,
 			UniverseKey:    s.universeKey,
 			TickerCount:    len(s.tickers),
+			RelayCount:     len(s.relay),
 			SymbolsSource:  s.source,
 			Note:           s.note,
 			StateSince:     c.stateSince,
@@ -170,6 +173,7 @@ func (m *Manager) slotStatuses(withTickers bool) []SlotStatus {
 		}
 		if withTickers {
 			st.Tickers = s.sortedTickers()
+			st.Relay = s.relayStatus()
 		}
 		if c.lastMsg != 0 {
 			st.LastMessage = time.Unix(0, c.lastMsg)

@@ -89,7 +89,9 @@ type Manager struct {
 	slots     []*slot
 	assign    map[string]*slot // symbol -> owning slot
 	observers []Observer
-	started   bool // between Connect and Disconnect
+	started   bool                      // between Connect and Disconnect
+	relay     map[massive.Sub]*relaySub // the relay's pairs (relay.go); opMu+mu
+	channels  []string                  // the clients' channels, normalized
 
 	// taps is copy-on-write: the hot path loads it without a lock.
 	taps atomic.Pointer[[]Tap]
@@ -107,6 +109,12 @@ func New(cfg Config) (*Manager, error) {
 		log:    cfg.Logger, // named by the caller (app: component=manager); naming it here too duplicated the key
 		store:  cfg.Store,
 		assign: make(map[string]*slot),
+		relay:  make(map[massive.Sub]*relaySub),
+	}
+	if len(cfg.Client.Channels) == 0 {
+		m.channels = []string{massive.KindSecondAgg.Prefix()} // the client's default
+	} else if m.channels, err = massive.NormalizeChannels(cfg.Client.Channels); err != nil {
+		return nil, fmt.Errorf("channels: %w", err)
 	}
 	for i, p := range pr.slots {
 		s := newSlot(m, cfg.Slots[i], p)
@@ -150,6 +158,7 @@ func (m *Manager) newClient(s *slot) (*massive.Client, error) {
 	cc.ID = s.connID
 	m.mu.RLock()
 	cc.Tickers = s.sortedTickers()
+	cc.Extras = s.sortedRelay()
 	m.mu.RUnlock()
 	// The client adds connection_id itself; adding the slot's logger here
 	// would print the field twice.

@@ -88,13 +88,20 @@ func (m *Manager) Subscribe(tickers []string, connectionID string) ([]Assignment
 	}
 	out := make([]Assignment, 0, len(syms))
 	bySlot := make(map[*slot][]string)
+	var moves []func()
 	for _, sym := range syms {
 		s := target
+		if s == nil {
+			// Where the relay already carries the ticker, if anywhere:
+			// one connection per ticker (relay.go).
+			s = m.relayHome(sym)
+		}
 		if s == nil {
 			s = m.leastLoaded()
 		}
 		s.tickers[sym] = struct{}{}
 		m.assign[sym] = s
+		moves = append(moves, m.followTickerLocked(sym, s)...)
 		bySlot[s] = append(bySlot[s], sym)
 		out = append(out, Assignment{Symbol: sym, ConnectionID: s.connID})
 	}
@@ -102,6 +109,9 @@ func (m *Manager) Subscribe(tickers []string, connectionID string) ([]Assignment
 		s.publish()
 	}
 	m.mu.Unlock()
+	for _, f := range moves {
+		f()
+	}
 
 	for s, list := range bySlot {
 		if s.client != nil {
@@ -116,6 +126,11 @@ func (m *Manager) Subscribe(tickers []string, connectionID string) ([]Assignment
 // leastLoaded picks the running slot with the fewest tickers, preferring
 // connected ones; ties go to the lowest slot. Callers hold mu.
 func (m *Manager) leastLoaded() *slot {
+	return m.leastLoadedBy(func(s *slot) int { return len(s.tickers) })
+}
+
+// leastLoadedBy is leastLoaded with the load measured by load.
+func (m *Manager) leastLoadedBy(load func(*slot) int) *slot {
 	var best *slot
 	bestConnected := false
 	for _, s := range m.slots {
@@ -128,7 +143,7 @@ func (m *Manager) leastLoaded() *slot {
 		switch {
 		case best == nil,
 			connected && !bestConnected,
-			connected == bestConnected && len(s.tickers) < len(best.tickers):
+			connected == bestConnected && load(s) < load(best):
 			best, bestConnected = s, connected
 		}
 	}

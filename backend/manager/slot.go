@@ -30,6 +30,7 @@ type slot struct {
 	source      string
 	note        string
 	tickers     map[string]struct{}
+	relay       map[massive.Sub]struct{} // relay pairs placed here (relay.go)
 	client      *massive.Client
 	base        clientTotals // counters of clients already closed
 
@@ -96,6 +97,7 @@ func newSlot(m *Manager, sc SlotConfig, p slotPlan) *slot {
 		source:      p.source,
 		note:        p.note,
 		tickers:     make(map[string]struct{}, len(p.tickers)),
+		relay:       make(map[massive.Sub]struct{}),
 		state:       massive.StateDisconnected,
 		stateSince:  time.Now(),
 	}

@@ -29,6 +29,7 @@ type Stats struct {
 	Errors         uint64    // failed dials, lost links, error statuses
 	LastError      string
 	Desired        int // desired tickers
+	Extras         int // desired single subscriptions (AddExtra)
 }
 
 // Client owns one upstream connection: it dials, authenticates, subscribes the
@@ -59,6 +60,7 @@ type Client struct {
 	started        bool
 	closed         bool
 	desired        map[string]struct{}
+	extras         map[string]struct{} // "T.XYZ": one channel of one ticker, beyond desired x subs
 	state          State
 	reason         string
 	stateSince     time.Time
@@ -94,6 +96,7 @@ func NewClient(cfg Config, obs Observer) (*Client, error) {
 		reconnect:  make(chan struct{}, 1),
 		free:       make(chan []byte, cfg.QueueSize+2),
 		desired:    make(map[string]struct{}, len(cfg.Tickers)),
+		extras:     make(map[string]struct{}, len(cfg.Extras)),
 		acked:      make(map[string]struct{}),
 		stateSince: time.Now(),
 		reason:     "not started",
@@ -108,6 +111,11 @@ func NewClient(cfg Config, obs Observer) (*Client, error) {
 	for _, t := range cfg.Tickers {
 		if t, err := normalizeTarget(t); err == nil {
 			c.desired[t] = struct{}{}
+		}
+	}
+	for _, e := range cfg.Extras {
+		if e, err := normalizeExtra(e); err == nil {
+			c.extras[e] = struct{}{}
 		}
 	}
 	return c, nil
@@ -152,17 +160,23 @@ func (c *Client) Subscribe(tickers ...string) { c.change(true, tickers) }
 func (c *Client) Unsubscribe(tickers ...string) { c.change(false, tickers) }
 
 func (c *Client) change(add bool, tickers []string) {
+	c.edit(c.desired, add, tickers, normalizeTarget, "symbol", "ignoring invalid ticker")
+}
+
+// edit adds or removes items (normalized by norm) in set, one of the
+// desired sets, and wakes the run loop to send the difference.
+func (c *Client) edit(set map[string]struct{}, add bool, items []string, norm func(string) (string, error), field, invalid string) {
 	c.mu.Lock()
-	for _, t := range tickers {
-		n, err := normalizeTarget(t)
+	for _, it := range items {
+		n, err := norm(it)
 		if err != nil {
-			c.log.Warn().Str("symbol", t).Err(err).Msg("ignoring invalid ticker")
+			c.log.Warn().Str(field, it).Err(err).Msg(invalid)
 			continue
 		}
 		if add {
-			c.desired[n] = struct{}{}
+			set[n] = struct{}{}
 		} else {
-			delete(c.desired, n)
+			delete(set, n)
 		}
 	}
 	c.mu.Unlock()
@@ -170,6 +184,31 @@ func (c *Client) change(add bool, tickers []string) {
 	case c.kick <- struct{}{}:
 	default:
 	}
+}
+
+// AddExtra adds single subscriptions ("T.XYZ": one channel of one ticker,
+// or a channel's wildcard "T.*") to the desired set, beyond the desired
+// tickers on every configured channel. The relay needs them: a consumer
+// asking for trades of a ticker must not make the connection subscribe
+// every channel of it. Like Subscribe, they are sent at once when the link
+// is authenticated and replayed on every reconnect; one that a desired
+// ticker already implies costs nothing upstream, and it stays wanted if
+// that ticker is unsubscribed later. Invalid entries are ignored and logged.
+func (c *Client) AddExtra(subs ...string) { c.changeExtras(true, subs) }
+
+// RemoveExtra removes single subscriptions added with AddExtra. A
+// subscription a desired ticker implies stays subscribed upstream.
+func (c *Client) RemoveExtra(subs ...string) { c.changeExtras(false, subs) }
+
+func (c *Client) changeExtras(add bool, subs []string) {
+	c.edit(c.extras, add, subs, normalizeExtra, "subscription", "ignoring invalid subscription")
+}
+
+// Extras returns the single subscriptions added with AddExtra, sorted.
+func (c *Client) Extras() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return sortedKeys(c.extras)
 }
 
 // Desired returns the desired tickers, sorted.
@@ -208,6 +247,7 @@ func (c *Client) Stats() Stats {
 		NextAttempt:    c.nextAttempt,
 		LastError:      c.lastError,
 		Desired:        len(c.desired),
+		Extras:         len(c.extras),
 	}
 	c.mu.Unlock()
 	s.Reconnects = c.reconnects.Load()

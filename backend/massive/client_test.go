@@ -690,3 +690,56 @@ func TestHandshakeTimeout(t *testing.T) {
 	rec.waitState(t, &cur, massive.StateConnecting, "dialing")
 	closeWithin(t, c)
 }
+
+// Extras are single (channel, ticker) subscriptions beside the desired
+// tickers: they are subscribed alone, survive a desired ticker's removal,
+// come back after a dropped link, and cost nothing when a desired ticker
+// already implies them.
+func TestExtras(t *testing.T) {
+	sim := startSim(t, nil)
+	rec := newRecorder()
+	cfg := testConfig(sim.URL())
+	cfg.Channels = []string{"A"}
+	cfg.Extras = []string{"T.NVDA"}
+	c := startClient(t, cfg, rec)
+	liveConn(t, sim, c, []string{"A.AAPL", "A.MSFT", "T.NVDA"})
+
+	// A.AAPL is implied by the desired AAPL; LULD and malformed entries are
+	// refused.
+	c.AddExtra("Q.TSLA", "A.AAPL", "T.*", "LULD.AAPL", "nodot", "T.bad$")
+	if got := c.Extras(); !slices.Equal(got, []string{"A.AAPL", "Q.TSLA", "T.*", "T.NVDA"}) {
+		t.Fatalf("Extras() = %v", got)
+	}
+	liveConn(t, sim, c, []string{"A.AAPL", "A.MSFT", "Q.TSLA", "T.*", "T.NVDA"})
+
+	// The desired AAPL goes; the extra A.AAPL keeps it subscribed.
+	c.Unsubscribe("AAPL")
+	c.RemoveExtra("T.*", "Q.TSLA")
+	liveConn(t, sim, c, []string{"A.AAPL", "A.MSFT", "T.NVDA"})
+	if st := c.Stats(); st.Extras != 2 || st.Desired != 1 {
+		t.Fatalf("Stats extras/desired = %d/%d, want 2/1", st.Extras, st.Desired)
+	}
+
+	// A dropped link: the new one subscribes the extras again.
+	old := liveConn(t, sim, c, []string{"A.AAPL", "A.MSFT", "T.NVDA"})
+	must(t, sim.Drop(old.ID))
+	testkit.WaitFor(t, patience, "a new link with the extras", func() bool {
+		for _, ci := range sim.Conns() {
+			if ci.ID != old.ID && ci.Authenticated && slices.Equal(ci.Subscriptions, []string{"A.AAPL", "A.MSFT", "T.NVDA"}) {
+				return true
+			}
+		}
+		return false
+	})
+	testkit.WaitFor(t, patience, "trades of the extra", func() bool { return rec.symbolCount("NVDA") > 0 })
+}
+
+func TestNewClientRefusesBadExtras(t *testing.T) {
+	for _, e := range []string{"NVDA", "LULD.NVDA", "T.", "T.bad$"} {
+		cfg := testConfig("ws://127.0.0.1:1/stocks")
+		cfg.Extras = []string{e}
+		if _, err := massive.NewClient(cfg, nil); err == nil || !strings.Contains(err.Error(), "Extras") {
+			t.Errorf("Extras %q: err = %v, want a config Extras error", e, err)
+		}
+	}
+}

@@ -29,6 +29,7 @@ type Config struct {
 	APIKey                string   // never logged or returned; see Client.MaskedKey
 	Channels              []string // any of T, Q, A, AM (NormalizeChannels); default ["A"]
 	Tickers               []string // initial desired set
+	Extras                []string // initial single subscriptions ("T.XYZ"), see Client.AddExtra
 	ReconnectDelay        time.Duration
 	MaxReconnectDelay     time.Duration
 	MaxRetries            int // consecutive failed attempts before giving up; 0 = forever
@@ -66,6 +67,11 @@ func (cfg *Config) validate() error {
 	for _, t := range cfg.Tickers {
 		if _, err := normalizeTarget(t); err != nil {
 			return bad("Tickers", "%v", err)
+		}
+	}
+	for _, e := range cfg.Extras {
+		if _, err := normalizeExtra(e); err != nil {
+			return bad("Extras", "%v", err)
 		}
 	}
 	durations := []struct {
@@ -111,4 +117,21 @@ func normalizeTarget(t string) (string, error) {
 		return Wildcard, nil
 	}
 	return NormalizeTicker(t)
+}
+
+// normalizeExtra accepts one subscription "CH.TICKER" (or "CH.*") on a
+// stocks channel this package decodes, in its canonical form.
+func normalizeExtra(e string) (string, error) {
+	ch, t, ok := SplitSubscription(strings.TrimSpace(e))
+	if !ok {
+		return "", fmt.Errorf("subscription %q: want CHANNEL.TICKER", e)
+	}
+	if _, ok := ChannelKind(ch); !ok {
+		return "", fmt.Errorf("subscription %q: channel %q is not one of %s", e, ch, ChannelForm)
+	}
+	n, err := normalizeTarget(t)
+	if err != nil {
+		return "", fmt.Errorf("subscription %q: %w", e, err)
+	}
+	return Subscription(ch, n), nil
 }

@@ -266,11 +266,14 @@ func (c *Client) ack(sess *session, msg string) {
 // set: everything after auth_success, only the difference afterwards.
 func (c *Client) reconcile(sess *session) error {
 	c.mu.Lock()
-	want := make(map[string]struct{}, len(c.desired)*len(c.subs))
+	want := make(map[string]struct{}, len(c.desired)*len(c.subs)+len(c.extras))
 	for t := range c.desired {
 		for _, ch := range c.subs {
 			want[Subscription(ch, t)] = struct{}{}
 		}
+	}
+	for e := range c.extras {
+		want[e] = struct{}{}
 	}
 	c.mu.Unlock()
 	var add, remove []string

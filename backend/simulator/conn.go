@@ -2,7 +2,6 @@ package simulator
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net"
 	"sync"
@@ -16,10 +15,9 @@ import (
 )
 
 const (
-	writeTimeout  = 10 * time.Second
-	closeGrace    = time.Second // how long to wait for the client's close echo
-	readLimit     = 1 << 20
-	maxEchoedText = 100 // bytes of client input quoted back in error statuses
+	writeTimeout = 10 * time.Second
+	closeGrace   = time.Second // how long to wait for the client's close echo
+	readLimit    = 1 << 20
 )
 
 // outItem is one frame waiting for the connection's writer.
@@ -170,45 +168,32 @@ func (c *conn) readLoop() {
 	}
 }
 
-type clientMessage struct {
-	Action string          `json:"action"`
-	Params json.RawMessage `json:"params"`
-}
-
 func (c *conn) handle(raw []byte) {
-	var msg clientMessage
-	if err := json.Unmarshal(raw, &msg); err != nil {
-		c.sendStatus(massive.StatusError, "invalid message: "+clip(string(raw)), false)
+	msg, err := massive.ParseClientMessage(raw)
+	if err != nil {
+		c.sendStatus(massive.StatusError, err.Error(), false)
 		return
-	}
-	var params string
-	if len(msg.Params) > 0 && string(msg.Params) != "null" {
-		if err := json.Unmarshal(msg.Params, &params); err != nil {
-			c.sendStatus(massive.StatusError, "params must be a string", false)
-			return
-		}
 	}
 	switch msg.Action {
 	case massive.ActionAuth:
-		c.auth(params)
+		c.auth(msg.Params)
 	case massive.ActionSubscribe, massive.ActionUnsubscribe:
-		c.subscribe(msg.Action == massive.ActionSubscribe, params)
+		c.subscribe(msg.Action == massive.ActionSubscribe, msg.Params)
 	default:
-		c.sendStatus(massive.StatusError, "unknown action: "+clip(msg.Action), false)
+		c.sendStatus(massive.StatusError, "unknown action: "+massive.ClipEcho(msg.Action), false)
 	}
 }
 
-func clip(s string) string {
-	if len(s) > maxEchoedText {
-		return s[:maxEchoedText] + "..."
-	}
-	return s
+// closingText is the provider's message for a status that ends a connection.
+func closingText(status string) string {
+	msg, _ := massive.ClosingStatusText(status)
+	return msg
 }
 
 func (c *conn) auth(key string) {
 	if !c.s.validKey(key) {
 		c.log.Info().Msg("authentication failed")
-		c.sendStatus(massive.StatusAuthFailed, defaultStatusMessages[massive.StatusAuthFailed], true)
+		c.sendStatus(massive.StatusAuthFailed, closingText(massive.StatusAuthFailed), true)
 		return
 	}
 	c.mu.Lock()
@@ -241,13 +226,13 @@ func (c *conn) subscribe(add bool, params string) {
 		statuses = append(statuses, [2]string{massive.StatusSuccess, verb + r.raw})
 	}
 	for _, b := range bad {
-		statuses = append(statuses, [2]string{massive.StatusError, "invalid subscription: " + clip(b)})
+		statuses = append(statuses, [2]string{massive.StatusError, "invalid subscription: " + massive.ClipEcho(b)})
 	}
 	// Acks are queued under the same lock the market takes to queue data, so
 	// a client never sees data for a channel before its ack.
 	for len(statuses) > 0 {
 		n := min(len(statuses), 4096) // keeps an ack frame far below 1 MB
-		c.enqueueLocked(outItem{data: statusFrame(statuses[:n]...)})
+		c.enqueueLocked(outItem{data: massive.StatusFrame(statuses[:n]...)})
 		statuses = statuses[n:]
 	}
 	c.mu.Unlock()
@@ -267,7 +252,7 @@ func (c *conn) sendStatus(status, message string, closeAfter bool) bool {
 	if closeAfter {
 		c.closing.Store(true)
 	}
-	c.enqueueLocked(outItem{data: statusFrame([2]string{status, message}), closeAfter: closeAfter})
+	c.enqueueLocked(outItem{data: massive.StatusFrame([2]string{status, message}), closeAfter: closeAfter})
 	c.mu.Unlock()
 	if closeAfter {
 		c.s.subsChanged()
@@ -354,7 +339,7 @@ func (c *conn) slowConsumerLocked() {
 	c.closing.Store(true)
 	c.log.Warn().Msg("slow consumer, disconnecting")
 	c.enqueueLocked(outItem{
-		data:       statusFrame([2]string{massive.StatusSlowConsumer, defaultStatusMessages[massive.StatusSlowConsumer]}),
+		data:       massive.StatusFrame([2]string{massive.StatusSlowConsumer, closingText(massive.StatusSlowConsumer)}),
 		closeAfter: true,
 	})
 }
@@ -383,7 +368,7 @@ func (c *conn) writeLoop() {
 			case <-c.notify:
 			case <-authTimer.C:
 				if !c.authenticated.Load() {
-					c.sendStatus(massive.StatusAuthTimeout, defaultStatusMessages[massive.StatusAuthTimeout], true)
+					c.sendStatus(massive.StatusAuthTimeout, closingText(massive.StatusAuthTimeout), true)
 				}
 			}
 			continue

@@ -21,18 +21,6 @@ import (
 // Origin), or rebind its own DNS name to 127.0.0.1 (its requests then carry
 // that name in Host). See controlRefusal.
 
-// defaultStatusMessages are the provider's texts for the statuses after which
-// it closes the connection (documented ones verbatim); /control/status uses
-// them when it gets no message, and these statuses also close the connection
-// there unless close=false.
-var defaultStatusMessages = map[string]string{
-	massive.StatusAuthFailed:      "authentication failed",
-	massive.StatusAuthTimeout:     "No authentication request received.",
-	massive.StatusMaxConnections:  "Maximum number of connections exceeded.",
-	massive.StatusSlowConsumer:    "Client is not consuming data fast enough.",
-	massive.StatusForceDisconnect: "Forced disconnect.",
-}
-
 type controlConn struct {
 	ID            int64     `json:"id"`
 	Key           string    `json:"key"` // masked: the endpoint never returns an API key
@@ -199,7 +187,7 @@ var controlActions = map[string]func(*Server, *http.Request) error{
 		if status == "" {
 			return badRequest("status is required (e.g. force_disconnect, slow_consumer, auth_failed)")
 		}
-		msg, known := defaultStatusMessages[status]
+		msg, known := massive.ClosingStatusText(status)
 		if v := q.Get("message"); v != "" {
 			msg = v
 		}

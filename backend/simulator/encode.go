@@ -2,64 +2,15 @@ package simulator
 
 import (
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/tickwatch/tickwatch/backend/massive"
 )
 
-// The feed's hot path encodes with append helpers: one event costs a few
-// strconv calls and no reflection, and frames are assembled by copying bytes.
-
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
-}
-
-func appendFloat(b []byte, f float64) []byte {
-	return strconv.AppendFloat(b, f, 'f', -1, 64)
-}
-
-func appendStatus(b []byte, status, message string) []byte {
-	b = append(b, `{"ev":"status","status":`...)
-	b = appendJSONString(b, status)
-	b = append(b, `,"message":`...)
-	b = appendJSONString(b, message)
-	return append(b, '}')
-}
-
-// statusFrame encodes one or more statuses as a single array frame.
-func statusFrame(pairs ...[2]string) []byte {
-	b := make([]byte, 0, 64*len(pairs))
-	b = append(b, '[')
-	for i, p := range pairs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendStatus(b, p[0], p[1])
-	}
-	return append(b, ']')
-}
+// The feed's hot path encodes with append helpers (massive's, shared with
+// the relay): one event costs a few strconv calls and no reflection, and
+// frames are assembled by copying bytes. The simulator encodes its own
+// market state rather than massive.Event because it sends fields the
+// decoder drops (trade ids, conditions, exchanges of quotes).
 
 type trade struct {
 	sym        string
@@ -83,7 +34,7 @@ type trade struct {
 
 func appendTrade(b []byte, t *trade) []byte {
 	b = append(b, `{"ev":"T","sym":`...)
-	b = appendJSONString(b, t.sym)
+	b = massive.AppendJSONString(b, t.sym)
 	b = append(b, `,"x":`...)
 	b = strconv.AppendInt(b, int64(t.exchange), 10)
 	b = append(b, `,"i":"`...)
@@ -91,7 +42,7 @@ func appendTrade(b []byte, t *trade) []byte {
 	b = append(b, `","z":`...)
 	b = strconv.AppendInt(b, int64(t.tape), 10)
 	b = append(b, `,"p":`...)
-	b = appendFloat(b, t.price)
+	b = massive.AppendNumber(b, t.price)
 	b = append(b, `,"s":`...)
 	b = strconv.AppendInt(b, t.size, 10)
 	if t.cond != 0 {
@@ -108,17 +59,17 @@ func appendTrade(b []byte, t *trade) []byte {
 
 func appendQuote(b []byte, t *trade) []byte {
 	b = append(b, `{"ev":"Q","sym":`...)
-	b = appendJSONString(b, t.sym)
+	b = massive.AppendJSONString(b, t.sym)
 	b = append(b, `,"bx":`...)
 	b = strconv.AppendInt(b, int64(t.bidExch), 10)
 	b = append(b, `,"bp":`...)
-	b = appendFloat(b, t.quoteBid)
+	b = massive.AppendNumber(b, t.quoteBid)
 	b = append(b, `,"bs":`...)
 	b = strconv.AppendInt(b, t.bidSize, 10)
 	b = append(b, `,"ax":`...)
 	b = strconv.AppendInt(b, int64(t.askExch), 10)
 	b = append(b, `,"ap":`...)
-	b = appendFloat(b, t.quoteAsk)
+	b = massive.AppendNumber(b, t.quoteAsk)
 	b = append(b, `,"as":`...)
 	b = strconv.AppendInt(b, t.askSize, 10)
 	b = append(b, `,"c":0,"t":`...)
@@ -147,25 +98,25 @@ func appendAggregate(b []byte, a *aggregate) []byte {
 	b = append(b, `{"ev":"`...)
 	b = append(b, a.ev...)
 	b = append(b, `","sym":`...)
-	b = appendJSONString(b, a.sym)
+	b = massive.AppendJSONString(b, a.sym)
 	b = append(b, `,"v":`...)
 	b = strconv.AppendInt(b, a.volume, 10)
 	b = append(b, `,"av":`...)
 	b = strconv.AppendInt(b, a.dayVolume, 10)
 	b = append(b, `,"op":`...)
-	b = appendFloat(b, a.dayOpen)
+	b = massive.AppendNumber(b, a.dayOpen)
 	b = append(b, `,"vw":`...)
-	b = appendFloat(b, a.vwap)
+	b = massive.AppendNumber(b, a.vwap)
 	b = append(b, `,"o":`...)
-	b = appendFloat(b, a.open)
+	b = massive.AppendNumber(b, a.open)
 	b = append(b, `,"c":`...)
-	b = appendFloat(b, a.close)
+	b = massive.AppendNumber(b, a.close)
 	b = append(b, `,"h":`...)
-	b = appendFloat(b, a.high)
+	b = massive.AppendNumber(b, a.high)
 	b = append(b, `,"l":`...)
-	b = appendFloat(b, a.low)
+	b = massive.AppendNumber(b, a.low)
 	b = append(b, `,"a":`...)
-	b = appendFloat(b, a.dayVWAP)
+	b = massive.AppendNumber(b, a.dayVWAP)
 	b = append(b, `,"z":`...)
 	b = strconv.AppendInt(b, a.avgSize, 10)
 	b = append(b, `,"s":`...)

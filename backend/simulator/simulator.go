@@ -320,7 +320,7 @@ func (s *Server) enforceLimit(newest *conn, key string) {
 		victim := same[i]
 		s.log.Info().Int64("connection_id", victim.id).Int64("evicted_by", newest.id).
 			Msg("max connections exceeded, evicting oldest")
-		victim.sendStatus(massive.StatusMaxConnections, defaultStatusMessages[massive.StatusMaxConnections], true)
+		victim.sendStatus(massive.StatusMaxConnections, closingText(massive.StatusMaxConnections), true)
 	}
 }
 

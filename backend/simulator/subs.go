@@ -2,7 +2,6 @@ package simulator
 
 import (
 	"sort"
-	"strings"
 
 	"github.com/tickwatch/tickwatch/backend/massive"
 )
@@ -37,23 +36,13 @@ type channelRef struct {
 	symbol string // massive.Wildcard for every ticker
 }
 
-// parseParams splits a subscribe/unsubscribe params string. Entries are
-// comma-separated, spaces trimmed, and split at the FIRST dot
-// (massive.SplitSubscription). A ticker must have the one ticker form
-// (massive.ValidTicker) or be the wildcard. Bad entries are returned
-// separately so the valid ones in the same message still take effect.
+// parseParams splits a subscribe/unsubscribe params string with the
+// protocol's one rule set (massive.ParseParams).
 func parseParams(params string) (refs []channelRef, bad []string) {
-	for _, part := range strings.Split(params, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		prefix, sym, ok := massive.SplitSubscription(part)
-		if _, known := channelIndex(prefix); !ok || !known || (sym != massive.Wildcard && !massive.ValidTicker(sym)) {
-			bad = append(bad, part)
-			continue
-		}
-		refs = append(refs, channelRef{raw: massive.Subscription(prefix, sym), prefix: prefix, symbol: sym})
+	subs, bad := massive.ParseParams(params)
+	refs = make([]channelRef, len(subs))
+	for i, s := range subs {
+		refs[i] = channelRef{raw: s.String(), prefix: s.Channel, symbol: s.Ticker}
 	}
 	return refs, bad
 }

@@ -93,6 +93,27 @@ type ConnectionDoc struct {
 	// Overrides are the connection's saved runtime changes on top of the
 	// configuration (they survive a restart until the connection is reset).
 	Overrides OverridesDoc `json:"overrides"`
+
+	// Relay lists the (channel, ticker) pairs this connection carries for
+	// relay consumers (docs/relay.md), by ticker; empty without the relay.
+	Relay []RelayDoc `json:"relay"`
+}
+
+// RelayDoc is one relay pair on a connection.
+type RelayDoc struct {
+	Channel   string `json:"channel"`
+	Ticker    string `json:"ticker"`
+	Consumers int    `json:"consumers"` // consumer connections subscribed to it
+	// Configured: the connection carries it for its own tickers anyway;
+	// false marks a pair that is there only because of consumers.
+	Configured bool `json:"configured"`
+}
+
+// RelayCounts gives how many relay consumers subscribe each pair, keyed
+// "T.AAPL". app adapts the relay hub to it, so this package need not
+// import the relay.
+type RelayCounts interface {
+	RelayCounts() map[string]int
 }
 
 // OverridesDoc lists what admins changed on a connection at runtime, with
@@ -156,6 +177,7 @@ type Source struct {
 	overrides OverrideSource // nil: no saved changes to show
 	started   time.Time
 	sinks     []Sink
+	relay     RelayCounts // nil: no relay
 }
 
 // New returns a Source for the process started at started (uptime counts
@@ -163,6 +185,13 @@ type Source struct {
 // be nil.
 func New(cfg *config.Config, mgr *manager.Manager, overrides OverrideSource, started time.Time, sinks ...Sink) *Source {
 	return &Source{cfg: cfg, mgr: mgr, overrides: overrides, started: started, sinks: sinks}
+}
+
+// WithRelay makes the document show the relay's consumer counts; call it
+// before the Source is shared.
+func (s *Source) WithRelay(r RelayCounts) *Source {
+	s.relay = r
+	return s
 }
 
 // Sinks is the sinks section of the document: one entry per sink, in the
@@ -192,6 +221,10 @@ func (s *Source) Document() Doc {
 	if bool(s.cfg.MultiConnection) {
 		doc.Mode = "multi"
 	}
+	var counts map[string]int
+	if s.relay != nil {
+		counts = s.relay.RelayCounts()
+	}
 	for _, sl := range slots {
 		tickers := sl.Tickers
 		if tickers == nil {
@@ -214,6 +247,11 @@ func (s *Source) Document() Doc {
 			cd.EnableHint = s.enableHint(sl.ID)
 		}
 		cd.Overrides = s.overridesDoc(sl.ConnectionID)
+		cd.Relay = make([]RelayDoc, len(sl.Relay))
+		for i, r := range sl.Relay {
+			cd.Relay[i] = RelayDoc{Channel: r.Channel, Ticker: r.Ticker, Configured: r.Configured,
+				Consumers: counts[r.Channel+"."+r.Ticker]}
+		}
 		doc.Connections = append(doc.Connections, cd)
 		doc.Summary.Total++
 		if sl.Connected {

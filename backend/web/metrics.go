@@ -26,6 +26,8 @@ type metrics struct {
 
 	sinkUp, sinkState, sinkPublished, sinkMessages, sinkDropped, sinkQueueFull, sinkRate        *prometheus.Desc
 	sinkQueue, sinkQueueCap, sinkQueued, sinkQueuedCap, sinkStatusPub, sinkStatusDrop, sinkErrs *prometheus.Desc
+
+	relayConsumers, relayConns, relayIn, relayOut, relaySlow, relayAuthFail, relayMaxConn *prometheus.Desc
 }
 
 func newMetrics(d *Deps) *metrics {
@@ -73,6 +75,20 @@ func newMetrics(d *Deps) *metrics {
 	} {
 		*d.into = prometheus.NewDesc("tickwatch_sink_"+d.name, d.help, sink, nil)
 	}
+	for _, d := range []struct {
+		into       **prometheus.Desc
+		name, help string
+	}{
+		{&m.relayConsumers, "consumers", "Relay consumer connections open now (authenticated or not)."},
+		{&m.relayConns, "connections_total", "Relay consumer connections accepted."},
+		{&m.relayIn, "events_in_total", "Upstream events handed to the relay."},
+		{&m.relayOut, "events_out_total", "Events written to relay consumers (one per consumer that got it)."},
+		{&m.relaySlow, "slow_disconnects_total", "Relay consumers cut off with slow_consumer."},
+		{&m.relayAuthFail, "auth_failures_total", "Refused relay authentications."},
+		{&m.relayMaxConn, "max_conn_refusals_total", "Relay connections refused over their key's connection cap."},
+	} {
+		*d.into = prometheus.NewDesc("tickwatch_relay_"+d.name, d.help, nil, nil)
+	}
 	m.sinkState = prometheus.NewDesc("tickwatch_sink_state", "1 for the sink's current state.", []string{"sink", "state"}, nil)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -85,7 +101,8 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.up, m.state, m.messages, m.errors, m.reconnects, m.dropped, m.rate, m.tickers,
 		m.sessions, m.sessionsTotal, m.refused, m.slowClosed, m.resyncs, m.frames, m.bytes, m.frameBytes, m.droppedFrames,
 		m.sinkUp, m.sinkState, m.sinkPublished, m.sinkMessages, m.sinkDropped, m.sinkQueueFull, m.sinkRate,
-		m.sinkQueue, m.sinkQueueCap, m.sinkQueued, m.sinkQueuedCap, m.sinkStatusPub, m.sinkStatusDrop, m.sinkErrs} {
+		m.sinkQueue, m.sinkQueueCap, m.sinkQueued, m.sinkQueuedCap, m.sinkStatusPub, m.sinkStatusDrop, m.sinkErrs,
+		m.relayConsumers, m.relayConns, m.relayIn, m.relayOut, m.relaySlow, m.relayAuthFail, m.relayMaxConn} {
 		ch <- d
 	}
 }
@@ -118,6 +135,19 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(m.bytes, counter, float64(st.BytesSent))
 		ch <- prometheus.MustNewConstMetric(m.frameBytes, gauge, float64(st.LastFrameBytes))
 		ch <- prometheus.MustNewConstMetric(m.droppedFrames, counter, float64(st.DroppedFrames))
+	}
+	if m.d.Relay != nil {
+		st := m.d.Relay.Consumers()
+		ch <- prometheus.MustNewConstMetric(m.relayConsumers, gauge, float64(len(st.Consumers)))
+		for _, v := range []struct {
+			d   *prometheus.Desc
+			val uint64
+		}{
+			{m.relayConns, st.ConnectionsTotal}, {m.relayIn, st.EventsIn}, {m.relayOut, st.EventsOut},
+			{m.relaySlow, st.SlowDisconnects}, {m.relayAuthFail, st.AuthFailures}, {m.relayMaxConn, st.MaxConnRefusals},
+		} {
+			ch <- prometheus.MustNewConstMetric(v.d, counter, float64(v.val))
+		}
 	}
 	if m.d.Status != nil {
 		for _, sk := range m.d.Status.Sinks() {

@@ -42,6 +42,14 @@ type Deps struct {
 	Started  time.Time
 	Version  string
 	Tokens   TokenStore // API tokens; nil: bearer tokens are refused, no /api/admin/tokens
+
+	// The relay (consumers.go); all nil when RELAY_ENABLED is false.
+	Relay        Relay
+	ConsumerKeys ConsumerKeyStore
+	// RelayHandler serves Massive's protocol at GET /stocks on this
+	// listener, given the client-address logic; nil when the relay is off
+	// or has a listener of its own (RELAY_ADDR).
+	RelayHandler func(clientIP func(*fiber.Ctx) string) fiber.Handler
 }
 
 // Admin is what the admin endpoints call: each action is applied to the
@@ -135,6 +143,11 @@ func (s *Server) routes() {
 	a.Get("/healthz", s.healthz)
 	a.Get("/readyz", s.readyz)
 	a.Get("/metrics", s.metricsHandler)
+	if s.d.RelayHandler != nil {
+		// Massive's URL shape: the official clients dial Feed + "/stocks".
+		// A key in the protocol guards it, not the dashboard's session.
+		a.Get("/stocks", s.d.RelayHandler(s.clientIP))
+	}
 
 	api := a.Group("/api")
 	api.Use(s.checkOrigin, s.checkContentType)
@@ -169,6 +182,15 @@ func (s *Server) routes() {
 		}
 		r.add(api, fiber.MethodGet, "/admin/sessions", append(act, s.listSessions)...)
 		r.add(api, fiber.MethodDelete, "/admin/sessions/:id", append(act, s.revokeSession)...)
+
+		if s.d.Relay != nil && s.d.ConsumerKeys != nil {
+			adm := func(h fiber.Handler) []fiber.Handler { return []fiber.Handler{s.requireViewer, s.requireAdmin, h} }
+			r.add(api, fiber.MethodGet, "/admin/consumer-keys", adm(s.listConsumerKeys)...)
+			r.add(api, fiber.MethodPost, "/admin/consumer-keys", adm(s.createConsumerKey)...)
+			r.add(api, fiber.MethodDelete, "/admin/consumer-keys/:id", adm(s.revokeConsumerKey)...)
+			r.add(api, fiber.MethodGet, "/admin/consumers", adm(s.listConsumers)...)
+			r.add(api, fiber.MethodDelete, "/admin/consumers/:id", adm(s.disconnectConsumer)...)
+		}
 
 		a.Get("/admin-ws", s.adminWSUpgrade, s.adminWS())
 	}

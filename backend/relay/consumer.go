@@ -1,0 +1,460 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fasthttp/websocket"
+	"github.com/rs/zerolog"
+
+	"github.com/tickwatch/tickwatch/backend/auth"
+	"github.com/tickwatch/tickwatch/backend/internal/logsafe"
+	"github.com/tickwatch/tickwatch/backend/massive"
+)
+
+const closeGoingAway = websocket.CloseGoingAway
+
+// outItem is one frame waiting for a consumer's writer.
+type outItem struct {
+	data       []byte // shared with other consumers: never modified
+	events     int    // market events in data; 0 for statuses
+	closeAfter bool   // close the connection once this frame is written
+}
+
+// consumer is one connection. Two goroutines serve it: the reader (Serve's
+// caller's goroutine) handles client messages strictly in order, as the
+// official clients expect; the writer does every write but the pong replies
+// and close frames (which the websocket library allows concurrently).
+type consumer struct {
+	h      *Hub
+	id     uint64
+	conn   *websocket.Conn
+	remote string
+	since  time.Time
+	log    zerolog.Logger
+
+	authed atomic.Bool
+	who    Consumer // set once by the reader before authed is stored
+
+	subs    map[massive.Sub]struct{} // guarded by h.subMu
+	nsubs   atomic.Int64
+	pending []int32 // guarded by h.tickMu: this batch's events for Ticks
+
+	mu        sync.Mutex // guards the queue fields
+	queue     []outItem
+	queued    int  // data frames in queue
+	condemned bool // a closing status is queued: no more data, messages ignored
+	closeCode int  // close frame the writer owes; first stop wins
+	closeText string
+	dropped   uint64
+
+	sent atomic.Uint64
+	slow atomic.Bool
+
+	// deadlineMu orders the reader's deadline extensions against finish's
+	// final short deadline, so a late message cannot undo it.
+	deadlineMu sync.Mutex
+	finished   bool
+
+	wake       chan struct{}
+	quit       chan struct{}
+	quitOnce   sync.Once
+	writerDone chan struct{}
+	batch      []outItem // the writer's
+}
+
+// Serve runs one consumer connection on an upgraded WebSocket until it
+// ends, on the caller's goroutine; remote is the client's address (used
+// for the auth failure limit and shown in stats). It closes conn and returns
+// only after the connection's writer goroutine has stopped, so the caller
+// may recycle conn (the Fiber contrib package does).
+func (h *Hub) Serve(conn *websocket.Conn, remote string) {
+	c := &consumer{
+		h:          h,
+		conn:       conn,
+		remote:     remote,
+		since:      time.Now(),
+		subs:       make(map[massive.Sub]struct{}),
+		wake:       make(chan struct{}, 1),
+		quit:       make(chan struct{}),
+		writerDone: make(chan struct{}),
+	}
+	if !h.register(c) {
+		_ = conn.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(closeGrace))
+		_ = conn.Close()
+		return
+	}
+	c.log = h.log.With().Uint64("consumer_id", c.id).Str("remote", logsafe.Clip(remote)).Logger()
+	c.log.Debug().Msg("relay: consumer connected")
+	c.enqueue(outItem{data: massive.StatusFrame([2]string{massive.StatusConnected, "Connected Successfully"})})
+	go c.writeLoop()
+	c.readLoop()
+	c.stop(0, "") // the reader is done: nobody will read a close echo
+	<-c.writerDone
+	h.unregister(c)
+	_ = conn.Close()
+	c.log.Info().Str("consumer", c.name()).Uint64("sent", c.sent.Load()).Msg("relay: consumer disconnected")
+}
+
+func (c *consumer) readLoop() {
+	c.conn.SetReadLimit(readLimit) // bigger messages: the library closes with 1009
+	c.extendRead()
+	c.conn.SetPongHandler(func(string) error {
+		c.extendRead()
+		return nil
+	})
+	for {
+		_, msg, err := c.conn.ReadMessage()
+		if err != nil {
+			if !c.stopping() && websocket.IsUnexpectedCloseError(err, websocket.CloseGoingAway, websocket.CloseNormalClosure) {
+				c.log.Debug().Err(err).Msg("relay: read ended")
+			}
+			return
+		}
+		c.extendRead()
+		// A condemned connection ignores what it is sent but keeps reading
+		// for the close echo.
+		if !c.isCondemned() {
+			c.handle(msg)
+		}
+	}
+}
+
+func (c *consumer) extendRead() {
+	c.deadlineMu.Lock()
+	if !c.finished {
+		_ = c.conn.SetReadDeadline(time.Now().Add(2 * c.h.opts.PingInterval))
+	}
+	c.deadlineMu.Unlock()
+}
+
+func (c *consumer) handle(raw []byte) {
+	msg, err := massive.ParseClientMessage(raw)
+	if err != nil {
+		c.status(massive.StatusError, err.Error())
+		return
+	}
+	switch msg.Action {
+	case massive.ActionAuth:
+		c.auth(msg.Params)
+	case massive.ActionSubscribe, massive.ActionUnsubscribe:
+		if !c.authed.Load() {
+			c.status(massive.StatusAuthRequired, "authentication required")
+			return
+		}
+		c.h.subscribe(c, msg.Action == massive.ActionSubscribe, msg.Params)
+	default:
+		c.status(massive.StatusError, "unknown action: "+massive.ClipEcho(msg.Action))
+	}
+}
+
+// auth checks key and answers auth_success, or auth_failed /
+// max_connections and closes. Failures are limited per remote address like
+// logins: a blocked address is refused without looking the key up.
+func (c *consumer) auth(key string) {
+	if c.authed.Load() {
+		c.status(massive.StatusError, "already authenticated")
+		return
+	}
+	h := c.h
+	limiter := h.opts.AuthFailures
+	// Check, then Fail on a bad key, rather than Take and Forgive: Take
+	// counts every attempt in flight, so a fleet of programs on one host
+	// opening more connections at once than the limit would block its own
+	// address for a window. The gap Take closes matters for a slow bcrypt;
+	// a key lookup is a hash and an indexed read, and keys are 256-bit.
+	if ok, retry := limiter.Check(c.remote); !ok {
+		h.authFailures.Add(1)
+		c.log.Warn().Msg("relay: auth refused, too many failures from this address")
+		c.condemn(massive.StatusAuthFailed, "too many failed attempts, retry in "+auth.RetryAfterSeconds(retry)+" s")
+		return
+	}
+	who, err := c.lookup(key)
+	if err != nil {
+		h.authFailures.Add(1)
+		if errors.Is(err, ErrUnknownKey) {
+			limiter.Fail(c.remote)
+			c.log.Info().Msg("relay: authentication failed")
+		} else {
+			// Not the client's fault: not counted against the address.
+			c.log.Error().Err(err).Msg("relay: consumer key lookup failed")
+		}
+		c.condemn(massive.StatusAuthFailed, "")
+		return
+	}
+	if !h.admit(who) {
+		h.maxConnRefusals.Add(1)
+		c.log.Warn().Str("consumer", who.Name).Int("max_conns", who.MaxConns).Msg("relay: connection over the key's limit refused")
+		c.condemn(massive.StatusMaxConnections, "")
+		return
+	}
+	c.who = who
+	c.authed.Store(true)
+	c.log.Info().Str("consumer", who.Name).Str("key_prefix", who.KeyPrefix).Msg("relay: consumer authenticated")
+	c.status(massive.StatusAuthSuccess, massive.MessageAuthenticated)
+}
+
+func (c *consumer) lookup(key string) (Consumer, error) {
+	if c.h.opts.Keys == nil || key == "" {
+		return Consumer{}, ErrUnknownKey
+	}
+	ctx, cancel := context.WithTimeout(c.h.ctx, lookupTimeout)
+	defer cancel()
+	return c.h.opts.Keys.Lookup(ctx, key)
+}
+
+// status queues one status frame.
+func (c *consumer) status(status, message string) {
+	c.enqueue(outItem{data: massive.StatusFrame([2]string{status, message})})
+}
+
+// condemn queues a closing status (its provider text when message is "")
+// and closes the connection once it is written; nothing else is queued
+// after it and later client messages are ignored.
+func (c *consumer) condemn(status, message string) {
+	if message == "" {
+		message, _ = massive.ClosingStatusText(status)
+	}
+	c.mu.Lock()
+	if !c.condemned {
+		c.condemned = true
+		c.queue = append(c.queue, outItem{data: massive.StatusFrame([2]string{status, message}), closeAfter: true})
+	}
+	c.mu.Unlock()
+	c.signal()
+}
+
+func (c *consumer) isCondemned() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.condemned
+}
+
+func (c *consumer) enqueue(it outItem) {
+	c.mu.Lock()
+	if !c.condemned {
+		c.queue = append(c.queue, it)
+	}
+	c.mu.Unlock()
+	c.signal()
+}
+
+// enqueueData queues market frames without blocking. A consumer whose
+// queue would overflow is cut off like Massive does: its queued data is
+// discarded, it gets slow_consumer, and it is closed.
+func (c *consumer) enqueueData(frames []outItem) {
+	c.mu.Lock()
+	if c.condemned {
+		c.mu.Unlock()
+		return
+	}
+	if c.queued+len(frames) > c.h.opts.QueueSize {
+		c.cutSlowLocked(frames)
+		c.mu.Unlock()
+		c.signal()
+		return
+	}
+	c.queue = append(c.queue, frames...)
+	c.queued += len(frames)
+	c.mu.Unlock()
+	c.signal()
+}
+
+// cutSlowLocked condemns c as a slow consumer; lost are the events still
+// queued plus those of the frames that did not fit. c.mu is held.
+func (c *consumer) cutSlowLocked(lost []outItem) {
+	kept := c.queue[:0]
+	for _, it := range c.queue {
+		if it.events == 0 {
+			kept = append(kept, it)
+		} else {
+			c.dropped += uint64(it.events)
+		}
+	}
+	clear(c.queue[len(kept):])
+	c.queue = kept
+	c.queued = 0
+	for _, it := range lost {
+		c.dropped += uint64(it.events)
+	}
+	msg, _ := massive.ClosingStatusText(massive.StatusSlowConsumer)
+	c.queue = append(c.queue, outItem{data: massive.StatusFrame([2]string{massive.StatusSlowConsumer, msg}), closeAfter: true})
+	c.condemned = true
+	c.markSlow("queue full")
+}
+
+// markSlow counts and logs a slow consumer once.
+func (c *consumer) markSlow(why string) {
+	if c.slow.CompareAndSwap(false, true) {
+		c.h.slowCuts.Add(1)
+		c.log.Warn().Str("consumer", c.name()).Str("reason", why).Uint64("sent", c.sent.Load()).Msg("relay: slow consumer disconnected")
+	}
+}
+
+// name is the consumer key's name, "" before auth. c.who is written once,
+// before authed is set, so any goroutine may read it after that.
+func (c *consumer) name() string {
+	if c.authed.Load() {
+		return c.who.Name
+	}
+	return ""
+}
+
+func (c *consumer) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *consumer) stopping() bool {
+	select {
+	case <-c.quit:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop ends the connection: the writer sends the close frame (the first
+// non-zero code wins) and quits. The write in progress is capped at
+// closeGrace, so a peer that stopped reading cannot hold up shutdown.
+func (c *consumer) stop(code int, text string) {
+	c.mu.Lock()
+	if c.closeCode == 0 && code != 0 {
+		c.closeCode, c.closeText = code, text
+	}
+	c.mu.Unlock()
+	c.quitOnce.Do(func() {
+		_ = c.conn.NetConn().SetWriteDeadline(time.Now().Add(closeGrace))
+		close(c.quit)
+		// The websocket library re-arms the deadline for every chunk of a
+		// large frame, so only closing the socket bounds a stuck write.
+		time.AfterFunc(2*closeGrace, func() {
+			select {
+			case <-c.writerDone:
+			default:
+				_ = c.conn.NetConn().Close()
+			}
+		})
+	})
+}
+
+func (c *consumer) writeLoop() {
+	defer close(c.writerDone)
+	ping := time.NewTicker(c.h.opts.PingInterval)
+	defer ping.Stop()
+	authTimer := time.NewTimer(c.h.opts.AuthTimeout)
+	defer authTimer.Stop()
+	for {
+		select {
+		case <-c.quit:
+			c.finish(true)
+			return
+		case <-ping.C:
+			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.h.opts.WriteTimeout)); err != nil {
+				c.writeFailed(err)
+				return
+			}
+		case <-authTimer.C:
+			if !c.authed.Load() {
+				c.condemn(massive.StatusAuthTimeout, "")
+			}
+		case <-c.wake:
+			done, err := c.drain()
+			if err != nil {
+				c.writeFailed(err)
+				return
+			}
+			if done {
+				c.stop(websocket.CloseNormalClosure, "")
+				c.finish(true)
+				return
+			}
+		}
+	}
+}
+
+// drain writes what is queued; done means a closing status was written.
+func (c *consumer) drain() (done bool, err error) {
+	c.mu.Lock()
+	c.batch = append(c.batch[:0], c.queue...)
+	clear(c.queue)
+	c.queue = c.queue[:0]
+	c.queued = 0
+	c.mu.Unlock()
+	defer clear(c.batch) // let shared frames go
+	for i := range c.batch {
+		it := &c.batch[i]
+		if c.stopping() {
+			return false, nil
+		}
+		_ = c.conn.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
+		if err := c.conn.WriteMessage(websocket.TextMessage, it.data); err != nil {
+			return false, err
+		}
+		c.sent.Add(uint64(it.events))
+		c.h.eventsOut.Add(uint64(it.events))
+		if it.closeAfter {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// writeFailed ends the connection after a failed write. A write that timed
+// out while nobody asked the connection to stop means the consumer stopped
+// reading for WriteTimeout: that is a slow consumer too.
+func (c *consumer) writeFailed(err error) {
+	var ne interface{ Timeout() bool }
+	if !c.stopping() && errors.As(err, &ne) && ne.Timeout() {
+		c.markSlow("write timed out")
+	} else if !c.stopping() {
+		c.log.Debug().Err(err).Msg("relay: write failed")
+	}
+	c.stop(0, "")
+	c.finish(false)
+}
+
+// finish sends the owed close frame (if the socket can still carry one) and
+// gives the reader closeGrace to receive the peer's echo.
+func (c *consumer) finish(canWrite bool) {
+	c.mu.Lock()
+	code, text := c.closeCode, c.closeText
+	c.mu.Unlock()
+	wait := time.Duration(0)
+	if canWrite && code != 0 {
+		err := c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(closeGrace))
+		if err == nil {
+			wait = closeGrace
+		}
+	}
+	c.deadlineMu.Lock()
+	c.finished = true
+	_ = c.conn.SetReadDeadline(time.Now().Add(wait))
+	c.deadlineMu.Unlock()
+}
+
+func (c *consumer) stats() ConsumerStats {
+	c.mu.Lock()
+	depth, dropped := len(c.queue), c.dropped
+	c.mu.Unlock()
+	st := ConsumerStats{
+		ID:            c.id,
+		Remote:        c.remote,
+		Since:         c.since,
+		Subscriptions: int(c.nsubs.Load()),
+		QueueDepth:    depth,
+		Sent:          c.sent.Load(),
+		Dropped:       dropped,
+		Slow:          c.slow.Load(),
+	}
+	if c.authed.Load() {
+		st.Authenticated, st.Name, st.KeyPrefix, st.KeyID = true, c.who.Name, c.who.KeyPrefix, c.who.ID
+	}
+	return st
+}

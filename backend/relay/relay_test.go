@@ -1,0 +1,359 @@
+package relay_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tickwatch/tickwatch/backend/auth"
+	"github.com/tickwatch/tickwatch/backend/internal/testkit"
+	"github.com/tickwatch/tickwatch/backend/massive"
+	"github.com/tickwatch/tickwatch/backend/relay"
+)
+
+func TestProtocolExchanges(t *testing.T) {
+	e := startRelay(t, relay.Options{})
+	r := dialRaw(t, e.url)
+
+	// Before auth: subscriptions are refused, the link stays.
+	r.send(massive.ActionSubscribe, "T.AAPL")
+	r.expect(massive.StatusAuthRequired, "authentication required")
+	r.sendText(`garbage{`)
+	r.expect(massive.StatusError, "invalid message: garbage{")
+	r.sendText(`{"action":"dance","params":"x"}`)
+	r.expect(massive.StatusError, "unknown action: dance")
+	r.sendText(`{"action":"subscribe","params":["T.AAPL"]}`)
+	r.expect(massive.StatusError, "params must be a string")
+
+	r.send(massive.ActionAuth, keyAlpha)
+	r.expect(massive.StatusAuthSuccess, massive.MessageAuthenticated)
+	r.send(massive.ActionAuth, keyAlpha)
+	r.expect(massive.StatusError, "already authenticated")
+
+	// One status per entry; bad ones do not stop the good ones.
+	r.send(massive.ActionSubscribe, "T.AAPL, Q.BRK.A,T.*,LULD.AAPL,nodot,T.aapl")
+	got := r.statuses(6)
+	want := []string{
+		"success: subscribed to: T.AAPL",
+		"success: subscribed to: Q.BRK.A",
+		"error: wildcard subscriptions are not allowed on this relay: T.*",
+		"error: channel LULD is not relayed (relayed: T, Q, A or AM): LULD.AAPL",
+		"error: invalid subscription: nodot",
+		"error: invalid subscription: T.aapl",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("subscribe statuses\n got %q\nwant %q", got, want)
+	}
+	// Unsubscribing answers in the provider's words, known or not.
+	r.send(massive.ActionUnsubscribe, "T.AAPL,A.MSFT")
+	if got := r.statuses(2); !slices.Equal(got, []string{"success: unsubscribed to: T.AAPL", "success: unsubscribed to: A.MSFT"}) {
+		t.Errorf("unsubscribe statuses %q", got)
+	}
+	if got, want := e.up.log(), []string{"+T.AAPL", "+Q.BRK.A", "-T.AAPL"}; !slices.Equal(got, want) {
+		t.Errorf("upstream calls %q, want %q", got, want)
+	}
+}
+
+func TestAuthFailedCloses(t *testing.T) {
+	e := startRelay(t, relay.Options{})
+	for _, key := range []string{"ck_wrong", ""} {
+		r := dialRaw(t, e.url)
+		r.send(massive.ActionAuth, key)
+		r.expect(massive.StatusAuthFailed, "authentication failed")
+		r.expectClosed()
+	}
+	if st := e.hub.Stats(); st.AuthFailures != 2 {
+		t.Errorf("auth failures = %d, want 2", st.AuthFailures)
+	}
+}
+
+func TestAuthFailuresRateLimitedPerAddress(t *testing.T) {
+	e := startRelay(t, relay.Options{AuthFailures: auth.NewLimiter(2, time.Hour, nil)})
+	for range 2 {
+		r := dialRaw(t, e.url)
+		r.send(massive.ActionAuth, "ck_guess")
+		r.expect(massive.StatusAuthFailed, "authentication failed")
+		r.expectClosed()
+	}
+	// Blocked: even the right key is not looked at.
+	r := dialRaw(t, e.url)
+	r.send(massive.ActionAuth, keyAlpha)
+	got := r.statuses(1)[0]
+	if !strings.HasPrefix(got, "auth_failed: too many failed attempts, retry in ") {
+		t.Errorf("blocked auth answered %q", got)
+	}
+	r.expectClosed()
+}
+
+func TestAuthTimeout(t *testing.T) {
+	e := startRelay(t, relay.Options{AuthTimeout: 50 * time.Millisecond})
+	r := dialRaw(t, e.url)
+	r.expect(massive.StatusAuthTimeout, "No authentication request received.")
+	r.expectClosed()
+}
+
+func TestAllowList(t *testing.T) {
+	e := startRelay(t, relay.Options{AllowWildcard: true})
+	r := authed(t, e.url, keyLimited)
+	r.send(massive.ActionSubscribe, "T.AAPL,T.MSFT,Q.BRK.A,A.*")
+	got := r.statuses(4)
+	want := []string{
+		"success: subscribed to: T.AAPL",
+		"error: ticker MSFT is not allowed for this key: T.MSFT",
+		"success: subscribed to: Q.BRK.A",
+		"error: wildcard not allowed for this key (it has a ticker allow-list): A.*",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("statuses\n got %q\nwant %q", got, want)
+	}
+	if got := e.up.log(); !slices.Equal(got, []string{"+T.AAPL", "+Q.BRK.A"}) {
+		t.Errorf("upstream calls %q", got)
+	}
+}
+
+func TestUpstreamRefusalIsAnErrorStatus(t *testing.T) {
+	e := startRelay(t, relay.Options{})
+	e.up.refuse["T.ZZZ"] = true
+	r := authed(t, e.url, keyAlpha)
+	r.send(massive.ActionSubscribe, "T.ZZZ")
+	r.expect(massive.StatusError, "upstream cannot carry T.ZZZ: no enabled connection")
+	if st := e.hub.Stats(); len(st.Subscriptions) != 0 {
+		t.Errorf("refused subscription counted: %+v", st.Subscriptions)
+	}
+}
+
+func TestMaxConnsPerKey(t *testing.T) {
+	e := startRelay(t, relay.Options{})
+	first := authed(t, e.url, keySingle)
+
+	second := dialRaw(t, e.url)
+	second.send(massive.ActionAuth, keySingle)
+	second.expect(massive.StatusMaxConnections, "Maximum number of connections exceeded.")
+	second.expectClosed()
+	// Other keys are not affected by this key's cap.
+	authed(t, e.url, keyAlpha)
+
+	_ = first.conn.Close()
+	testkit.WaitFor(t, patience, "first connection gone", func() bool {
+		for _, c := range e.hub.Stats().Consumers {
+			if c.Name == "single" {
+				return false
+			}
+		}
+		return true
+	})
+	authed(t, e.url, keySingle)
+	if st := e.hub.Stats(); st.MaxConnRefusals != 1 {
+		t.Errorf("max conn refusals = %d, want 1", st.MaxConnRefusals)
+	}
+}
+
+func TestWildcard(t *testing.T) {
+	e := startRelay(t, relay.Options{AllowWildcard: true})
+	r := authed(t, e.url, keyAlpha)
+	r.send(massive.ActionSubscribe, "T.*,T.AAPL")
+	if got := r.statuses(2); !slices.Equal(got, []string{"success: subscribed to: T.*", "success: subscribed to: T.AAPL"}) {
+		t.Fatalf("statuses %q", got)
+	}
+	// AAPL matches both the wildcard and its own entry: delivered once.
+	in := batch(t, "T", []string{"AAPL", "MSFT", "BRK.A"}, 1)
+	e.hub.Ticks("connection_1", append(in, batch(t, "Q", []string{"AAPL"}, 2)...))
+	if got := r.events(3); !slices.Equal(got, in) {
+		t.Errorf("events\n got %+v\nwant %+v", got, in)
+	}
+	if got := e.up.log(); !slices.Equal(got, []string{"+T.*", "+T.AAPL"}) {
+		t.Errorf("upstream calls %q", got)
+	}
+}
+
+// TestSharedSubscriptionAcquiredOnce: two consumers (the project's own
+// massive.Client, as an internal program would run it) on the same ticker
+// cost one upstream subscription, released when the last one leaves; each
+// receives exactly its channel and tickers.
+func TestSharedSubscriptionAcquiredOnce(t *testing.T) {
+	e := startRelay(t, relay.Options{})
+	c1, s1 := consumerClient(t, e.url, keyAlpha, "T", "AAPL", "BRK.A")
+	c2, s2 := consumerClient(t, e.url, keyLimited, "T", "AAPL")
+	if got, want := e.up.log(), []string{"+T.AAPL", "+T.BRK.A"}; !slices.Equal(got, want) {
+		t.Fatalf("upstream calls %q, want %q", got, want)
+	}
+	st := e.hub.Stats()
+	if fmt.Sprint(st.Subscriptions) != "[{T AAPL 2} {T BRK.A 1}]" {
+		t.Errorf("subscription counts %v", st.Subscriptions)
+	}
+
+	var want1, want2 []massive.Event
+	for seq := range 20 {
+		trades := batch(t, "T", []string{"AAPL", "MSFT", "BRK.A"}, seq)
+		quotes := batch(t, "Q", []string{"AAPL"}, seq)
+		e.hub.Ticks("connection_1", append(trades, quotes...))
+		want1 = append(want1, trades[0], trades[2])
+		want2 = append(want2, trades[0])
+	}
+	testkit.WaitFor(t, patience, "both consumers' events", func() bool {
+		return len(s1.got()) >= len(want1) && len(s2.got()) >= len(want2)
+	})
+	if got := s1.got(); !slices.Equal(got, want1) {
+		t.Errorf("consumer 1 got %d events, want %d in order", len(got), len(want1))
+	}
+	if got := s2.got(); !slices.Equal(got, want2) {
+		t.Errorf("consumer 2 got %d events, want %d in order", len(got), len(want2))
+	}
+
+	c1.Close()
+	testkit.WaitFor(t, patience, "BRK.A released", func() bool { return len(e.up.log()) == 3 })
+	if got := e.up.log(); got[2] != "-T.BRK.A" {
+		t.Fatalf("after the first consumer left: %q (AAPL must stay)", got)
+	}
+	c2.Close()
+	testkit.WaitFor(t, patience, "AAPL released", func() bool { return len(e.up.log()) == 4 })
+	if got := e.up.log(); got[3] != "-T.AAPL" {
+		t.Errorf("after the last consumer left: %q", got)
+	}
+	if st := e.hub.Stats(); len(st.Subscriptions) != 0 || len(st.Consumers) != 0 {
+		t.Errorf("left behind: %+v", st)
+	}
+}
+
+// TestSlowConsumerCut: a consumer that stops reading is cut with
+// slow_consumer while a healthy one, fed in lock-step, misses nothing.
+// Structural: the test feeds until the stalled one is cut, however long
+// the kernel's socket buffers take to fill.
+func TestSlowConsumerCut(t *testing.T) {
+	e := startRelay(t, relay.Options{QueueSize: 4})
+	syms := make([]string, 400)
+	for i := range syms {
+		syms[i] = fmt.Sprintf("S%d", i)
+	}
+	stalled := authed(t, e.url, keyAlpha)
+	stalled.send(massive.ActionSubscribe, "T."+strings.Join(syms, ",T."))
+	stalled.statuses(len(syms))
+	_, healthy := consumerClient(t, e.url, keyAlpha, "T", syms...)
+
+	var want []massive.Event
+	for seq := 0; e.hub.Stats().SlowDisconnects == 0; seq++ {
+		if seq == 5000 {
+			t.Fatal("the stalled consumer was never cut")
+		}
+		b := batch(t, "T", syms, seq)
+		e.hub.Ticks("connection_1", b)
+		want = append(want, b...)
+		testkit.WaitFor(t, patience, "healthy consumer caught up", func() bool { return healthy.count() == len(want) })
+	}
+	// The healthy consumer keeps receiving after the cut.
+	b := batch(t, "T", syms, -1)
+	e.hub.Ticks("connection_1", b)
+	want = append(want, b...)
+	testkit.WaitFor(t, patience, "healthy consumer after the cut", func() bool { return healthy.count() == len(want) })
+	if !slices.Equal(healthy.got(), want) {
+		t.Error("the healthy consumer's events differ from what was fed")
+	}
+
+	// The stalled consumer reads again: what was written before the cut,
+	// then slow_consumer, then the close.
+	var last []object
+	for {
+		objs, err := stalled.next()
+		if err != nil {
+			t.Fatalf("read before slow_consumer: %v", err)
+		}
+		if len(objs) > 0 && objs[0]["ev"] == "status" {
+			last = objs
+			break
+		}
+	}
+	if last[0]["status"] != massive.StatusSlowConsumer {
+		t.Errorf("got %v, want slow_consumer", last)
+	}
+	stalled.expectClosed()
+	st := e.hub.Stats()
+	if st.SlowDisconnects != 1 {
+		t.Errorf("slow disconnects = %d", st.SlowDisconnects)
+	}
+	if len(st.Consumers) != 1 || st.Consumers[0].Sent != uint64(len(want)) {
+		t.Errorf("consumers after the cut: %+v", st.Consumers)
+	}
+}
+
+func TestDisconnectKey(t *testing.T) {
+	e := startRelay(t, relay.Options{})
+	r1 := authed(t, e.url, keyAlpha)
+	r2 := authed(t, e.url, keyAlpha)
+	other := authed(t, e.url, keyLimited)
+	if n := e.hub.DisconnectKey("1"); n != 2 {
+		t.Errorf("DisconnectKey = %d, want 2", n)
+	}
+	for _, r := range []*raw{r1, r2} {
+		r.expect(massive.StatusForceDisconnect, "consumer key revoked")
+		r.expectClosed()
+	}
+	other.send(massive.ActionSubscribe, "T.AAPL")
+	other.expect(massive.StatusSuccess, "subscribed to: T.AAPL")
+}
+
+// TestEventsAsUpstreamSendsThem checks the frame a consumer gets: a JSON
+// array of upstream-shaped objects that decode to exactly what was fed.
+func TestEventsAsUpstreamSendsThem(t *testing.T) {
+	e := startRelay(t, relay.Options{})
+	r := authed(t, e.url, keyAlpha)
+	r.send(massive.ActionSubscribe, "T.AAPL,Q.AAPL")
+	r.statuses(2)
+	in := append(batch(t, "T", []string{"AAPL", "MSFT"}, 7), batch(t, "Q", []string{"AAPL"}, 8)...)
+	e.hub.Ticks("connection_1", in)
+	objs, err := r.next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) != 2 || objs[0]["ev"] != "T" || objs[0]["sym"] != "AAPL" || objs[0]["p"] != 100.25 ||
+		objs[0]["s"] != 100.0 || objs[0]["t"] != 1700000000007.0 || objs[1]["ev"] != "Q" || objs[1]["bp"] != 10.5 {
+		t.Errorf("frame %v", objs)
+	}
+}
+
+// Notify tells exactly the consumers with a matching pair, keeps them
+// connected, and EventsOut counts what every consumer was written.
+func TestNotifyAndEventsOut(t *testing.T) {
+	e := startRelay(t, relay.Options{})
+	onXOM := authed(t, e.url, keyAlpha)
+	onXOM.send(massive.ActionSubscribe, "T.XOM,T.AAPL")
+	onXOM.statuses(2)
+	onAAPL := authed(t, e.url, keyAlpha)
+	onAAPL.send(massive.ActionSubscribe, "T.AAPL")
+	onAAPL.statuses(1)
+	unauthed := dialRaw(t, e.url)
+
+	n := e.hub.Notify(func(s massive.Sub) bool { return s.Ticker == "XOM" }, relay.StatusUpstreamLost, "connection_2 lost")
+	if n != 1 {
+		t.Errorf("Notify told %d consumers, want 1", n)
+	}
+	onXOM.expect(relay.StatusUpstreamLost, "connection_2 lost")
+	// Still connected and subscribed: the next thing each gets is data.
+	e.hub.Ticks("connection_1", batch(t, "T", []string{"AAPL"}, 1))
+	for _, r := range []*raw{onXOM, onAAPL} {
+		if evs := r.events(1); evs[0].Symbol != "AAPL" {
+			t.Errorf("after the notice: %+v", evs)
+		}
+	}
+	unauthed.send(massive.ActionAuth, keyAlpha)
+	unauthed.expect(massive.StatusAuthSuccess, massive.MessageAuthenticated) // not the notice
+	if st := e.hub.Stats(); st.EventsOut != 2 {
+		t.Errorf("events out = %d, want 2", st.EventsOut)
+	}
+}
+
+// Many programs on one host authenticating at once are not mistaken for a
+// guessing address: only failures count.
+func TestConcurrentAuthsFromOneAddress(t *testing.T) {
+	e := startRelay(t, relay.Options{AuthFailures: auth.NewLimiter(2, time.Hour, nil)})
+	var conns []*raw
+	for range 6 {
+		r := dialRaw(t, e.url)
+		r.send(massive.ActionAuth, keyAlpha)
+		conns = append(conns, r)
+	}
+	for _, r := range conns {
+		r.expect(massive.StatusAuthSuccess, massive.MessageAuthenticated)
+	}
+}
