@@ -47,6 +47,7 @@ type App struct {
 	srv     *web.Server
 	ln      net.Listener
 	redis   *redisSink // nil without REDIS_URL
+	alerts  *alerting
 	ready   atomic.Bool
 	version string
 }
@@ -183,12 +184,16 @@ func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string, o
 	})
 	a.mgr.AddObserver(liveBridge{hub: a.hub})
 	a.mgr.AddObserver(&readiness{a: a, attempts: map[string]bool{}})
+	if a.alerts, err = a.newAlerting(st); err != nil {
+		return nil, err
+	}
 
 	a.srv, err = web.New(web.Deps{
 		Config: cfg, Manager: a.mgr, Status: st, Store: a.store, Hub: a.hub,
 		Users: users, Sessions: sessions, Admin: a.admin, Tokens: tokenStore{a.state},
 		Static: static, Logger: log.With().Str("component", "http").Logger(),
 		Ready: a.ready.Load, Started: started, Version: version,
+		Alerts: a.alerts.eng, Upstream: a.upstreamReady,
 	})
 	if err != nil {
 		return nil, err
@@ -243,6 +248,7 @@ func (a *App) Run(ctx context.Context) error {
 		a.redis.start(sinkCtx, &wg)
 	}
 	a.mgr.Connect()
+	a.alerts.start(runCtx, &wg)
 	readyTimer := time.AfterFunc(15*time.Second, func() { a.ready.Store(true) })
 
 	var err error

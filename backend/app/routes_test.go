@@ -44,6 +44,8 @@ func TestRouteAccess(t *testing.T) {
 		{"POST", "/api/admin/subscriptions", `{"tickers":["TSLA"],"connection_id":1}`, [4]int{401, 403, 403, 200}},
 		{"DELETE", "/api/admin/subscriptions/TSLA", "", [4]int{401, 403, 403, 200}},
 		{"GET", "/api/admin/tokens", "", [4]int{401, 403, 403, 200}},
+		{"GET", "/api/admin/alerts", "", [4]int{401, 403, 200, 200}},
+		{"POST", "/api/admin/alerts/999/ack", "", [4]int{401, 403, 403, 404}},
 		{"DELETE", "/api/admin/tokens/999", "", [4]int{401, 403, 403, 404}},
 		{"PUT", "/api/admin/websocket-status", "", [4]int{405, 405, 405, 405}},
 		{"GET", "/api/no-such-endpoint", "", [4]int{404, 404, 404, 404}},

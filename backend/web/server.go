@@ -41,6 +41,10 @@ type Deps struct {
 	Started  time.Time
 	Version  string
 	Tokens   TokenStore // API tokens; nil: bearer tokens are refused, no /api/admin/tokens
+	Alerts   Alerts     // alert incidents; nil: no /api/admin/alerts, no alert metrics
+	// Upstream says whether the upstream connections are good enough for
+	// /readyz (READY_WHEN), with the reason when not; nil: always.
+	Upstream func() (bool, string)
 }
 
 // Admin is what the admin endpoints call: each action is applied to the
@@ -151,6 +155,10 @@ func (s *Server) routes() {
 		r.add(api, fiber.MethodPost, "/admin/subscriptions", append(act, s.subscribe)...)
 		r.add(api, fiber.MethodDelete, "/admin/subscriptions/:symbol", append(act, s.unsubscribe)...)
 		r.add(api, fiber.MethodGet, "/admin/audit", append(act, s.audit)...)
+		if s.d.Alerts != nil {
+			r.add(api, fiber.MethodGet, "/admin/alerts", s.requireViewer, s.listAlerts)
+			r.add(api, fiber.MethodPost, "/admin/alerts/:id/ack", s.requireViewer, s.requireAdmin, s.ackAlert)
+		}
 		if s.d.Tokens != nil {
 			// A fresh slice per route: appending to a shared one with spare
 			// capacity would let each route overwrite the last one's handler.
