@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func program(t *testing.T, env ...string) *exec.Cmd {
+func program(t testing.TB, env ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0]) // no test flags: main() reads os.Args
 	// A cost-4 hash keeps start-up fast under the race detector (cost 12
@@ -61,7 +61,7 @@ type running struct {
 }
 
 // start runs cmd, waits for its listen address, and kills it at cleanup.
-func start(t *testing.T, cmd *exec.Cmd) *running {
+func start(t testing.TB, cmd *exec.Cmd) *running {
 	t.Helper()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -102,7 +102,7 @@ func start(t *testing.T, cmd *exec.Cmd) *running {
 
 // waitReady polls /readyz until it answers 200: every enabled connection
 // finished its first attempt.
-func (r *running) waitReady(t *testing.T) {
+func (r *running) waitReady(t testing.TB) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {

@@ -143,7 +143,7 @@ func (s *Service) Subscribe(ctx context.Context, who Actor, tickers []string, co
 		byConn[a.ConnectionID] = append(byConn[a.ConnectionID], a.Symbol)
 	}
 	e.Target = strings.Join(sortedKeys(byConn), ",")
-	e.Detail = "tickers: " + joinSymbols(added)
+	e.Detail = joinDetail(who.Via, "tickers: "+joinSymbols(added))
 	if err := s.commit(ctx, store.Change{Add: byConn}, e, before); err != nil {
 		return nil, err
 	}
@@ -161,7 +161,7 @@ func (s *Service) Unsubscribe(ctx context.Context, who Actor, symbol string) (ma
 		return manager.Assignment{}, s.failed(ctx, e, err)
 	}
 	r := removed[0]
-	e.Target, e.Detail = r.ConnectionID, "tickers: "+r.Symbol
+	e.Target, e.Detail = r.ConnectionID, joinDetail(who.Via, "tickers: "+r.Symbol)
 	if err := s.commit(ctx, store.Change{Remove: map[string][]string{r.ConnectionID: {r.Symbol}}}, e, before); err != nil {
 		return manager.Assignment{}, err
 	}

@@ -9,9 +9,12 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"os"
+	"os/signal"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -42,7 +45,7 @@ type App struct {
 	store   *tickstore.Store
 	mgr     *manager.Manager
 	hub     *live.Hub
-	state   *store.Store   // DATA_DIR: overrides, audit log (not ticks)
+	state   *store.Store   // DATA_DIR: overrides, audit log, tokens (not ticks)
 	admin   *admin.Service // admin actions: manager + store in one step
 	srv     *web.Server
 	ln      net.Listener
@@ -50,6 +53,11 @@ type App struct {
 	alerts  *alerting
 	ready   atomic.Bool
 	version string
+	// users and sessions are kept for the users-file reload (SIGHUP);
+	// fixedUsers are those from the environment, kept across reloads.
+	users      *auth.Users
+	fixedUsers []auth.User
+	sessions   *auth.Sessions
 }
 
 // Option changes how New builds the app; the product passes none.
@@ -151,12 +159,17 @@ func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string, o
 		return nil, err
 	}
 
-	users, err := loadUsers(cfg, log)
+	fileUsers, err := loadUsersFile(cfg)
 	if err != nil {
 		return nil, err
 	}
-	sessions, err := newSessions(cfg, log)
-	if err != nil {
+	if a.fixedUsers, err = fixedUsers(cfg, len(fileUsers) > 0, log); err != nil {
+		return nil, err
+	}
+	if a.users, err = auth.NewUsers(append(fileUsers, a.fixedUsers...)); err != nil {
+		return nil, err
+	}
+	if a.sessions, err = newSessions(cfg, log); err != nil {
 		return nil, err
 	}
 
@@ -180,8 +193,14 @@ func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string, o
 		Metrics:       st.Metrics,
 		Sinks:         func() []any { return sinkEvents(st) },
 		FlushInterval: cfg.FlushInterval,
+		MaxSessions:   cfg.AdminWSMaxSessions,
+		MaxPerUser:    cfg.AdminWSMaxPerUser,
+		CapNames:      [2]string{"ADMIN_WS_MAX_SESSIONS", "ADMIN_WS_MAX_PER_USER"},
 		Logger:        log.With().Str("component", "live").Logger(),
 	})
+	// A login session that ends (logout, revocation, a changed user,
+	// expiry) takes its open dashboard sockets with it.
+	a.sessions.OnEnd(func(ss auth.Session) { a.hub.EndAuthSession(ss.ID) })
 	a.mgr.AddObserver(liveBridge{hub: a.hub})
 	a.mgr.AddObserver(&readiness{a: a, attempts: map[string]bool{}})
 	if a.alerts, err = a.newAlerting(st); err != nil {
@@ -190,7 +209,7 @@ func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string, o
 
 	a.srv, err = web.New(web.Deps{
 		Config: cfg, Manager: a.mgr, Status: st, Store: a.store, Hub: a.hub,
-		Users: users, Sessions: sessions, Admin: a.admin, Tokens: tokenStore{a.state},
+		Users: a.users, Sessions: a.sessions, Admin: a.admin, Tokens: tokenStore{a.state},
 		Static: static, Logger: log.With().Str("component", "http").Logger(),
 		Ready: a.ready.Load, Started: started, Version: version,
 		Alerts: a.alerts.eng, Upstream: a.upstreamReady,
@@ -233,6 +252,25 @@ func (a *App) Run(ctx context.Context) error {
 		// Only fails on a non-positive setting, which config refuses.
 		if err := a.state.RunAuditPruner(runCtx, a.cfg.AuditRetention.Duration(), pruneEvery); err != nil {
 			a.log.Error().Err(err).Msg("audit pruner")
+		}
+	}()
+
+	// SIGHUP reloads the users file. Registered before serving, so a
+	// SIGHUP that follows a served request never finds the default action
+	// (which would end the process).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-runCtx.Done():
+				return
+			case <-hup:
+				a.reloadUsers()
+			}
 		}
 	}()
 
@@ -369,26 +407,33 @@ func (r *readiness) StatusChanged(c massive.StateChange) {
 
 func (r *readiness) ConfigChanged() {}
 
-func loadUsers(cfg *config.Config, log zerolog.Logger) (*auth.Users, error) {
-	var list []auth.User
-	if cfg.AuthUsersFile != "" {
-		l, err := auth.LoadUsersFile(cfg.AuthUsersFile)
-		if err != nil {
-			return nil, fmt.Errorf("AUTH_USERS_FILE: %w", err)
-		}
-		list = l
+func loadUsersFile(cfg *config.Config) ([]auth.User, error) {
+	if cfg.AuthUsersFile == "" {
+		return nil, nil
 	}
+	list, err := auth.LoadUsersFile(cfg.AuthUsersFile)
+	if err != nil {
+		return nil, fmt.Errorf("AUTH_USERS_FILE: %w", err)
+	}
+	return list, nil
+}
+
+// fixedUsers is the admin from the environment (ADMIN_PASSWORD_HASH or
+// ADMIN_PASSWORD), or a generated one when nobody else is configured. It is
+// built once: a reload must not re-hash ADMIN_PASSWORD (a new hash would
+// count as a new password and end the admin's sessions).
+func fixedUsers(cfg *config.Config, haveFileUsers bool, log zerolog.Logger) ([]auth.User, error) {
 	switch {
 	case cfg.AdminHash != "":
-		list = append(list, auth.User{Username: cfg.AdminUsername, Hash: []byte(cfg.AdminHash), Role: auth.RoleAdmin})
+		return []auth.User{{Username: cfg.AdminUsername, Hash: []byte(cfg.AdminHash), Role: auth.RoleAdmin}}, nil
 	case cfg.AdminPassword != "":
 		h, err := auth.HashPassword(cfg.AdminPassword)
 		if err != nil {
 			return nil, fmt.Errorf("ADMIN_PASSWORD: %w", err)
 		}
-		list = append(list, auth.User{Username: cfg.AdminUsername, Hash: []byte(h), Role: auth.RoleAdmin})
 		log.Warn().Str("user", cfg.AdminUsername).Msg("ADMIN_PASSWORD is set in plain text; use ADMIN_PASSWORD_HASH in production")
-	case len(list) == 0:
+		return []auth.User{{Username: cfg.AdminUsername, Hash: []byte(h), Role: auth.RoleAdmin}}, nil
+	case !haveFileUsers:
 		pw, err := auth.GeneratePassword()
 		if err != nil {
 			return nil, err
@@ -397,12 +442,38 @@ func loadUsers(cfg *config.Config, log zerolog.Logger) (*auth.Users, error) {
 		if err != nil {
 			return nil, err
 		}
-		list = append(list, auth.User{Username: cfg.AdminUsername, Hash: []byte(h), Role: auth.RoleAdmin})
 		// Printed once, on purpose: without it nobody could log in.
 		log.Warn().Str("user", cfg.AdminUsername).Str("generated_password", pw).
 			Msg("NO USERS CONFIGURED: generated an admin password for this run only; set ADMIN_PASSWORD_HASH or AUTH_USERS_FILE")
+		return []auth.User{{Username: cfg.AdminUsername, Hash: []byte(h), Role: auth.RoleAdmin}}, nil
 	}
-	return auth.NewUsers(list)
+	return nil, nil
+}
+
+// reloadUsers re-reads AUTH_USERS_FILE (on SIGHUP). A user removed, or
+// given another role or password, loses every session at once (and with
+// them their open dashboard sockets). A file that does not load changes
+// nothing: the error is logged and the old users stay.
+func (a *App) reloadUsers() {
+	log := a.log.With().Str("component", "auth").Logger()
+	if a.cfg.AuthUsersFile == "" {
+		log.Info().Msg("SIGHUP: no AUTH_USERS_FILE to reload")
+		return
+	}
+	list, err := loadUsersFile(a.cfg) // an empty file is an error too
+	var changed []string
+	if err == nil {
+		changed, err = a.users.Replace(append(list, a.fixedUsers...))
+	}
+	if err != nil {
+		log.Error().Err(err).Msg("users file not reloaded; the previous users stay")
+		return
+	}
+	ended := 0
+	for _, name := range changed {
+		ended += len(a.sessions.EndUser(name))
+	}
+	log.Info().Int("users", a.users.Len()).Strs("changed", changed).Int("sessions_ended", ended).Msg("users file reloaded")
 }
 
 func newSessions(cfg *config.Config, log zerolog.Logger) (*auth.Sessions, error) {

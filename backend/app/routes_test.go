@@ -25,7 +25,8 @@ func TestRouteAccess(t *testing.T) {
 		{"GET", "/login", "", [4]int{200, 200, 200, 200}},
 		{"GET", "/", "", [4]int{302, 302, 302, 302}},
 		{"GET", "/admin/websockets", "", [4]int{302, 403, 200, 200}},
-		{"GET", "/admin/tokens", "", [4]int{302, 403, 200, 200}}, // the SPA says "admins only" to viewers
+		{"GET", "/admin/tokens", "", [4]int{302, 403, 403, 200}}, // admin pages answer 403 (the SPA says "admins only")
+		{"GET", "/admin/audit", "", [4]int{302, 403, 403, 200}},
 		{"GET", "/no/such/page", "", [4]int{404, 404, 404, 404}},
 		{"GET", "/assets/app-1234.js", "", [4]int{200, 200, 200, 200}},
 		{"GET", "/assets/missing.js", "", [4]int{404, 404, 404, 404}},
@@ -38,6 +39,9 @@ func TestRouteAccess(t *testing.T) {
 		{"GET", "/api/admin/tickers/AAPL", "", [4]int{401, 403, 200, 200}},
 		{"GET", "/api/admin/tickers/ZZZZ", "", [4]int{401, 403, 404, 404}},
 		{"GET", "/api/admin/audit", "", [4]int{401, 403, 403, 200}},
+		{"GET", "/api/admin/sessions", "", [4]int{401, 403, 403, 200}},
+		{"DELETE", "/api/admin/sessions/no-such-session", "", [4]int{401, 403, 403, 404}},
+		{"GET", "/admin/sessions", "", [4]int{302, 403, 403, 200}},
 		{"POST", "/api/admin/connections/1/reconnect", "", [4]int{401, 403, 403, 200}},
 		{"POST", "/api/admin/connections/3/enable", "", [4]int{401, 403, 403, 200}},
 		{"POST", "/api/admin/connections/3/disable", "", [4]int{401, 403, 403, 200}},

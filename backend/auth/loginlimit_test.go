@@ -230,3 +230,14 @@ func TestLimitKeyIsBounded(t *testing.T) {
 		t.Errorf("limitKey of 60 KB: %d bytes", len(k))
 	}
 }
+
+// TestLoginGuardDefaultPool: by default the password checks get one worker
+// per core and a short queue (2 per worker), so a flood costs the cores and
+// no more, and anything beyond is refused rather than queued for seconds.
+func TestLoginGuardDefaultPool(t *testing.T) {
+	workers, queue := NewLoginGuard(LoginGuardConfig{}).Pool().Capacity()
+	if workers != runtime.GOMAXPROCS(0) || queue != 2*workers {
+		t.Fatalf("default pool: %d workers, queue %d; want %d workers and a queue of %d",
+			workers, queue, runtime.GOMAXPROCS(0), 2*runtime.GOMAXPROCS(0))
+	}
+}

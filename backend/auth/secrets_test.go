@@ -76,7 +76,7 @@ func TestSecretsNeverInErrorsOrLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	texts = append(texts, fmt.Sprintf("%v %+v %#v %s", s, s, s, s))
-	tok, _, err := s.Issue(u)
+	tok, _, err := s.Issue(u, Client{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestSecretsNeverInErrorsOrLogs(t *testing.T) {
 		}
 		add(err)
 	}
-	_, _, err = s.Issue(User{Username: "x", Role: Role(password)})
+	_, _, err = s.Issue(User{Username: "x", Role: Role(password)}, Client{})
 	add(err)
 
 	// Audit entries are written by callers; the log carries only their fields.

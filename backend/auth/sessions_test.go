@@ -74,7 +74,7 @@ func TestSessionRoundTrip(t *testing.T) {
 		{Username: "pipe|in|name", Role: RoleAdmin},
 		{Username: "ünï cödé", Role: RoleViewer},
 	} {
-		tok, exp, err := s.Issue(u)
+		tok, exp, err := s.Issue(u, Client{})
 		if err != nil {
 			t.Fatalf("Issue(%v): %v", u, err)
 		}
@@ -92,8 +92,8 @@ func TestSessionRoundTrip(t *testing.T) {
 			t.Errorf("claims = %+v, want %v until %v", c, u, exp)
 		}
 	}
-	a, _, _ := s.Issue(User{Username: "alice", Role: RoleAdmin})
-	b, _, _ := s.Issue(User{Username: "alice", Role: RoleAdmin})
+	a, _, _ := s.Issue(User{Username: "alice", Role: RoleAdmin}, Client{})
+	b, _, _ := s.Issue(User{Username: "alice", Role: RoleAdmin}, Client{})
 	if a == b {
 		t.Error("two tokens for the same user and second are identical (nonce missing)")
 	}
@@ -105,7 +105,7 @@ func TestSessionIssueRejectsBadUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, u := range []User{{Username: "", Role: RoleAdmin}, {Username: "x", Role: "root"}} {
-		if _, _, err := s.Issue(u); err == nil {
+		if _, _, err := s.Issue(u, Client{}); err == nil {
 			t.Errorf("Issue(%#v) succeeded", u)
 		}
 	}
@@ -121,7 +121,7 @@ func TestSessionVerifyRejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, _, err := s.Issue(User{Username: "bob", Role: RoleViewer})
+	tok, _, err := s.Issue(User{Username: "bob", Role: RoleViewer}, Client{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,8 +138,9 @@ func TestSessionVerifyRejects(t *testing.T) {
 		}
 		return string(b)
 	}
-	promoted := strings.Replace(string(payload), "|viewer|", "|admin|", 1)
-	otherTok, _, _ := other.Issue(User{Username: "bob", Role: RoleViewer})
+	id, _, _ := strings.Cut(string(payload), "|")
+	extended := id + "|99999999999"
+	otherTok, _, _ := other.Issue(User{Username: "bob", Role: RoleViewer}, Client{})
 
 	tests := []struct {
 		name  string
@@ -149,7 +150,7 @@ func TestSessionVerifyRejects(t *testing.T) {
 		{"no dot", p64 + m64},
 		{"garbage", "not-a-token"},
 		{"bad base64", p64 + ".!!!"},
-		{"role raised, old mac", enc([]byte(promoted)) + "." + m64},
+		{"expiry extended, old mac", enc([]byte(extended)) + "." + m64},
 		{"payload bit flipped", flip(p64, 2) + "." + m64},
 		{"mac bit flipped", p64 + "." + flip(m64, 5)},
 		{"mac truncated", p64 + "." + m64[:10]},
@@ -158,10 +159,11 @@ func TestSessionVerifyRejects(t *testing.T) {
 		{"too long", strings.Repeat("a", maxTokenLen+1)},
 		// Correctly signed but malformed payloads: defence in depth against
 		// a future Issue bug.
-		{"signed, too few fields", resign("bob|viewer|123")},
-		{"signed, unknown role", resign("bob|root|99999999999|n")},
-		{"signed, bad expiry", resign("bob|viewer|soon|n")},
-		{"signed, empty user", resign("|viewer|99999999999|n")},
+		{"signed, no expiry", resign(id)},
+		{"signed, bad expiry", resign(id + "|soon")},
+		{"signed, empty id", resign("|99999999999")},
+		// A v1 token (user|role|expiry|nonce under the old MAC domain).
+		{"v1 token", v1Token(s, "bob|admin|99999999999|n")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -182,7 +184,7 @@ func TestSessionExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, exp, err := s.Issue(User{Username: "alice", Role: RoleAdmin})
+	tok, exp, err := s.Issue(User{Username: "alice", Role: RoleAdmin}, Client{})
 	if err != nil {
 		t.Fatal(err)
 	}

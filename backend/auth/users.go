@@ -1,11 +1,14 @@
 package auth
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"unicode"
 
 	"golang.org/x/crypto/bcrypt"
@@ -36,20 +39,60 @@ func (u User) GoString() string {
 	return fmt.Sprintf("auth.User{Username:%q, Role:%q}", u.Username, u.Role)
 }
 
-// Users is the immutable set of configured accounts; safe for concurrent use.
+// Users is the set of configured accounts; safe for concurrent use.
+// Replace swaps the whole set at once (a reloaded users file), so a request
+// sees either the old set or the new one, never half of each.
 type Users struct {
+	set atomic.Pointer[userSet]
+	// compare is bcrypt.CompareHashAndPassword; tests swap it to count calls.
+	compare func(hash, password []byte) error
+}
+
+// userSet is one immutable version of the accounts.
+type userSet struct {
 	byName map[string]User
 	// dummy is compared against when the username is unknown, so that an
 	// unknown user costs the same bcrypt work as a wrong password.
 	dummy []byte
-	// compare is bcrypt.CompareHashAndPassword; tests swap it to count calls.
-	compare func(hash, password []byte) error
 }
 
 // NewUsers validates list and indexes it by username. Usernames are
 // case-sensitive. Errors name the offending user (never its hash).
 func NewUsers(list []User) (*Users, error) {
-	u := &Users{byName: make(map[string]User, len(list)), compare: bcrypt.CompareHashAndPassword}
+	set, err := newUserSet(list)
+	if err != nil {
+		return nil, err
+	}
+	u := &Users{compare: bcrypt.CompareHashAndPassword}
+	u.set.Store(set)
+	return u, nil
+}
+
+// Replace validates list and, if it is valid, makes it the set of accounts.
+// It returns the usernames whose access changed: removed, given another
+// role or another password hash. Their sessions must end (the caller does
+// that: Users knows nothing of sessions). An invalid list changes nothing.
+func (u *Users) Replace(list []User) (changed []string, err error) {
+	set, err := newUserSet(list)
+	if err != nil {
+		return nil, err
+	}
+	old := u.set.Swap(set)
+	if old == nil {
+		return nil, nil
+	}
+	for name, was := range old.byName {
+		now, ok := set.byName[name]
+		if !ok || now.Role != was.Role || !bytes.Equal(now.Hash, was.Hash) {
+			changed = append(changed, name)
+		}
+	}
+	slices.Sort(changed)
+	return changed, nil
+}
+
+func newUserSet(list []User) (*userSet, error) {
+	u := &userSet{byName: make(map[string]User, len(list))}
 	dummyCost := bcrypt.MinCost
 	for i, usr := range list {
 		if err := validateUsername(usr.Username); err != nil {
@@ -97,12 +140,20 @@ func validateUsername(name string) error {
 	return nil
 }
 
+// current is the set in use; a zero Users has none (nobody is known).
+func (u *Users) current() *userSet {
+	if s := u.set.Load(); s != nil {
+		return s
+	}
+	return &userSet{}
+}
+
 // Len is the number of users.
-func (u *Users) Len() int { return len(u.byName) }
+func (u *Users) Len() int { return len(u.current().byName) }
 
 // Lookup returns the user with that exact name.
 func (u *Users) Lookup(username string) (User, bool) {
-	usr, ok := u.byName[username]
+	usr, ok := u.current().byName[username]
 	return usr, ok
 }
 
@@ -112,10 +163,11 @@ func (u *Users) Lookup(username string) (User, bool) {
 // nor its timing says whether the user exists. (If users' hashes have
 // different costs, the cheaper ones are faster to refuse; keep one cost.)
 func (u *Users) Authenticate(username, password string) (User, bool) {
-	usr, known := u.byName[username]
+	set := u.current()
+	usr, known := set.byName[username]
 	hash := usr.Hash
 	if !known {
-		hash = u.dummy
+		hash = set.dummy
 	}
 	compare := u.compare
 	if compare == nil { // zero Users: nobody is known, refuse everyone

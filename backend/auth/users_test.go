@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -104,7 +105,7 @@ func TestDummyHashMatchesHighestCost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c, err := bcrypt.Cost(users.dummy); err != nil || c != 5 {
+	if c, err := bcrypt.Cost(users.current().dummy); err != nil || c != 5 {
 		t.Fatalf("dummy cost = %d, %v; want 5", c, err)
 	}
 }
@@ -195,5 +196,40 @@ func TestUserNeverShowsHash(t *testing.T) {
 	}
 	if string(js) != `{"username":"alice","role":"admin"}` {
 		t.Errorf("json = %s", js)
+	}
+}
+
+// TestUsersReplace: a reloaded list takes effect at once, and Replace names
+// exactly the users whose access changed (removed, new role, new password),
+// whose sessions must therefore end. An invalid list changes nothing.
+func TestUsersReplace(t *testing.T) {
+	pwA, pwB := cheapHash(t, "a-pw"), cheapHash(t, "b-pw")
+	users, err := NewUsers([]User{{"admin", pwA, RoleAdmin}, {"bob", pwB, RoleViewer}, {"carol", pwB, RoleUser}, {"dave", pwB, RoleViewer}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed, err := users.Replace([]User{
+		{"admin", pwA, RoleAdmin}, // unchanged
+		{"bob", pwB, RoleAdmin},   // promoted
+		{"carol", pwA, RoleUser},  // new password
+		{"erin", pwB, RoleViewer}, // added: had no sessions
+	}) // dave removed
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"bob", "carol", "dave"}; !slices.Equal(changed, want) {
+		t.Fatalf("changed = %v, want %v", changed, want)
+	}
+	if _, ok := users.Lookup("dave"); ok {
+		t.Error("dave still known")
+	}
+	if u, ok := users.Authenticate("carol", "a-pw"); !ok || u.Role != RoleUser {
+		t.Errorf("carol with the new password: %v %v", u, ok)
+	}
+	if _, err := users.Replace([]User{{"x", []byte("plain"), RoleAdmin}}); err == nil {
+		t.Fatal("an invalid list was accepted")
+	}
+	if _, ok := users.Lookup("erin"); !ok || users.Len() != 4 {
+		t.Fatalf("an invalid list changed the set (%d users)", users.Len())
 	}
 }

@@ -59,6 +59,8 @@ type Config struct {
 	AllowedOrigins   []string      `env:"ALLOWED_ORIGINS" accept:"comma list of scheme://host[:port]" help:"Extra origins allowed for state-changing requests and /admin-ws."`
 	MetricsToken     string        `env:"METRICS_TOKEN" help:"Bearer token required by /metrics when set." secret:"true"`
 
+	AdminWSMaxSessions int `env:"ADMIN_WS_MAX_SESSIONS" envDefault:"200" accept:"an integer from 1 to 100000" help:"Dashboard WebSocket sessions (/admin-ws) served at once; beyond it a new one is closed with 1013."`
+	AdminWSMaxPerUser  int `env:"ADMIN_WS_MAX_PER_USER" envDefault:"20" accept:"an integer from 1 to 100000" help:"Dashboard WebSocket sessions of one user at once; beyond it a new one is closed with 1013."`
 	// Redis sink (docs/redis.md). REDIS_URL is secret-bearing: a rejected
 	// value is shown with its password replaced (see validate), never whole.
 	RedisURL           string `env:"REDIS_URL" accept:"redis://[user:password@]host[:port][/db] or rediss://... for TLS" help:"Publish every tick and status update to this Redis. Unset: no Redis." secret:"true"`
@@ -392,6 +394,12 @@ func (c *Config) validate(vars map[string]string) []Problem {
 	}
 	if c.FlushInterval < 10*time.Millisecond || c.FlushInterval > 5*time.Second {
 		bad("FlushInterval", "out of range")
+	}
+	if c.AdminWSMaxSessions < 1 || c.AdminWSMaxSessions > 100_000 {
+		bad("AdminWSMaxSessions", "out of range")
+	}
+	if c.AdminWSMaxPerUser < 1 || c.AdminWSMaxPerUser > 100_000 {
+		bad("AdminWSMaxPerUser", "out of range")
 	}
 	if c.ShutdownTimeout < 100*time.Millisecond || c.ShutdownTimeout > time.Minute {
 		bad("ShutdownTimeout", "out of range")

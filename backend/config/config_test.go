@@ -126,6 +126,8 @@ func TestInvalid(t *testing.T) {
 		{"AUDIT_RETENTION=forever", `AUDIT_RETENTION="forever": invalid duration; accepted: a duration of at least 1h, in days (90d) or Go units (2160h)`},
 		{"AUDIT_RETENTION=1.5d", `AUDIT_RETENTION="1.5d": invalid duration`},
 		{"AUDIT_RETENTION=30m", `AUDIT_RETENTION="30m": too short`},
+		{"ADMIN_WS_MAX_SESSIONS=0", `ADMIN_WS_MAX_SESSIONS="0": out of range`},
+		{"ADMIN_WS_MAX_PER_USER=100001", `ADMIN_WS_MAX_PER_USER="100001": out of range`},
 		{"WEBSOCKET_CONNECTION_2_ENABLED=maybe", `WEBSOCKET_CONNECTION_2_ENABLED="maybe": invalid boolean`},
 		{"WEBSOCKET_CONNECTION_1_SYMBOLS=AAPL,A$B", `WEBSOCKET_CONNECTION_1_SYMBOLS="AAPL,A$B": invalid symbol "A$B"`},
 		{"WEBSOCKET_CONNECTION_1_SYMBOLS=TOOLONGSYMBOL", `invalid symbol "TOOLONGSYMBOL"`},

@@ -59,7 +59,7 @@ func BenchmarkFanout(b *testing.B) {
 	h := New(Options{QueueSize: 64, MaxBehind: time.Hour})
 	all := make([]*session, sessions)
 	for i := range all {
-		all[i] = newSession(h, nil, "bench")
+		all[i] = newSession(h, nil, Peer{User: "bench"})
 		all[i].resync = false // as after the connect snapshot
 		h.sessions[all[i]] = struct{}{}
 	}

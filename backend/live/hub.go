@@ -11,6 +11,7 @@ package live
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,12 +63,33 @@ type Options struct {
 	MaxBehind time.Duration
 	// PingInterval is the ping period (30s); a peer silent for twice that is reaped.
 	PingInterval time.Duration
-	Logger       zerolog.Logger // carries the caller's fields (app adds component=live); the hub adds none of its own
+	// MaxSessions caps the sessions served at once, MaxPerUser those of one
+	// user; 0 means no cap. A session beyond a cap is closed at once with
+	// 1013 (try again later) and a reason naming the cap (CapNames).
+	MaxSessions, MaxPerUser int
+	// CapNames are how the reasons name the two caps, e.g. the
+	// configuration variables that set them ("ADMIN_WS_MAX_SESSIONS").
+	CapNames [2]string
+	Logger   zerolog.Logger // carries the caller's fields (app adds component=live); the hub adds none of its own
 }
+
+// Peer is who a session serves: the user, and the login session (the
+// auth registry's id) it belongs to, so that ending a login can close its
+// sockets (EndAuthSession).
+type Peer struct {
+	User        string
+	AuthSession string
+}
+
+// CloseSessionEnded is the close code of a socket whose login session
+// ended (logout, revocation, a change to its user): the browser must log in
+// again, reconnecting would not help.
+const CloseSessionEnded = 4001
 
 // Stats are the hub's counters since New.
 type Stats struct {
 	Sessions       int    // sessions being served now
+	Refused        uint64 // sessions refused by MaxSessions or MaxPerUser
 	SessionsTotal  uint64 // sessions ever served
 	Resyncs        uint64 // times a session's queue was discarded for a later snapshot
 	SlowClosed     uint64 // sessions closed with 1013 for staying behind
@@ -100,6 +122,7 @@ type Hub struct {
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
+	perUser  map[string]int // sessions per Peer.User, for MaxPerUser
 	closed   bool
 	serving  sync.WaitGroup // one per Serve call past registration
 
@@ -114,12 +137,17 @@ type Hub struct {
 	// reading. Status must therefore never call back into StatusChanged.
 	orderMu sync.Mutex
 
+	// scratch lends session writers a buffer to build a snapshot or a
+	// metrics answer in (*[]byte).
+	scratch sync.Pool
+
 	// Owned by Run's goroutine.
 	dirty    []tickstore.Latest
 	buf      []byte
 	laggards []*session
 
 	sessionsTotal  atomic.Uint64
+	refused        atomic.Uint64
 	resyncs        atomic.Uint64
 	slowClosed     atomic.Uint64
 	framesSent     atomic.Uint64
@@ -147,7 +175,9 @@ func New(opts Options) *Hub {
 		closeGrace: defaultCloseGrace,
 		log:        opts.Logger, // named by the caller (app: component=live); naming it here too duplicated the key
 		sessions:   make(map[*session]struct{}),
+		perUser:    make(map[string]int),
 		resyncReq:  make(chan struct{}, 1),
+		scratch:    sync.Pool{New: func() any { return new([]byte) }},
 	}
 }
 
@@ -353,24 +383,77 @@ func (h *Hub) sessionCount() int {
 	return len(h.sessions)
 }
 
-// register adds s unless the hub is shutting down.
-func (h *Hub) register(s *session) bool {
+// register adds s unless the hub is shutting down or a cap is reached;
+// then it returns the close code and reason to refuse s with.
+func (h *Hub) register(s *session) (code int, reason string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closed {
-		return false
+	switch {
+	case h.closed:
+		return websocket.CloseGoingAway, "server shutting down"
+	case h.opts.MaxSessions > 0 && len(h.sessions) >= h.opts.MaxSessions:
+		h.refused.Add(1)
+		return websocket.CloseTryAgainLater, capReason(h.opts.MaxSessions, "in total", h.opts.CapNames[0])
+	case h.opts.MaxPerUser > 0 && h.perUser[s.peer.User] >= h.opts.MaxPerUser:
+		h.refused.Add(1)
+		return websocket.CloseTryAgainLater, capReason(h.opts.MaxPerUser, "per user", h.opts.CapNames[1])
 	}
 	h.sessions[s] = struct{}{}
+	h.perUser[s.peer.User]++
 	h.serving.Add(1)
 	h.sessionsTotal.Add(1)
-	return true
+	return 0, ""
+}
+
+// capReason is the close reason of a refusal: which cap, and what sets it
+// (a close reason has room for 123 bytes).
+func capReason(n int, scope, name string) string {
+	r := "too many dashboard sessions: " + strconv.Itoa(n) + " " + scope
+	if name != "" {
+		r += " (" + name + ")"
+	}
+	return r
 }
 
 func (h *Hub) unregister(s *session) {
 	h.mu.Lock()
 	delete(h.sessions, s)
+	if h.perUser[s.peer.User]--; h.perUser[s.peer.User] <= 0 {
+		delete(h.perUser, s.peer.User)
+	}
 	h.mu.Unlock()
 	h.serving.Done()
+}
+
+// EndAuthSession closes every socket of the login session id with
+// CloseSessionEnded and reason "session ended", and returns how many. The
+// close frames go out within the close grace (1 s); it does not wait for
+// them.
+func (h *Hub) EndAuthSession(id string) int {
+	if id == "" {
+		return 0
+	}
+	var match []*session
+	h.forEach(func(s *session) {
+		if s.peer.AuthSession == id {
+			match = append(match, s)
+		}
+	})
+	for _, s := range match {
+		s.stop(CloseSessionEnded, "session ended")
+	}
+	return len(match)
+}
+
+// SocketsByAuthSession counts the open sockets of each login session.
+func (h *Hub) SocketsByAuthSession() map[string]int {
+	out := map[string]int{}
+	h.forEach(func(s *session) {
+		if s.peer.AuthSession != "" {
+			out[s.peer.AuthSession]++
+		}
+	})
+	return out
 }
 
 // Shutdown closes every session with 1001 and waits until every Serve call
@@ -393,6 +476,7 @@ func (h *Hub) Shutdown() {
 func (h *Hub) Stats() Stats {
 	return Stats{
 		Sessions:       h.sessionCount(),
+		Refused:        h.refused.Load(),
 		SessionsTotal:  h.sessionsTotal.Load(),
 		Resyncs:        h.resyncs.Load(),
 		SlowClosed:     h.slowClosed.Load(),

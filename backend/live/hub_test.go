@@ -54,7 +54,12 @@ func newHarness(t *testing.T, ho harnessOpts) *harness {
 		if err != nil {
 			return
 		}
-		hub.Serve(c, "tester")
+		// The peer comes from the query, so tests can be several users.
+		p := Peer{User: r.URL.Query().Get("user"), AuthSession: r.URL.Query().Get("sid")}
+		if p.User == "" {
+			p.User = "tester"
+		}
+		hub.Serve(c, p)
 	}))
 	ctx, cancel := context.WithCancel(context.Background())
 	runDone := make(chan struct{})
@@ -86,6 +91,12 @@ type client struct {
 // that a client which stops reading backs TCP up quickly.
 func (h *harness) dial(rcvBuf int) *client {
 	h.t.Helper()
+	return h.dialAs(rcvBuf, "")
+}
+
+// dialAs connects as the peer in query ("user=alice&sid=s1"; "" = tester).
+func (h *harness) dialAs(rcvBuf int, query string) *client {
+	h.t.Helper()
 	d := websocket.Dialer{
 		HandshakeTimeout: 5 * time.Second,
 		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -96,7 +107,11 @@ func (h *harness) dial(rcvBuf int) *client {
 			return c, err
 		},
 	}
-	c, _, err := d.Dial(h.url, nil)
+	url := h.url
+	if query != "" {
+		url += "?" + query
+	}
+	c, _, err := d.Dial(url, nil)
 	if err != nil {
 		h.t.Fatalf("dial: %v", err)
 	}
@@ -134,6 +149,12 @@ func (c *client) readUntil(name string, timeout time.Duration) []event {
 // closeCode reads until the connection ends and returns its close code.
 func (c *client) closeCode(timeout time.Duration) int {
 	c.t.Helper()
+	return c.closeOf(timeout).Code
+}
+
+// closeOf reads until the connection ends and returns its close frame.
+func (c *client) closeOf(timeout time.Duration) *websocket.CloseError {
+	c.t.Helper()
 	_ = c.c.SetReadDeadline(time.Now().Add(timeout))
 	for {
 		_, _, err := c.c.ReadMessage()
@@ -141,10 +162,10 @@ func (c *client) closeCode(timeout time.Duration) int {
 			continue
 		}
 		var ce *websocket.CloseError
-		if errors.As(err, &ce) {
-			return ce.Code
+		if !errors.As(err, &ce) {
+			c.t.Fatalf("connection ended without a close frame: %v", err)
 		}
-		c.t.Fatalf("connection ended without a close frame: %v", err)
+		return ce
 	}
 }
 

@@ -23,6 +23,7 @@ type frame struct {
 type session struct {
 	h    *Hub
 	conn *websocket.Conn
+	peer Peer
 	log  zerolog.Logger
 
 	mu          sync.Mutex
@@ -44,24 +45,23 @@ type session struct {
 	deadlineMu sync.Mutex
 	closing    bool
 
-	// Scratch owned by the writer goroutine.
+	// Scratch owned by the writer goroutine. It grows with use: most
+	// sessions never have more than a frame or two waiting.
 	batch []*frame
-	buf   []byte
 
 	slow atomic.Bool // closed for staying behind (counted once)
 }
 
-func newSession(h *Hub, conn *websocket.Conn, user string) *session {
-	l := h.log.With().Str("user", user)
+func newSession(h *Hub, conn *websocket.Conn, p Peer) *session {
+	l := h.log.With().Str("user", p.User)
 	if conn != nil {
 		l = l.Str("remote", conn.RemoteAddr().String())
 	}
 	return &session{
 		h:          h,
 		conn:       conn,
+		peer:       p,
 		log:        l.Logger(),
-		queue:      make([]*frame, 0, h.opts.QueueSize),
-		batch:      make([]*frame, 0, h.opts.QueueSize),
 		resync:     true, // the first thing a browser gets is a snapshot
 		wake:       make(chan struct{}, 1),
 		quit:       make(chan struct{}),
@@ -74,12 +74,15 @@ func newSession(h *Hub, conn *websocket.Conn, user string) *session {
 // then the live stream, and blocks until the session ends; it closes conn
 // and returns only after the session's writer goroutine has stopped, so the
 // caller may reuse or release conn.
-func (h *Hub) Serve(conn *websocket.Conn, user string) {
-	s := newSession(h, conn, user)
-	if !h.register(s) {
+func (h *Hub) Serve(conn *websocket.Conn, p Peer) {
+	s := newSession(h, conn, p)
+	if code, reason := h.register(s); code != 0 {
+		if code != websocket.CloseGoingAway {
+			// Debug: a flood of refusals must not flood the log; /metrics counts them.
+			s.log.Debug().Str("reason", reason).Msg("live: session refused")
+		}
 		_ = conn.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"),
-			time.Now().Add(s.h.closeGrace))
+			websocket.FormatCloseMessage(code, reason), time.Now().Add(s.h.closeGrace))
 		_ = conn.Close()
 		return
 	}
@@ -259,16 +262,13 @@ func (s *session) drain() error {
 	snapshot, metrics := s.take()
 	defer clear(s.batch) // let frames go once every session has written them
 	if snapshot {
-		s.buf = s.h.appendSnapshot(s.buf[:0])
-		if err := s.writeRaw(s.buf); err != nil {
+		if err := s.writeBuilt(s.h.appendSnapshot); err != nil {
 			return err
 		}
 	}
 	if metrics {
-		if s.buf = s.h.appendMetrics(s.buf[:0]); len(s.buf) > 0 {
-			if err := s.writeRaw(s.buf); err != nil {
-				return err
-			}
+		if err := s.writeBuilt(s.h.appendMetrics); err != nil {
+			return err
 		}
 	}
 	for _, f := range s.batch {
@@ -302,6 +302,21 @@ func (s *session) writeFrame(f *frame) error {
 	}
 	s.sent(f.size)
 	return nil
+}
+
+// writeBuilt builds a frame with build into a buffer borrowed from the hub
+// and writes it. The buffer goes back once written: a snapshot is tens of
+// kilobytes (68 KB for the demo's 1,500 symbols), and kept by each session
+// it was most of a session's memory, for a frame sent once or twice in the
+// session's life. Nothing built is written when build appends nothing.
+func (s *session) writeBuilt(build func([]byte) []byte) error {
+	bp := s.h.scratch.Get().(*[]byte)
+	defer s.h.scratch.Put(bp)
+	*bp = build((*bp)[:0])
+	if len(*bp) == 0 {
+		return nil
+	}
+	return s.writeRaw(*bp)
 }
 
 func (s *session) writeRaw(b []byte) error {

@@ -3,6 +3,8 @@ package web
 import (
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/tickwatch/tickwatch/backend/live"
 )
 
 // adminWSUpgrade authorises /admin-ws BEFORE the upgrade, so refusals are
@@ -25,22 +27,29 @@ func (s *Server) adminWSUpgrade(c *fiber.Ctx) error {
 	if _, token := viaToken(c); !token && !s.originOK(c) {
 		return errForbidden("cross-origin WebSocket refused (Origin must be this server or one of ALLOWED_ORIGINS)")
 	}
-	c.Locals("ws_user", cl.Username)
+	c.Locals("ws_peer", live.Peer{User: cl.Username, AuthSession: cl.SessionID})
 	return c.Next()
 }
 
 func (s *Server) adminWS() fiber.Handler {
 	return websocket.New(func(conn *websocket.Conn) {
-		user, _ := conn.Locals("ws_user").(string)
+		peer, _ := conn.Locals("ws_peer").(live.Peer)
 		// Serve returns only after the session's writer has stopped: the
 		// contrib package recycles conn as soon as this function returns.
-		s.d.Hub.Serve(conn.Conn, user)
+		s.d.Hub.Serve(conn.Conn, peer)
 	}, websocket.Config{
 		// Origin was checked above; the upgrader's own check would reject
 		// ALLOWED_ORIGINS entries, so it accepts what got this far.
-		Origins:           []string{"*"},
-		ReadBufferSize:    4096,
+		Origins: []string{"*"},
+		// Memory per session (BENCHMARKS.md): browsers send only tiny
+		// frames, so a small read buffer does (it does not bound a message;
+		// the hub's read limit does). The write buffer is borrowed from a
+		// pool for the length of one message instead of held for the
+		// session's life: tick frames are PreparedMessages written straight
+		// to the socket and never use it, only snapshots and metrics do.
+		ReadBufferSize:    1024,
 		WriteBufferSize:   16384,
+		WriteBufferPool:   s.wsWriteBuffers,
 		EnableCompression: false,
 	})
 }

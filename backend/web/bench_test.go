@@ -56,7 +56,7 @@ func BenchmarkWebsocketStatus3000(b *testing.B) {
 	}
 	srv := newTestServer(b, Deps{Config: cfg, Manager: mgr, Status: status.New(cfg, mgr, nil, time.Now()), Store: store,
 		Users: users, Sessions: sessions})
-	tok, _, err := sessions.Issue(auth.User{Username: "bench", Role: auth.RoleViewer})
+	tok, _, err := sessions.Issue(auth.User{Username: "bench", Role: auth.RoleViewer}, auth.Client{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -21,8 +21,8 @@ type metrics struct {
 	d       *Deps
 	handler fiber.Handler
 
-	up, state, messages, errors, reconnects, dropped, rate, tickers                        *prometheus.Desc
-	sessions, sessionsTotal, slowClosed, resyncs, frames, bytes, frameBytes, droppedFrames *prometheus.Desc
+	up, state, messages, errors, reconnects, dropped, rate, tickers                                 *prometheus.Desc
+	sessions, sessionsTotal, refused, slowClosed, resyncs, frames, bytes, frameBytes, droppedFrames *prometheus.Desc
 
 	sinkUp, sinkState, sinkPublished, sinkMessages, sinkDropped, sinkQueueFull, sinkRate        *prometheus.Desc
 	sinkQueue, sinkQueueCap, sinkQueued, sinkQueuedCap, sinkStatusPub, sinkStatusDrop, sinkErrs *prometheus.Desc
@@ -45,6 +45,7 @@ func newMetrics(d *Deps) *metrics {
 		tickers:       prometheus.NewDesc("tickwatch_connection_assigned_tickers", "Tickers assigned to the connection.", conn, nil),
 		sessions:      prometheus.NewDesc("tickwatch_browser_sessions", "Open /admin-ws sessions.", nil, nil),
 		sessionsTotal: prometheus.NewDesc("tickwatch_browser_sessions_total", "/admin-ws sessions opened.", nil, nil),
+		refused:       prometheus.NewDesc("tickwatch_browser_sessions_refused_total", "/admin-ws sessions refused by ADMIN_WS_MAX_SESSIONS or ADMIN_WS_MAX_PER_USER (1013).", nil, nil),
 		slowClosed:    prometheus.NewDesc("tickwatch_browser_slow_closed_total", "Sessions closed for staying behind (1013).", nil, nil),
 		resyncs:       prometheus.NewDesc("tickwatch_browser_resyncs_total", "Snapshots re-sent to sessions that fell behind.", nil, nil),
 		frames:        prometheus.NewDesc("tickwatch_live_frames_sent_total", "Frames written to browsers.", nil, nil),
@@ -90,7 +91,7 @@ func newMetrics(d *Deps) *metrics {
 
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.up, m.state, m.messages, m.errors, m.reconnects, m.dropped, m.rate, m.tickers,
-		m.sessions, m.sessionsTotal, m.slowClosed, m.resyncs, m.frames, m.bytes, m.frameBytes, m.droppedFrames,
+		m.sessions, m.sessionsTotal, m.refused, m.slowClosed, m.resyncs, m.frames, m.bytes, m.frameBytes, m.droppedFrames,
 		m.sinkUp, m.sinkState, m.sinkPublished, m.sinkMessages, m.sinkDropped, m.sinkQueueFull, m.sinkRate,
 		m.sinkQueue, m.sinkQueueCap, m.sinkQueued, m.sinkQueuedCap, m.sinkStatusPub, m.sinkStatusDrop, m.sinkErrs,
 		m.lastMessage, m.tickersSilent, m.alertsFiring} {
@@ -120,6 +121,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		st := m.d.Hub.Stats()
 		ch <- prometheus.MustNewConstMetric(m.sessions, gauge, float64(st.Sessions))
 		ch <- prometheus.MustNewConstMetric(m.sessionsTotal, counter, float64(st.SessionsTotal))
+		ch <- prometheus.MustNewConstMetric(m.refused, counter, float64(st.Refused))
 		ch <- prometheus.MustNewConstMetric(m.slowClosed, counter, float64(st.SlowClosed))
 		ch <- prometheus.MustNewConstMetric(m.resyncs, counter, float64(st.Resyncs))
 		ch <- prometheus.MustNewConstMetric(m.frames, counter, float64(st.FramesSent))

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -69,6 +70,9 @@ type Server struct {
 	bearer  *auth.Limiter    // failed API token attempts per client address
 	metrics *metrics
 	proxies []*net.IPNet // TRUSTED_PROXIES
+	// wsWriteBuffers are the /admin-ws write buffers, shared by all
+	// sessions (see adminWS).
+	wsWriteBuffers *sync.Pool
 }
 
 // BodyLimit keeps admin requests small: the largest legitimate body is a
@@ -84,6 +88,8 @@ func New(d Deps) (*Server, error) {
 		d:      d,
 		logins: auth.NewLoginGuard(auth.LoginGuardConfig{}),
 		bearer: auth.NewLimiter(bearerFailuresPerIP, bearerFailureWindow, nil),
+		// The websocket package puts its own buffers in and gets them back.
+		wsWriteBuffers: &sync.Pool{},
 	}
 	s.proxies = parseProxies(d.Config.TrustedProxies)
 	st, err := newStaticFiles(d.Static)
@@ -169,6 +175,8 @@ func (s *Server) routes() {
 			r.add(api, fiber.MethodPost, "/admin/tokens", tok(s.createToken)...)
 			r.add(api, fiber.MethodDelete, "/admin/tokens/:id", tok(s.revokeToken)...)
 		}
+		r.add(api, fiber.MethodGet, "/admin/sessions", append(act, s.listSessions)...)
+		r.add(api, fiber.MethodDelete, "/admin/sessions/:id", append(act, s.revokeSession)...)
 
 		a.Get("/admin-ws", s.adminWSUpgrade, s.adminWS())
 	}

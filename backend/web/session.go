@@ -17,8 +17,9 @@ const SessionCookie = "tw_session"
 
 const claimsKey = "tw_claims"
 
-// loadSession verifies the session cookie, if any, and keeps the claims on
-// the request. It never rejects: the route decides what it needs.
+// loadSession verifies the session cookie, if any, against the server's
+// session registry and keeps the claims on the request. It never rejects:
+// the route decides what it needs.
 func (s *Server) loadSession(c *fiber.Ctx) error {
 	// An Authorization: Bearer header is the request's credential (a
 	// script's API token); a bad one is refused here, never replaced by a
@@ -30,9 +31,9 @@ func (s *Server) loadSession(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	if tok := c.Cookies(SessionCookie); tok != "" {
-		// The user must still exist, and the current role wins over the
-		// one in the token, so removing or demoting a user takes effect
-		// without waiting for the session to expire.
+		// Changing or removing a user ends their sessions (app reloads the
+		// users file); checking the user here as well keeps a request that
+		// races the reload from running on the old role.
 		if cl, err := s.d.Sessions.Verify(tok); err == nil {
 			if u, ok := s.d.Users.Lookup(cl.Username); ok {
 				cl.Role = u.Role
@@ -135,7 +136,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 		s.d.Logger.Warn().Str("user", logsafe.Clip(req.Username)).Str("ip", s.clientIP(c)).Msg("login failed")
 		return &apiError{Status: fiber.StatusUnauthorized, Message: "invalid credentials", Detail: "wrong username or password"}
 	}
-	tok, exp, err := s.d.Sessions.Issue(u)
+	tok, exp, err := s.d.Sessions.Issue(u, auth.Client{Addr: s.clientIP(c), UserAgent: c.Get(fiber.HeaderUserAgent)})
 	if err != nil {
 		return err
 	}
@@ -147,7 +148,13 @@ func (s *Server) login(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"username": u.Username, "role": u.Role})
 }
 
+// logout ends the caller's session on the server, which also closes its
+// open /admin-ws sockets (4001), and clears the cookie.
 func (s *Server) logout(c *fiber.Ctx) error {
+	if cl, ok := claimsFrom(c); ok {
+		s.d.Sessions.End(cl.SessionID)
+		s.d.Logger.Info().Str("user", cl.Username).Msg("logout")
+	}
 	c.Cookie(&fiber.Cookie{
 		Name: SessionCookie, Value: "", Path: "/", Expires: time.Unix(0, 0), MaxAge: -1,
 		HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode, Secure: c.Protocol() == "https",

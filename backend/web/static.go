@@ -137,8 +137,8 @@ func (s *Server) spa(c *fiber.Ctx) error {
 		if !ok {
 			return c.Redirect("/login?next="+url.QueryEscape(p), fiber.StatusFound)
 		}
-		if !cl.Role.CanView() {
-			status = fiber.StatusForbidden
+		if !cl.Role.CanView() || isAdminPage(p) && !cl.Role.CanAct() {
+			status = fiber.StatusForbidden // the SPA renders its forbidden view
 		}
 	}
 	index, ok := s.static.files["/index.html"]
@@ -150,5 +150,11 @@ func (s *Server) spa(c *fiber.Ctx) error {
 
 // isClientRoute lists the SPA's routes so unknown paths get a real 404 status.
 func isClientRoute(p string) bool {
-	return p == "/login" || p == "/" || p == "/admin" || p == "/admin/websockets" || p == "/admin/audit" || p == "/admin/tokens"
+	return p == "/login" || p == "/" || p == "/admin" || p == "/admin/websockets" ||
+		isAdminPage(p)
+}
+
+// isAdminPage: client routes only admins may see.
+func isAdminPage(p string) bool {
+	return p == "/admin/sessions" || p == "/admin/audit" || p == "/admin/tokens"
 }

@@ -45,21 +45,27 @@ func newTestServer(tb testing.TB, d Deps, environ ...string) *Server {
 	return s
 }
 
-// get sends one request through the Fiber app in memory.
+// get sends one GET through the Fiber app in memory.
 func get(t *testing.T, s *Server, path string, header map[string]string) (*http.Response, string) {
 	t.Helper()
 	req := httptest.NewRequest("GET", path, nil)
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
+	return send(t, s, req)
+}
+
+// send sends req through the Fiber app in memory and reads the body whole.
+func send(t *testing.T, s *Server, req *http.Request) (*http.Response, string) {
+	t.Helper()
 	resp, err := s.App().Test(req, 10_000)
 	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("GET %s: read body: %v", path, err)
+		t.Fatalf("%s %s: read body: %v", req.Method, req.URL.Path, err)
 	}
 	return resp, string(b)
 }

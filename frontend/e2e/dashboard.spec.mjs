@@ -161,7 +161,9 @@ test('admin adds a ticker to connection 3 and it appears in that column; removin
   // The audit log has both actions, timed in Unix seconds like the rest of the API.
   const { entries } = await (await page.request.get('/api/admin/audit?limit=5')).json();
   const [removed, refused] = entries;
-  expect(removed).toMatchObject({ user: 'admin', action: 'unsubscribe', target: symbol, result: 'ok' });
+  // The target is the connection; the ticker is in the detail.
+  expect(removed).toMatchObject({ user: 'admin', action: 'unsubscribe', target: 'connection_3', result: 'ok' });
+  expect(removed.detail, 'the removed ticker in the detail').toContain(symbol);
   expect(refused).toMatchObject({ user: 'admin', action: 'subscribe', result: 'error' });
   expect(typeof removed.time, 'audit time type').toBe('number');
   expect(Math.abs(removed.time - Date.now() / 1000), 'audit time is now, in seconds').toBeLessThan(120);

@@ -10,19 +10,23 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/fasthttp/websocket"
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tickwatch/tickwatch/backend/app"
+	"github.com/tickwatch/tickwatch/backend/auth"
 	"github.com/tickwatch/tickwatch/backend/config"
 	"github.com/tickwatch/tickwatch/backend/internal/testkit"
 	"github.com/tickwatch/tickwatch/backend/status"
@@ -48,6 +52,11 @@ func Password(user string) string {
 type Options struct {
 	// Environ is added after the defaults, so it overrides them.
 	Environ []string
+	// ProductionCost hashes the users at auth.PasswordCost instead of
+	// bcrypt.MinCost, so every password check (and the dummy check for
+	// unknown users, which follows the users' cost) costs what it costs in
+	// production. For load runs; it makes start-up slow under -race.
+	ProductionCost bool
 	// Secrets are more strings that must never appear in a response, a
 	// frame or the log (a Redis password, say).
 	Secrets []string
@@ -99,9 +108,13 @@ type Stack struct {
 	Logs    *testkit.SyncBuffer
 	DataDir string // this stack's DATA_DIR
 	stop    func()
-	client  *http.Client            // owns its keep-alive connections, closed at cleanup
-	cookies map[string]*http.Cookie // user -> session cookie
-	secrets []string
+	// UsersFile is the AUTH_USERS_FILE; WriteUsers rewrites it.
+	UsersFile string
+	cost      int
+	hashes    map[string]string       // password -> its hash: a rewrite keeps unchanged users unchanged
+	client    *http.Client            // owns its keep-alive connections, closed at cleanup
+	cookies   map[string]*http.Cookie // user -> session cookie
+	secrets   []string
 }
 
 // Start builds the stack with app.New, runs it, and logs every user in. At
@@ -116,16 +129,28 @@ func Start(t testing.TB, o Options) *Stack {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}}
 
-	users := o.Users
-	if users == nil {
-		users = Users()
-	}
 	s.DataDir = o.DataDir
 	if s.DataDir == "" {
 		s.DataDir = filepath.Join(t.TempDir(), "data")
 	}
-	usersFile := s.writeUsers(filepath.Join(t.TempDir(), "users.json"), users, o.Roles)
-	environ := append(append(defaultEnviron(), "AUTH_USERS_FILE="+usersFile, "DATA_DIR="+s.DataDir), o.Environ...)
+	s.UsersFile = filepath.Join(t.TempDir(), "users.json")
+	s.cost = bcrypt.MinCost
+	if o.ProductionCost {
+		s.cost = auth.PasswordCost
+	}
+	// Options.Users picks who is in the file, Options.Roles changes roles.
+	var users []string
+	s.WriteUsers(UsersFileEntries(func(e *UserEntry) bool {
+		if o.Users != nil && !slices.Contains(o.Users, e.Username) {
+			return false
+		}
+		if r, ok := o.Roles[e.Username]; ok {
+			e.Role = r
+		}
+		users = append(users, e.Username)
+		return true
+	}))
+	environ := append(append(defaultEnviron(), "AUTH_USERS_FILE="+s.UsersFile, "DATA_DIR="+s.DataDir), o.Environ...)
 	cfg, err := config.Load(environ, false)
 	if err != nil {
 		t.Fatal(err)
@@ -167,42 +192,96 @@ func Start(t testing.TB, o Options) *Stack {
 // cleanup does it otherwise. The DATA_DIR stays for a restart.
 func (s *Stack) Stop() { s.stop() }
 
-// writeUsers writes the users file. bcrypt.MinCost keeps start-up quick
-// under the race detector; the hashes count as secrets too.
-func (s *Stack) writeUsers(path string, users []string, roles map[string]string) string {
+// UserEntry is one record of the users file; Password is hashed by
+// WriteUsers, never written.
+type UserEntry struct {
+	Username, Password, Role string
+}
+
+// UsersFileEntries is the standard users (each role is the user's name)
+// with change applied to each: it may edit the entry, or return false to
+// leave the user out. nil changes nothing.
+func UsersFileEntries(change func(*UserEntry) bool) []UserEntry {
+	var list []UserEntry
+	for _, u := range Users() {
+		e := UserEntry{Username: u, Password: Password(u), Role: u}
+		if change == nil || change(&e) {
+			list = append(list, e)
+		}
+	}
+	return list
+}
+
+// WriteUsers (re)writes the users file with list, hashed at the stack's
+// cost (bcrypt.MinCost keeps start-up quick under the race detector). A
+// password keeps its hash across rewrites, so a user whose entry did not
+// change is unchanged for a reload. The passwords and hashes count as
+// secrets too.
+func (s *Stack) WriteUsers(list []UserEntry) {
 	s.t.Helper()
 	type entry struct {
 		Username string `json:"username"`
 		Hash     string `json:"password_hash"`
 		Role     string `json:"role"`
 	}
-	var list []entry
-	for _, u := range users {
-		pw := Password(u)
-		h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		s.secrets = append(s.secrets, pw, string(h))
-		role := u
-		if r, ok := roles[u]; ok {
-			role = r
-		}
-		list = append(list, entry{Username: u, Hash: string(h), Role: role})
+	out := make([]entry, 0, len(list))
+	if s.hashes == nil {
+		s.hashes = map[string]string{}
 	}
-	b, err := json.Marshal(list)
+	for _, u := range list {
+		h, ok := s.hashes[u.Password]
+		if !ok {
+			b, err := bcrypt.GenerateFromPassword([]byte(u.Password), s.cost)
+			if err != nil {
+				s.t.Fatal(err)
+			}
+			h = string(b)
+			s.hashes[u.Password] = h
+			s.secrets = append(s.secrets, u.Password, h)
+		}
+		out = append(out, entry{Username: u.Username, Hash: h, Role: u.Role})
+	}
+	b, err := json.Marshal(out)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	if err := os.WriteFile(path, b, 0o600); err != nil {
+	// Written whole then renamed, so a reload never reads half a file.
+	tmp := s.UsersFile + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		s.t.Fatal(err)
 	}
-	return path
+	if err := os.Rename(tmp, s.UsersFile); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// ClientFrom is an HTTP client whose connections leave from the loopback
+// address ip (127.0.0.2, ...), so the server tells clients apart exactly as
+// it would on a network: by the socket's peer address, not a header the
+// test writes. Its idle connections are closed at cleanup.
+func (s *Stack) ClientFrom(ip string) *http.Client {
+	s.t.Helper()
+	src := net.ParseIP(ip)
+	if src == nil || !src.IsLoopback() {
+		s.t.Fatalf("ClientFrom(%q): want a loopback address", ip)
+	}
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: src}, Timeout: 5 * time.Second}
+	tr := &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 1}
+	s.t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{
+		Transport:     tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// LoginBody is the JSON body of a login.
+func LoginBody(user, password string) string {
+	return fmt.Sprintf(`{"username":%q,"password":%q}`, user, password)
 }
 
 func (s *Stack) login(user string) *http.Cookie {
 	s.t.Helper()
-	resp := s.Do(Request{Method: "POST", Path: "/api/auth/login", Body: fmt.Sprintf(`{"username":%q,"password":%q}`, user, Password(user))})
+	resp := s.Do(Request{Method: "POST", Path: "/api/auth/login", Body: LoginBody(user, Password(user))})
 	if resp.Status != 200 {
 		s.t.Fatalf("login %s: %d %s", user, resp.Status, resp.Body)
 	}
@@ -215,6 +294,14 @@ func (s *Stack) login(user string) *http.Cookie {
 	return nil
 }
 
+// Relogin logs user in again, makes the new session cookie the one Do and
+// DialAdminWS send for that user, and returns it.
+func (s *Stack) Relogin(user string) *http.Cookie {
+	s.t.Helper()
+	s.cookies[user] = s.login(user)
+	return s.cookies[user]
+}
+
 // Cookie is user's session cookie.
 func (s *Stack) Cookie(user string) *http.Cookie { return s.cookies[user] }
 
@@ -225,6 +312,7 @@ type Request struct {
 	Origin             string // "" = the stack's own origin; "-" = no Origin header
 	ContentType        string // default application/json when there is a body
 	Header             map[string]string
+	Client             *http.Client // nil: the stack's own (from 127.0.0.1)
 }
 
 // Response is what came back, the body read whole.
@@ -266,7 +354,11 @@ func (s *Stack) Do(r Request) Response {
 	if r.Role != "" {
 		req.AddCookie(s.cookies[r.Role])
 	}
-	resp, err := s.client.Do(req)
+	hc := s.client
+	if r.Client != nil {
+		hc = r.Client
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -306,14 +398,29 @@ func (s *Stack) WSURL() string { return "ws" + strings.TrimPrefix(s.Base, "http"
 // socket is closed at cleanup.
 func (s *Stack) DialAdminWS(role string) *websocket.Conn {
 	s.t.Helper()
+	conn, status, err := s.TryDialAdminWS(role)
+	if err != nil {
+		s.t.Fatalf("/admin-ws as %s: %d %v", role, status, err)
+	}
+	return conn
+}
+
+// TryDialAdminWS opens /admin-ws as role and reports the handshake's HTTP
+// status (101 on success) instead of failing the test; a socket it opens is
+// closed at cleanup.
+func (s *Stack) TryDialAdminWS(role string) (*websocket.Conn, int, error) {
+	s.t.Helper()
 	h := http.Header{"Origin": {s.Base}, "Cookie": {s.cookies[role].String()}}
 	conn, resp, err := websocket.DefaultDialer.Dial(s.WSURL(), h)
-	if err != nil {
-		s.t.Fatal(err)
+	status := 0
+	if resp != nil {
+		status = resp.StatusCode
+		_ = resp.Body.Close()
 	}
-	_ = resp.Body.Close()
-	s.t.Cleanup(func() { _ = conn.Close() })
-	return conn
+	if conn != nil {
+		s.t.Cleanup(func() { _ = conn.Close() })
+	}
+	return conn, status, err
 }
 
 // AddSecret adds a secret the test learned (an API token) to those that

@@ -3,7 +3,7 @@
 // routed centrally: 401 -> login?next=..., 403 -> the "not allowed" view.
 
 import type { CreatedToken, CreateTokenBody, TokenList } from './tokens';
-import type { ActionOk, AddResult, ApiErrorBody, AuditPage, Health, Me, RemoveResult, ResetResult, StatusDoc, TickerLookup } from './types';
+import type { ActionOk, AddResult, ApiErrorBody, AuditPage, Health, Me, RemoveResult, ResetResult, SessionInfo, StatusDoc, TickerLookup } from './types';
 
 export type ErrorKind = 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'bad_request' | 'rate_limited' | 'server' | 'network';
 
@@ -167,5 +167,11 @@ export class Api {
   }
   revokeToken(id: number) {
     return this.call<{ ok: boolean; id: number }>('DELETE', `/api/admin/tokens/${id}`);
+  }
+  sessions() {
+    return this.call<{ sessions: SessionInfo[] }>('GET', '/api/admin/sessions');
+  }
+  revokeSession(id: string) {
+    return this.call<null>('DELETE', `/api/admin/sessions/${encodeURIComponent(id)}`);
   }
 }

@@ -35,7 +35,9 @@ function harness(random = 0.5) {
   const states: LinkInfo[] = [];
   const messages: string[] = [];
   const failed: LinkInfo[] = [];
+  let ended = 0;
   const link = new LiveLink({
+    onSessionEnded: () => ended++,
     url: 'ws://h/admin-ws',
     onMessage: (d) => messages.push(d),
     onState: (i) => states.push(i),
@@ -67,7 +69,7 @@ function harness(random = 0.5) {
     return t;
   };
   const last = () => sockets[sockets.length - 1]!;
-  return { link, sockets, timers, states, messages, failed, fire, last, advance: (ms: number) => (clock += ms) };
+  return { link, sockets, timers, states, messages, failed, fire, last, advance: (ms: number) => (clock += ms), ended: () => ended };
 }
 
 describe('adminWsUrl', () => {
@@ -108,6 +110,18 @@ describe('LiveLink', () => {
     const gaps = delays.map((at, i) => (i === 0 ? at - 1_000_000 : at - delays[i - 1]!));
     expect(gaps).toEqual([250, 500, 1000, 2000, 4000, 7500, 7500]);
     expect(h.sockets).toHaveLength(8);
+  });
+
+  it('stops and reports when the server ends the login session (4001)', () => {
+    const h = harness();
+    h.link.start();
+    h.last().open();
+    h.last().msg('[]');
+    h.last().drop(4001);
+    expect(h.ended()).toBe(1);
+    expect(h.link.state.state).toBe('closed');
+    expect(h.link.state.lastCloseCode).toBe(4001);
+    expect(h.timers).toHaveLength(0); // no reconnect: the cookie is no good any more
   });
 
   it('reports attempts that never opened (so the page can check its session)', () => {

@@ -42,9 +42,18 @@ export interface LinkOptions {
   onState: (info: LinkInfo) => void;
   /** Called when a connection attempt failed before it ever opened (e.g. 401 at upgrade). */
   onFailedAttempt?: (info: LinkInfo) => void;
+  /**
+   * Called when the server closed the socket because the login session ended
+   * (4001: logout elsewhere, revoked by an admin, the account changed). The link
+   * stops: reconnecting with the same cookie cannot succeed.
+   */
+  onSessionEnded?: () => void;
   backoff?: BackoffOptions;
   deps?: Partial<LinkDeps>;
 }
+
+/** Close code of a socket whose login session ended (server: live.CloseSessionEnded). */
+export const CLOSE_SESSION_ENDED = 4001;
 
 export function adminWsUrl(loc: { protocol: string; host: string }): string {
   return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/admin-ws`;
@@ -167,6 +176,12 @@ export class LiveLink {
     s.onclose = (ev) => {
       this.detach(s);
       if (this.socket === s) this.socket = null;
+      if (ev.code === CLOSE_SESSION_ENDED && !this.stopped) {
+        this.stopped = true;
+        this.set({ state: 'closed', retryAt: null, lastCloseCode: ev.code });
+        this.o.onSessionEnded?.();
+        return;
+      }
       this.scheduleRetry(ev.code);
     };
   }

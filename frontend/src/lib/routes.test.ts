@@ -9,6 +9,7 @@ describe('matchRoute', () => {
     ['/admin/websockets/', '', { name: 'dashboard' }],
     ['/admin/audit', '', { name: 'audit' }],
     ['/admin/tokens', '', { name: 'tokens' }],
+    ['/admin/sessions', '', { name: 'sessions' }],
     ['/login', '', { name: 'login', next: '/admin/websockets' }],
     ['/login', '?next=%2Fadmin%2Fwebsockets%3Fx%3D1', { name: 'login', next: '/admin/websockets?x=1' }],
     ['/login', '?next=https://evil.example', { name: 'login', next: '/admin/websockets' }],

@@ -5,12 +5,14 @@ export type Route =
   | { name: 'dashboard' }
   | { name: 'audit' }
   | { name: 'tokens' }
+  | { name: 'sessions' }
   | { name: 'redirect'; to: string }
   | { name: 'not-found'; path: string };
 
 export const DASHBOARD_PATH = '/admin/websockets';
 export const AUDIT_PATH = '/admin/audit';
 export const TOKENS_PATH = '/admin/tokens';
+export const SESSIONS_PATH = '/admin/sessions';
 
 /** Where to go after login. Only same-origin absolute paths: never an open redirect. */
 export function safeNext(next: string | null | undefined): string {
@@ -39,6 +41,8 @@ export function matchRoute(pathname: string, search: string): Route {
       return { name: 'audit' };
     case TOKENS_PATH:
       return { name: 'tokens' };
+    case SESSIONS_PATH:
+      return { name: 'sessions' };
     default:
       return { name: 'not-found', path: pathname };
   }

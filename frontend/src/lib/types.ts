@@ -215,3 +215,19 @@ export interface ApiErrorBody {
   detail?: string;
   retry_after?: number;
 }
+
+/** One login session, as GET /api/admin/sessions lists it. */
+export interface SessionInfo {
+  id: string;
+  user: string;
+  role: Role;
+  created: string; // RFC 3339
+  last_seen: string;
+  expires: string;
+  client_addr: string;
+  user_agent: string;
+  /** The caller's own session. */
+  current: boolean;
+  /** Open /admin-ws sockets of the session. */
+  sockets: number;
+}
