@@ -51,6 +51,7 @@ type App struct {
 	ln      net.Listener
 	redis   *redisSink    // nil without REDIS_URL
 	relay   *relayService // nil unless RELAY_ENABLED
+	alerts  *alerting
 	ready   atomic.Bool
 	version string
 	// users and sessions are kept for the users-file reload (SIGHUP);
@@ -214,6 +215,9 @@ func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string, o
 	a.sessions.OnEnd(func(ss auth.Session) { a.hub.EndAuthSession(ss.ID) })
 	a.mgr.AddObserver(liveBridge{hub: a.hub})
 	a.mgr.AddObserver(&readiness{a: a, attempts: map[string]bool{}})
+	if a.alerts, err = a.newAlerting(st); err != nil {
+		return nil, err
+	}
 
 	a.srv, err = web.New(web.Deps{
 		Config: cfg, Manager: a.mgr, Status: st, Store: a.store, Hub: a.hub,
@@ -221,6 +225,7 @@ func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string, o
 		Static: static, Logger: log.With().Str("component", "http").Logger(),
 		Ready: a.ready.Load, Started: started, Version: version,
 		Relay: webRelay.Relay, ConsumerKeys: webRelay.ConsumerKeys, RelayHandler: webRelay.RelayHandler,
+		Alerts: a.alerts.eng, Upstream: a.upstreamReady,
 	})
 	if err != nil {
 		return nil, err
@@ -297,6 +302,7 @@ func (a *App) Run(ctx context.Context) error {
 		a.relay.start(runCtx, &wg)
 	}
 	a.mgr.Connect()
+	a.alerts.start(runCtx, &wg)
 	readyTimer := time.AfterFunc(15*time.Second, func() { a.ready.Store(true) })
 
 	var err error

@@ -48,6 +48,8 @@ func TestRouteAccess(t *testing.T) {
 		{"POST", "/api/admin/subscriptions", `{"tickers":["TSLA"],"connection_id":1}`, [4]int{401, 403, 403, 200}},
 		{"DELETE", "/api/admin/subscriptions/TSLA", "", [4]int{401, 403, 403, 200}},
 		{"GET", "/api/admin/tokens", "", [4]int{401, 403, 403, 200}},
+		{"GET", "/api/admin/alerts", "", [4]int{401, 403, 200, 200}},
+		{"POST", "/api/admin/alerts/999/ack", "", [4]int{401, 403, 403, 404}},
 		{"DELETE", "/api/admin/tokens/999", "", [4]int{401, 403, 403, 404}},
 		{"GET", "/api/admin/consumer-keys", "", [4]int{401, 403, 403, 200}},
 		{"DELETE", "/api/admin/consumer-keys/999", "", [4]int{401, 403, 403, 404}},

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"reflect"
 	"sort"
 	"strconv"
@@ -74,6 +75,20 @@ type Config struct {
 
 	FlushInterval   time.Duration `env:"LIVE_FLUSH_INTERVAL" envDefault:"100ms" accept:"a duration from 10ms to 5s" help:"How often coalesced ticks are pushed to browsers."`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"4s" accept:"a duration from 100ms to 60s" help:"Grace period for shutdown."`
+
+	// Alerting (README "Alerts").
+	MarketHours              string        `env:"MARKET_HOURS" envDefault:"regular" accept:"regular, extended, always" help:"When silence is an alert: US equities regular (09:30-16:00 New York) or extended (04:00-20:00) hours on NYSE trading days, or always."`
+	ReadyWhen                string        `env:"READY_WHEN" envDefault:"started" accept:"started, any, all" help:"/readyz: started = every enabled connection was attempted once; any = and one is connected; all = and every enabled one is connected."`
+	AlertCheckInterval       time.Duration `env:"ALERT_CHECK_INTERVAL" envDefault:"1s" accept:"a duration from 10ms to 1m" help:"How often the alert detectors run."`
+	AlertSilence             time.Duration `env:"ALERT_SILENCE" envDefault:"15s" accept:"a duration from 100ms to 1h" help:"An enabled connection without a message this long (market open) is an alert."`
+	AlertTickerSilenceMin    time.Duration `env:"ALERT_TICKER_SILENCE_MIN" envDefault:"2m" accept:"a duration from 100ms to 24h" help:"A ticker silent for ALERT_TICKER_SILENCE_FACTOR times its median gap, and at least this long, while its connection ticks, is an alert."`
+	AlertTickerSilenceFactor float64       `env:"ALERT_TICKER_SILENCE_FACTOR" envDefault:"20" accept:"a number from 2 to 10000" help:"How many of its usual gaps a ticker may be silent."`
+	AlertDrift               time.Duration `env:"ALERT_DRIFT" envDefault:"10s" accept:"a duration from 100ms to 1h" help:"Acknowledged subscriptions may differ from the desired set this long."`
+	AlertReconnects          int           `env:"ALERT_RECONNECTS" envDefault:"5" accept:"an integer from 1 to 100000" help:"More reconnects of one connection than this within ALERT_RECONNECT_WINDOW is a storm."`
+	AlertReconnectWindow     time.Duration `env:"ALERT_RECONNECT_WINDOW" envDefault:"10m" accept:"a duration from 1s to 24h" help:"Window of the reconnect-storm count."`
+	AlertDropWindow          time.Duration `env:"ALERT_DROP_WINDOW" envDefault:"1m" accept:"a duration from 1s to 1h" help:"Frames dropped (reader, browser queues, sinks) within this window are an alert."`
+	AlertKeepResolved        time.Duration `env:"ALERT_KEEP_RESOLVED" envDefault:"1h" accept:"a duration from 1m to 720h" help:"How long resolved alerts stay listed by /api/admin/alerts (the store keeps them all)."`
+	AlertWebhookURLs         []string      `env:"ALERT_WEBHOOK_URLS" accept:"comma list of http(s) URLs" help:"Each firing and resolved alert is POSTed as JSON (with a Slack/Mattermost text field) to these URLs." secret:"true"`
 
 	HTTPMaxConns      int `env:"HTTP_MAX_CONNS" envDefault:"0" accept:"an integer from 0 to 1000000 (0 = the open-file limit minus a reserve)" help:"Connections served at once; beyond it a new one gets 503 and is closed."`
 	HTTPMaxConnsPerIP int `env:"HTTP_MAX_CONNS_PER_IP" envDefault:"128" accept:"an integer from 0 to 1000000 (0 = no per-address cap)" help:"Connections from one client address at once; set 0 or raise it behind a proxy, whose address every request shares."`
@@ -405,11 +420,58 @@ func (c *Config) validate(vars map[string]string) []Problem {
 	if c.ShutdownTimeout < 100*time.Millisecond || c.ShutdownTimeout > time.Minute {
 		bad("ShutdownTimeout", "out of range")
 	}
+	ps = append(ps, c.validateAlerts(vars)...)
 	if c.HTTPMaxConns < 0 || c.HTTPMaxConns > 1_000_000 {
 		bad("HTTPMaxConns", "out of range")
 	}
 	if c.HTTPMaxConnsPerIP < 0 || c.HTTPMaxConnsPerIP > 1_000_000 {
 		bad("HTTPMaxConnsPerIP", "out of range")
+	}
+	return ps
+}
+
+func (c *Config) validateAlerts(vars map[string]string) []Problem {
+	var ps []Problem
+	bad := func(field, reason string) { ps = append(ps, c.problem(vars, field, reason)) }
+	switch c.MarketHours {
+	case "regular", "extended", "always":
+	default:
+		bad("MarketHours", "unknown mode")
+	}
+	switch c.ReadyWhen {
+	case "started", "any", "all":
+	default:
+		bad("ReadyWhen", "unknown mode")
+	}
+	for _, d := range []struct {
+		field     string
+		v, lo, hi time.Duration
+	}{
+		{"AlertCheckInterval", c.AlertCheckInterval, 10 * time.Millisecond, time.Minute},
+		{"AlertSilence", c.AlertSilence, 100 * time.Millisecond, time.Hour},
+		{"AlertTickerSilenceMin", c.AlertTickerSilenceMin, 100 * time.Millisecond, 24 * time.Hour},
+		{"AlertDrift", c.AlertDrift, 100 * time.Millisecond, time.Hour},
+		{"AlertReconnectWindow", c.AlertReconnectWindow, time.Second, 24 * time.Hour},
+		{"AlertDropWindow", c.AlertDropWindow, time.Second, time.Hour},
+		{"AlertKeepResolved", c.AlertKeepResolved, time.Minute, 720 * time.Hour},
+	} {
+		if d.v < d.lo || d.v > d.hi {
+			bad(d.field, "out of range")
+		}
+	}
+	if c.AlertTickerSilenceFactor < 2 || c.AlertTickerSilenceFactor > 10000 {
+		bad("AlertTickerSilenceFactor", "out of range")
+	}
+	if c.AlertReconnects < 1 || c.AlertReconnects > 100000 {
+		bad("AlertReconnects", "out of range")
+	}
+	for i, raw := range c.AlertWebhookURLs {
+		raw = strings.TrimSpace(raw)
+		c.AlertWebhookURLs[i] = raw
+		if u, err := url.Parse(raw); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			// A webhook URL carries its own secret: say which one, not what it is.
+			bad("AlertWebhookURLs", fmt.Sprintf("URL %d is not an http(s) URL", i+1))
+		}
 	}
 	return ps
 }

@@ -224,6 +224,40 @@ var controlActions = map[string]func(*Server, *http.Request) error{
 		}
 		return s.SendOversize(id)
 	},
+	"mute": func(s *Server, r *http.Request) error {
+		sym, on, err := symbolParams(r, "on", true)
+		if err != nil {
+			return err
+		}
+		return s.Mute(sym, on)
+	},
+	"slow": func(s *Server, r *http.Request) error {
+		sym, _, err := symbolParams(r, "", false)
+		if err != nil {
+			return err
+		}
+		var d time.Duration
+		if v := r.URL.Query().Get("seconds"); v != "0" {
+			if d, err = secondsParam(r); err != nil {
+				return badRequest("seconds must be 0 (end the fault) or a number in (0, 86400]")
+			}
+		}
+		return s.Slow(sym, d)
+	},
+	"forget": func(s *Server, r *http.Request) error {
+		id, err := connParam(r)
+		if err != nil {
+			return err
+		}
+		sym, tell, err := symbolParams(r, "tell", false)
+		if err != nil {
+			return err
+		}
+		if err := s.Forget(id, sym, tell); err != nil && !errors.Is(err, ErrUnknownConn) {
+			return badRequest(err.Error())
+		}
+		return err
+	},
 	"refuse": func(s *Server, r *http.Request) error {
 		d, err := secondsParam(r)
 		if err != nil {
@@ -232,6 +266,25 @@ var controlActions = map[string]func(*Server, *http.Request) error{
 		s.RefuseNew(d)
 		return nil
 	},
+}
+
+// symbolParams reads symbol= (a ticker) and, when flag is not "", the
+// boolean flag= (def when absent: "mute?symbol=AAPL" mutes).
+func symbolParams(r *http.Request, flag string, def bool) (string, bool, error) {
+	q := r.URL.Query()
+	sym := strings.ToUpper(strings.TrimSpace(q.Get("symbol")))
+	if !massive.ValidTicker(sym) {
+		return "", false, badRequest("symbol must be a ticker such as AAPL")
+	}
+	on := def
+	if flag != "" && q.Get(flag) != "" {
+		v, err := strconv.ParseBool(q.Get(flag))
+		if err != nil {
+			return "", false, badRequest(flag + " must be true or false")
+		}
+		on = v
+	}
+	return sym, on, nil
 }
 
 func connParam(r *http.Request) (int64, error) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tickwatch/tickwatch/backend/massive"
 )
 
 // OversizeBytes is the size of the frame SendOversize writes: just over the
@@ -150,4 +152,110 @@ func (s *Server) SendOversize(id int64) error {
 func (s *Server) RefuseNew(d time.Duration) {
 	s.log.Info().Dur("duration_ms", d).Msg("fault: refusing new connections")
 	s.refuseUntil.Store(time.Now().Add(d).UnixNano())
+}
+
+// Symbol faults: the feed keeps going, one symbol misbehaves. They live on
+// the market goroutine (which owns the market), apply to every connection,
+// and last until cleared.
+
+// symFault is what is wrong with one symbol's data.
+type symFault struct {
+	mute  bool          // acknowledged, never delivered
+	every time.Duration // slowed: at most one event per channel per every
+	next  [numChannels]int64
+}
+
+// Mute makes sym's events vanish: subscriptions to it are still
+// acknowledged, its data is never sent (a feed that lost the symbol
+// without saying so). on=false ends the fault.
+func (s *Server) Mute(sym string, on bool) error {
+	if !massive.ValidTicker(sym) {
+		return fmt.Errorf("mute: invalid symbol %q", sym)
+	}
+	s.log.Info().Str("symbol", sym).Bool("on", on).Msg("fault: mute")
+	return s.onMarket(func(m *market) { m.setFault(sym, func(f *symFault) { f.mute = on }) })
+}
+
+// Slow delivers at most one event per channel of sym every d; d=0 ends the
+// fault.
+func (s *Server) Slow(sym string, d time.Duration) error {
+	if !massive.ValidTicker(sym) {
+		return fmt.Errorf("slow: invalid symbol %q", sym)
+	}
+	if d < 0 {
+		return errors.New("slow: interval must not be negative")
+	}
+	s.log.Info().Str("symbol", sym).Dur("every", d).Msg("fault: slow")
+	return s.onMarket(func(m *market) { m.setFault(sym, func(f *symFault) { f.every = d }) })
+}
+
+// Forget removes sym from connection id's subscription table on every
+// channel. Quietly (tell=false) the client still believes it is subscribed;
+// with tell it gets "unsubscribed to" acknowledgements it never asked for.
+// Either way only a new subscribe (a reconnect) brings the symbol back.
+func (s *Server) Forget(id int64, sym string, tell bool) error {
+	c, err := s.conn(id)
+	if err != nil {
+		return fmt.Errorf("forget: %w", err)
+	}
+	c.log.Info().Str("symbol", sym).Bool("tell", tell).Msg("fault: forget subscription")
+	c.mu.Lock()
+	var statuses [][2]string
+	for k := range c.subs.keys {
+		prefix, ks, ok := massive.SplitSubscription(k)
+		if !ok || ks != sym {
+			continue
+		}
+		c.subs.remove(channelRef{raw: k, prefix: prefix, symbol: ks})
+		statuses = append(statuses, [2]string{massive.StatusSuccess, massive.AckUnsubscribed + k})
+	}
+	if tell && len(statuses) > 0 {
+		c.enqueueLocked(outItem{data: massive.StatusFrame(statuses...)})
+	}
+	c.mu.Unlock()
+	if len(statuses) == 0 {
+		return fmt.Errorf("forget: connection %d is not subscribed to %s", id, sym)
+	}
+	s.subsChanged()
+	return nil
+}
+
+func (m *market) setFault(sym string, fn func(*symFault)) {
+	if m.faults == nil {
+		m.faults = map[string]*symFault{}
+	}
+	f := m.faults[sym]
+	if f == nil {
+		f = &symFault{}
+	}
+	fn(f)
+	if !f.mute && f.every == 0 {
+		delete(m.faults, sym)
+		return
+	}
+	m.faults[sym] = f
+}
+
+// applyFaults removes the events the symbol faults withhold from this
+// tick's batch, before any connection sees it.
+func (m *market) applyFaults(nowMs int64) {
+	if len(m.faults) == 0 {
+		return
+	}
+	kept := m.evs[:0]
+	for _, ev := range m.evs {
+		f := m.faults[ev.sym]
+		switch {
+		case f == nil:
+		case f.mute:
+			continue
+		case f.every > 0:
+			if nowMs < f.next[ev.ch] {
+				continue
+			}
+			f.next[ev.ch] = nowMs + f.every.Milliseconds()
+		}
+		kept = append(kept, ev)
+	}
+	m.evs = kept
 }

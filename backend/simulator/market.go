@@ -76,6 +76,7 @@ type market struct {
 	buf           []byte
 	evs           []evRef
 	scratch       trade
+	faults        map[string]*symFault // Mute, Slow
 }
 
 func newMarket(seed int64, tps int, now time.Time) *market {

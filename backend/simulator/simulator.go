@@ -397,6 +397,7 @@ func (s *Server) marketTick(m *market, now time.Time) {
 		m.activeVersion = v
 	}
 	m.generate(now)
+	m.applyFaults(now.UnixMilli())
 	if len(m.evs) > 0 {
 		for _, c := range conns {
 			c.deliver(m)

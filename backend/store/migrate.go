@@ -92,6 +92,27 @@ CREATE TABLE consumer_keys (
 	revoked_ms INTEGER
 ) STRICT;
 `)},
+		{name: "alert history and acknowledgements", apply: execSQL(`
+CREATE TABLE alerts (
+	id          INTEGER PRIMARY KEY,
+	dedup_key   TEXT NOT NULL,
+	kind        TEXT NOT NULL,
+	conn_id     TEXT NOT NULL,
+	ticker      TEXT NOT NULL,
+	source      TEXT NOT NULL,
+	since_ms    INTEGER NOT NULL,
+	fired_ms    INTEGER NOT NULL,
+	resolved_ms INTEGER,
+	value       REAL NOT NULL,
+	threshold   REAL NOT NULL,
+	unit        TEXT NOT NULL,
+	message     TEXT NOT NULL,
+	acked_by    TEXT,
+	acked_ms    INTEGER
+) STRICT;
+CREATE INDEX alerts_fired ON alerts (fired_ms);
+CREATE INDEX alerts_open ON alerts (resolved_ms) WHERE resolved_ms IS NULL;
+`)},
 	}
 }
 

@@ -15,6 +15,7 @@ var wantSchema = map[int][]string{
 	1: {"audit", "audit_action", "audit_at", "audit_target", "audit_user", "conn_enabled", "conn_tickers"},
 	2: {"api_tokens", "api_tokens_user", "audit", "audit_action", "audit_at", "audit_target", "audit_user", "conn_enabled", "conn_tickers"},
 	3: {"api_tokens", "api_tokens_user", "audit", "audit_action", "audit_at", "audit_target", "audit_user", "conn_enabled", "conn_tickers", "consumer_keys"},
+	4: {"alerts", "alerts_fired", "alerts_open", "api_tokens", "api_tokens_user", "audit", "audit_action", "audit_at", "audit_target", "audit_user", "conn_enabled", "conn_tickers", "consumer_keys"},
 }
 
 // seeds[v] writes rows that are valid at schema version v into the tables
@@ -29,6 +30,7 @@ var seeds = map[int][]string{
 	},
 	2: {`INSERT INTO api_tokens (user, role, name, prefix, hash, created_ms) VALUES ('ops', 'viewer', 'grafana', 'twt_abcdefgh', x'01', 1796117400000)`},
 	3: {`INSERT INTO consumer_keys (name, prefix, hash, allow_list, max_conns, created_by, created_ms) VALUES ('recorder', 'twk_abcdefgh', x'02', '["AAPL"]', 2, 'admin', 1796117400000)`},
+	4: {`INSERT INTO alerts (id, dedup_key, kind, conn_id, ticker, source, since_ms, fired_ms, value, threshold, unit, message, acked_by, acked_ms) VALUES (7, 'ticker_silent:connection_1:AAPL', 'ticker_silent', 'connection_1', 'AAPL', '', 1796117400000, 1796117520000, 120, 60, 'seconds', 'no event', 'admin', 1796117530000)`},
 }
 
 var checks = map[int]string{
@@ -37,6 +39,7 @@ var checks = map[int]string{
 	     + (SELECT count(*) FROM audit WHERE action = 'disable' AND client_ip = '10.0.0.1')`,
 	2: `SELECT count(*) * 3 FROM api_tokens WHERE name = 'grafana' AND hash = x'01' AND revoked_ms IS NULL`,
 	3: `SELECT count(*) * 3 FROM consumer_keys WHERE name = 'recorder' AND max_conns = 2`,
+	4: `SELECT count(*) * 3 FROM alerts WHERE id = 7 AND resolved_ms IS NULL AND acked_by = 'admin'`,
 }
 
 func TestSchemaStepsHaveSeedsAndChecks(t *testing.T) {

@@ -82,13 +82,14 @@ func (c *Conn) appendLocked(t *Tick, now time.Time) {
 	r.Size = finite(r.Size)
 	r.DayOpen = finite(r.DayOpen)
 	r.DayVolume = finite(r.DayVolume)
-	r.Symbol = c.s.update(c.id, r)
+	ns := now.UnixNano()
+	r.Symbol = c.s.update(c.id, r, ns)
 	c.next++
 	if c.next == len(c.ring) {
 		c.next, c.full = 0, true
 	}
 	c.last = now
-	c.m.add(now.UnixNano())
+	c.m.add(ns)
 	c.count.Add(1)
 }
 

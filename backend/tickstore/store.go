@@ -96,7 +96,21 @@ type entry struct {
 	l     Latest
 	first float64 // first positive price, the fallback base for ChangePct
 	dirty bool
+
+	// Receive timing for the alert package's silent-ticker detector: when
+	// the symbol last arrived (store clock, unix ns) and the gaps between
+	// its last few arrivals, in ms. Ticks of one frame share a receive time
+	// and count once, so a gap is the time between frames that carried the
+	// symbol. A few field writes on the hot path; the median is computed by
+	// the reader (Timings), not here.
+	seen  int64
+	gaps  [timingGaps]uint32
+	ngaps uint8 // gaps recorded so far, saturating at timingGaps
+	gi    uint8 // next slot in gaps
 }
+
+// timingGaps is how many recent gaps a symbol keeps for its median.
+const timingGaps = 8
 
 // New returns an empty store.
 func New(opts Options) *Store {
@@ -209,7 +223,7 @@ func (s *Store) find(symbol string) (int, bool) {
 // update records t as symbol's latest state and returns the store's own copy
 // of the symbol string, so rings never keep a caller's (possibly reused)
 // string. s.mu must be held.
-func (s *Store) update(connID string, t *Tick) string {
+func (s *Store) update(connID string, t *Tick, now int64) string {
 	e := s.latest[t.Symbol]
 	if e == nil {
 		if len(s.latest) >= s.opts.MaxSymbols {
@@ -219,6 +233,16 @@ func (s *Store) update(connID string, t *Tick) string {
 		s.latest[e.l.Symbol] = e
 		i, _ := s.find(e.l.Symbol)
 		s.order = slices.Insert(s.order, i, e)
+	}
+	if now != e.seen {
+		if e.seen != 0 && now > e.seen {
+			e.gaps[e.gi] = uint32(min((now-e.seen)/int64(time.Millisecond), math.MaxUint32))
+			e.gi = (e.gi + 1) % timingGaps
+			if e.ngaps < timingGaps {
+				e.ngaps++
+			}
+		}
+		e.seen = now
 	}
 	l := &e.l
 	l.ConnectionID = connID

@@ -23,6 +23,11 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	if s.d.Ready != nil && !s.d.Ready() {
 		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "starting"})
 	}
+	if s.d.Upstream != nil {
+		if ok, reason := s.d.Upstream(); !ok {
+			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "not_ready", "reason": reason})
+		}
+	}
 	if s.d.Status != nil {
 		for _, sk := range s.d.Status.Sinks() {
 			if sk.Required && sk.State != "connected" {

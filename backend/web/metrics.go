@@ -28,6 +28,8 @@ type metrics struct {
 	sinkQueue, sinkQueueCap, sinkQueued, sinkQueuedCap, sinkStatusPub, sinkStatusDrop, sinkErrs *prometheus.Desc
 
 	relayConsumers, relayConns, relayIn, relayOut, relaySlow, relayAuthFail, relayMaxConn *prometheus.Desc
+	// Alerting (docs/alerts/prometheus-rules.yml reads these).
+	lastMessage, tickersSilent, alertsFiring *prometheus.Desc
 }
 
 func newMetrics(d *Deps) *metrics {
@@ -89,6 +91,11 @@ func newMetrics(d *Deps) *metrics {
 	} {
 		*d.into = prometheus.NewDesc("tickwatch_relay_"+d.name, d.help, nil, nil)
 	}
+	m.lastMessage = prometheus.NewDesc("tickwatch_connection_last_message_timestamp_seconds",
+		"Unix time of the connection's last market message; 0 before the first. Enabled connections only.", []string{"connection"}, nil)
+	m.tickersSilent = prometheus.NewDesc("tickwatch_tickers_silent",
+		"Tickers of the connection silent for far longer than their usual interval at the last alert check.", []string{"connection"}, nil)
+	m.alertsFiring = prometheus.NewDesc("tickwatch_alerts_firing", "Alert incidents firing now, by detector.", []string{"kind"}, nil)
 	m.sinkState = prometheus.NewDesc("tickwatch_sink_state", "1 for the sink's current state.", []string{"sink", "state"}, nil)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -102,13 +109,15 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 		m.sessions, m.sessionsTotal, m.refused, m.slowClosed, m.resyncs, m.frames, m.bytes, m.frameBytes, m.droppedFrames,
 		m.sinkUp, m.sinkState, m.sinkPublished, m.sinkMessages, m.sinkDropped, m.sinkQueueFull, m.sinkRate,
 		m.sinkQueue, m.sinkQueueCap, m.sinkQueued, m.sinkQueuedCap, m.sinkStatusPub, m.sinkStatusDrop, m.sinkErrs,
-		m.relayConsumers, m.relayConns, m.relayIn, m.relayOut, m.relaySlow, m.relayAuthFail, m.relayMaxConn} {
+		m.relayConsumers, m.relayConns, m.relayIn, m.relayOut, m.relaySlow, m.relayAuthFail, m.relayMaxConn,
+		m.lastMessage, m.tickersSilent, m.alertsFiring} {
 		ch <- d
 	}
 }
 
 func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	gauge, counter := prometheus.GaugeValue, prometheus.CounterValue
+	m.collectAlerts(ch)
 	if m.d.Manager != nil {
 		for _, sl := range m.d.Manager.SlotMetrics() {
 			l := []string{sl.ConnectionID, sl.Name}
@@ -181,6 +190,36 @@ func (m *metrics) collectSink(ch chan<- prometheus.Metric, sk *status.SinkDoc) {
 		{m.sinkErrs, counter, float64(sk.WriteErrors)},
 	} {
 		ch <- prometheus.MustNewConstMetric(v.d, v.t, v.val, sk.Name)
+	}
+}
+
+// collectAlerts: the last-message time of every enabled connection, and,
+// with the alert engine, silent tickers per connection and firing
+// incidents per kind (zeros included, so rules need no absent()).
+func (m *metrics) collectAlerts(ch chan<- prometheus.Metric) {
+	gauge := prometheus.GaugeValue
+	var silent map[string]int
+	if m.d.Alerts != nil {
+		silent = m.d.Alerts.SilentTickers()
+		for k, n := range m.d.Alerts.FiringByKind() {
+			ch <- prometheus.MustNewConstMetric(m.alertsFiring, gauge, float64(n), string(k))
+		}
+	}
+	if m.d.Manager == nil {
+		return
+	}
+	for _, sl := range m.d.Manager.SlotMetrics() {
+		if !sl.Enabled {
+			continue
+		}
+		var last float64
+		if !sl.LastMessage.IsZero() {
+			last = float64(sl.LastMessage.UnixNano()) / 1e9
+		}
+		ch <- prometheus.MustNewConstMetric(m.lastMessage, gauge, last, sl.ConnectionID)
+		if m.d.Alerts != nil {
+			ch <- prometheus.MustNewConstMetric(m.tickersSilent, gauge, float64(silent[sl.ConnectionID]), sl.ConnectionID)
+		}
 	}
 }
 

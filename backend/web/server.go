@@ -50,6 +50,11 @@ type Deps struct {
 	// listener, given the client-address logic; nil when the relay is off
 	// or has a listener of its own (RELAY_ADDR).
 	RelayHandler func(clientIP func(*fiber.Ctx) string) fiber.Handler
+
+	Alerts Alerts // alert incidents; nil: no /api/admin/alerts, no alert metrics
+	// Upstream says whether the upstream connections are good enough for
+	// /readyz (READY_WHEN), with the reason when not; nil: always.
+	Upstream func() (bool, string)
 }
 
 // Admin is what the admin endpoints call: each action is applied to the
@@ -170,6 +175,10 @@ func (s *Server) routes() {
 		r.add(api, fiber.MethodPost, "/admin/subscriptions", append(act, s.subscribe)...)
 		r.add(api, fiber.MethodDelete, "/admin/subscriptions/:symbol", append(act, s.unsubscribe)...)
 		r.add(api, fiber.MethodGet, "/admin/audit", append(act, s.audit)...)
+		if s.d.Alerts != nil {
+			r.add(api, fiber.MethodGet, "/admin/alerts", s.requireViewer, s.listAlerts)
+			r.add(api, fiber.MethodPost, "/admin/alerts/:id/ack", s.requireViewer, s.requireAdmin, s.ackAlert)
+		}
 		if s.d.Tokens != nil {
 			// A fresh slice per route: appending to a shared one with spare
 			// capacity would let each route overwrite the last one's handler.

@@ -33,10 +33,11 @@ function hashPassword(bin, password) {
 
 /**
  * Starts TICKWATCH_BIN (set by global setup) with an admin, a viewer and a
- * plain user, and waits for /healthz.
+ * plain user, and waits for /healthz. extraEnv overrides the environment
+ * (a spec that needs its own settings starts its own server).
  * @returns {Promise<{base: string, sim: string, users: Record<'admin'|'viewer'|'user', {username: string, password: string, role: string}>, logTail: (n?: number) => string, logMark: () => number, logSince: (mark: number) => string, stop: () => Promise<void>}>}
  */
-export async function startServer() {
+export async function startServer(extraEnv = {}) {
   const bin = process.env.TICKWATCH_BIN;
   if (!bin) throw new Error('TICKWATCH_BIN is not set (global setup provides it)');
   const dir = mkdtempSync(join(tmpdir(), 'tickwatch-e2e-'));
@@ -66,6 +67,8 @@ export async function startServer() {
     LOG_FORMAT: 'json',
     LOG_LEVEL: 'info',
   });
+  // A spec that needs its own settings (short alert thresholds) starts its own server.
+  Object.assign(env, extraEnv);
   const proc = spawn(bin, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   // The whole log of a run is a few MB at most: kept, so each test can
   // check the lines written while it ran.

@@ -75,3 +75,10 @@ func (s *Stack) simControl(action string) {
 		s.t.Fatalf("simulator control: %s: %s", action, resp.Status)
 	}
 }
+
+// SimFault posts a simulator fault such as "mute?symbol=AAPL" or
+// "forget?conn=3&symbol=MSFT" (see simulator/control.go) and wants 200.
+func (s *Stack) SimFault(action string) {
+	s.t.Helper()
+	s.simControl(action)
+}

@@ -2,6 +2,7 @@
 // (never throws), and the two answers that change where the user is are
 // routed centrally: 401 -> login?next=..., 403 -> the "not allowed" view.
 
+import type { Alert, AlertList } from './alerts';
 import type { CreatedToken, CreateTokenBody, TokenList } from './tokens';
 import type { ActionOk, AddResult, ApiErrorBody, AuditPage, Health, Me, RemoveResult, ResetResult, SessionInfo, StatusDoc, TickerLookup } from './types';
 
@@ -170,6 +171,12 @@ export class Api {
   }
   sessions() {
     return this.call<{ sessions: SessionInfo[] }>('GET', '/api/admin/sessions');
+  }
+  alerts() {
+    return this.call<AlertList>('GET', '/api/admin/alerts');
+  }
+  ackAlert(id: number) {
+    return this.call<Alert>('POST', `/api/admin/alerts/${id}/ack`);
   }
   revokeSession(id: string) {
     return this.call<null>('DELETE', `/api/admin/sessions/${encodeURIComponent(id)}`);

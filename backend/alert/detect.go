@@ -1,0 +1,236 @@
+package alert
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tickwatch/tickwatch/backend/massive"
+)
+
+// finding is one condition a detector sees as true right now.
+type finding struct {
+	key                  string
+	kind                 Kind
+	conn, ticker, source string
+	since                time.Time
+	value, threshold     float64
+	unit, message        string
+}
+
+// sample is a counter reading at a time, for windowed counts.
+type sample struct {
+	at    time.Time
+	total uint64
+}
+
+// window keeps the readings of one counter over a sliding window.
+type window struct{ s []sample }
+
+// observe records total at now and returns how much it grew within w. The
+// newest reading older than the window is kept as the base, so growth is
+// measured across the whole window, not from its first reading inside.
+func (wd *window) observe(now time.Time, total uint64, w time.Duration) uint64 {
+	wd.s = append(wd.s, sample{now, total})
+	cut := 0
+	for cut+1 < len(wd.s) && !wd.s[cut+1].at.After(now.Add(-w)) {
+		cut++
+	}
+	wd.s = wd.s[cut:]
+	base := wd.s[0].total
+	if total < base { // a counter that went back (should not happen): start over
+		wd.s = wd.s[len(wd.s)-1:]
+		return 0
+	}
+	return total - base
+}
+
+// detectors holds what the detectors remember between checks. Only the
+// engine's check (under its lock) touches it.
+type detectors struct {
+	cfg          *Config
+	enabledSince map[string]time.Time // connection -> when it was first seen enabled
+	driftSince   map[string]time.Time
+	reconnects   map[string]*window
+	drops        map[string]*window
+	silent       map[string]int // connection -> silent tickers at the last check
+}
+
+func newDetectors(cfg *Config) *detectors {
+	return &detectors{cfg: cfg, enabledSince: map[string]time.Time{}, driftSince: map[string]time.Time{},
+		reconnects: map[string]*window{}, drops: map[string]*window{}, silent: map[string]int{}}
+}
+
+// run evaluates every detector on snap at now.
+func (d *detectors) run(now time.Time, snap Snapshot) []finding {
+	var out []finding
+	open := d.cfg.Calendar.Open(now)
+	clear(d.silent)
+	for i := range snap.Conns {
+		c := &snap.Conns[i]
+		if !c.Enabled {
+			delete(d.enabledSince, c.ID)
+			delete(d.driftSince, c.ID)
+			continue
+		}
+		if _, ok := d.enabledSince[c.ID]; !ok {
+			d.enabledSince[c.ID] = now
+		}
+		out = d.connSilent(out, now, open, c)
+		out = d.fatal(out, now, c)
+		out = d.drift(out, now, c)
+		out = d.storm(out, now, c)
+		out = d.countDrops(out, now, "reader", c.ID, c.Dropped)
+	}
+	if open {
+		out = d.tickerSilent(out, now, snap)
+	}
+	for _, dr := range snap.Drops {
+		out = d.countDrops(out, now, dr.Source, "", dr.Total)
+	}
+	return out
+}
+
+// silentFor is how long connection c has been without a message, counted
+// from when it was seen enabled at the earliest (start-up, enabling it).
+func (d *detectors) silentFor(now time.Time, c *Conn) (time.Duration, time.Time) {
+	base := d.enabledSince[c.ID]
+	if c.LastMessage.After(base) {
+		base = c.LastMessage
+	}
+	return now.Sub(base), base
+}
+
+func (d *detectors) connSilent(out []finding, now time.Time, open bool, c *Conn) []finding {
+	silent, since := d.silentFor(now, c)
+	if !open || silent <= d.cfg.Silence {
+		return out
+	}
+	return append(out, finding{
+		key: key(KindConnectionSilent, c.ID), kind: KindConnectionSilent, conn: c.ID, since: since,
+		value: secs(silent), threshold: secs(d.cfg.Silence), unit: "seconds",
+		message: fmt.Sprintf("no message for %s (threshold %s), link %s", fmtDur(silent), fmtDur(d.cfg.Silence), c.State),
+	})
+}
+
+// fatal: auth_failed and max_connections fire at once, while the link is
+// in the error state they put it in.
+func (d *detectors) fatal(out []finding, now time.Time, c *Conn) []finding {
+	if c.State != massive.StateError.String() {
+		return out
+	}
+	for _, k := range []Kind{KindAuthFailed, KindMaxConnections} {
+		if strings.HasPrefix(c.Reason, string(k)) {
+			out = append(out, finding{key: key(k, c.ID), kind: k, conn: c.ID, since: now,
+				value: 1, threshold: 0, unit: "events", message: c.Reason})
+		}
+	}
+	return out
+}
+
+func (d *detectors) drift(out []finding, now time.Time, c *Conn) []finding {
+	n := len(c.Missing) + len(c.Extra)
+	if c.State != massive.StateConnected.String() || n == 0 {
+		delete(d.driftSince, c.ID)
+		return out
+	}
+	since, ok := d.driftSince[c.ID]
+	if !ok {
+		d.driftSince[c.ID] = now
+		since = now
+	}
+	if now.Sub(since) <= d.cfg.Drift {
+		return out
+	}
+	var parts []string
+	if len(c.Missing) > 0 {
+		parts = append(parts, fmt.Sprintf("not acknowledged: %s", clipList(c.Missing)))
+	}
+	if len(c.Extra) > 0 {
+		parts = append(parts, fmt.Sprintf("acknowledged but not wanted: %s", clipList(c.Extra)))
+	}
+	return append(out, finding{key: key(KindSubscriptionDrift, c.ID), kind: KindSubscriptionDrift, conn: c.ID,
+		since: since, value: float64(n), threshold: 0, unit: "subscriptions",
+		message: fmt.Sprintf("%d subscriptions differ from the desired set for %s; %s", n, fmtDur(now.Sub(since)), strings.Join(parts, "; "))})
+}
+
+func clipList(l []string) string {
+	const show = 5
+	if len(l) <= show {
+		return strings.Join(l, ", ")
+	}
+	return strings.Join(l[:show], ", ") + fmt.Sprintf(" and %d more", len(l)-show)
+}
+
+func (d *detectors) storm(out []finding, now time.Time, c *Conn) []finding {
+	w := d.reconnects[c.ID]
+	if w == nil {
+		w = &window{}
+		d.reconnects[c.ID] = w
+	}
+	n := w.observe(now, c.Reconnects, d.cfg.StormWindow)
+	if n <= uint64(d.cfg.StormReconnects) {
+		return out
+	}
+	return append(out, finding{key: key(KindReconnectStorm, c.ID), kind: KindReconnectStorm, conn: c.ID,
+		since: w.s[0].at, value: float64(n), threshold: float64(d.cfg.StormReconnects), unit: "reconnects",
+		message: fmt.Sprintf("%d reconnects in %s (threshold %d)", n, fmtDur(d.cfg.StormWindow), d.cfg.StormReconnects)})
+}
+
+func (d *detectors) countDrops(out []finding, now time.Time, source, conn string, total uint64) []finding {
+	k := key(KindDrops, conn, source)
+	w := d.drops[k]
+	if w == nil {
+		w = &window{}
+		d.drops[k] = w
+	}
+	n := w.observe(now, total, d.cfg.DropWindow)
+	if n == 0 {
+		return out
+	}
+	what := "frames dropped by the " + source
+	if source == "browser" {
+		what = "browser queue overflows (frames dropped for a snapshot)"
+	}
+	if conn != "" {
+		what += " of " + conn
+	}
+	return append(out, finding{key: k, kind: KindDrops, conn: conn, source: source, since: w.s[0].at,
+		value: float64(n), threshold: 0, unit: "frames",
+		message: fmt.Sprintf("%d %s in the last %s", n, what, fmtDur(d.cfg.DropWindow))})
+}
+
+// minGaps is how many gaps a ticker needs before its own interval is
+// trusted: an illiquid name seen once must not be called silent.
+const minGaps = 3
+
+// tickerSilent: a ticker far quieter than its own recent interval while
+// its connection keeps delivering other tickers. A connection that is
+// silent as a whole is the connection detector's business.
+func (d *detectors) tickerSilent(out []finding, now time.Time, snap Snapshot) []finding {
+	live := map[string]bool{}
+	for i := range snap.Conns {
+		c := &snap.Conns[i]
+		if !c.Enabled || c.State != massive.StateConnected.String() {
+			continue
+		}
+		silent, _ := d.silentFor(now, c)
+		live[c.ID] = silent <= d.cfg.Silence
+	}
+	for _, t := range snap.Tickers {
+		if !live[t.ConnectionID] || t.Gaps < minGaps || t.LastSeen.IsZero() {
+			continue
+		}
+		thr := max(time.Duration(d.cfg.TickerSilenceFactor*float64(t.MedianGap)), d.cfg.TickerSilenceMin)
+		gap := now.Sub(t.LastSeen)
+		if gap <= thr {
+			continue
+		}
+		d.silent[t.ConnectionID]++
+		out = append(out, finding{key: key(KindTickerSilent, t.ConnectionID, t.Symbol), kind: KindTickerSilent,
+			conn: t.ConnectionID, ticker: t.Symbol, since: t.LastSeen, value: secs(gap), threshold: secs(thr), unit: "seconds",
+			message: fmt.Sprintf("no event for %s while its connection keeps ticking (usual gap %s, threshold %s)",
+				fmtDur(gap), fmtDur(t.MedianGap), fmtDur(thr))})
+	}
+	return out
+}

@@ -1,0 +1,10 @@
+// Package alert says when data goes stale before anyone has to look: it
+// runs the detectors (a silent connection, a silent ticker, subscription
+// drift, reconnect storms, auth_failed and max_connections, dropped frames)
+// in one place against a snapshot of the manager's health and the tick
+// store's per-symbol timings, keeps the incidents (one firing and one
+// resolved event each), and hands them to whoever listens: the live hub,
+// the webhooks, /metrics and the store's history. The US equities market
+// calendar lives here too, so silence at night or on a holiday is not an
+// alert.
+package alert

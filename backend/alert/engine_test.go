@@ -1,0 +1,183 @@
+package alert
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tickwatch/tickwatch/backend/tickstore"
+)
+
+// snapSource serves whatever snapshot the test last set: the detectors'
+// logic against a fake clock. The faults themselves are driven against the
+// real manager and simulator in detect_sim_test.go.
+type snapSource struct{ snap Snapshot }
+
+func (s *snapSource) Snapshot() Snapshot { return s.snap }
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time             { return c.t }
+func (c *clock) advance(d time.Duration)    { c.t = c.t.Add(d) }
+func newClock(day string, hm string) *clock { return &clock{t: nyTime(day + " " + hm)} }
+
+func nyTime(s string) time.Time {
+	ny, _ := time.LoadLocation("America/New_York")
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, ny)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func newTestEngine(t *testing.T, mode string, clk *clock, src Source) (*Engine, *[]Event) {
+	t.Helper()
+	cal, err := NewCalendar(mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(context.Background(), Config{Calendar: cal, Now: clk.now, TickerSilenceMin: 10 * time.Second}, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []Event
+	e.Listen(func(ev Event) { evs = append(evs, ev) })
+	return e, &evs
+}
+
+func TestDetectorsFakeClock(t *testing.T) {
+	type step struct {
+		advance time.Duration
+		mutate  func(*Snapshot, time.Time)
+		want    []string // event type + " " + key, in order
+	}
+	connected := func(now time.Time) Conn {
+		return Conn{ID: "connection_1", Enabled: true, State: "connected", LastMessage: now}
+	}
+	cases := []struct {
+		name  string
+		mode  string
+		steps []step
+	}{
+		{"connection silent fires after ALERT_SILENCE and resolves on a message", HoursAlways, []step{
+			{0, func(s *Snapshot, now time.Time) { s.Conns = []Conn{connected(now)} }, nil},
+			{15 * time.Second, nil, nil}, // exactly the threshold: not yet
+			{time.Second, nil, []string{"firing connection_silent:connection_1"}},
+			{time.Second, nil, nil}, // still firing: deduplicated
+			{time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage = now }, []string{"resolved connection_silent:connection_1"}},
+		}},
+		{"silence at the weekend is not an alert", HoursRegular, []step{
+			{0, func(s *Snapshot, now time.Time) { s.Conns = []Conn{connected(now)} }, nil},
+			{time.Hour, nil, nil},
+		}},
+		{"auth_failed and max_connections fire at once", HoursAlways, []step{
+			{0, func(s *Snapshot, now time.Time) {
+				s.Conns = []Conn{connected(now), {ID: "connection_2", Enabled: true, State: "error", Reason: "max_connections: Maximum number of connections exceeded.", LastMessage: now}}
+				s.Conns[0].State, s.Conns[0].Reason = "error", "auth_failed: authentication failed"
+			}, []string{"firing auth_failed:connection_1", "firing max_connections:connection_2"}},
+			{time.Second, func(s *Snapshot, now time.Time) {
+				s.Conns[0] = connected(now)
+				s.Conns[1].State, s.Conns[1].LastMessage = "connecting", now
+			}, []string{"resolved auth_failed:connection_1", "resolved max_connections:connection_2"}},
+		}},
+		{"drift over 10 s", HoursAlways, []step{
+			{0, func(s *Snapshot, now time.Time) {
+				s.Conns = []Conn{connected(now)}
+				s.Conns[0].Missing = []string{"A.AAPL"}
+			}, nil},
+			{10 * time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage = now }, nil},
+			{time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage = now }, []string{"firing subscription_drift:connection_1"}},
+			{time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage, s.Conns[0].Missing = now, nil }, []string{"resolved subscription_drift:connection_1"}},
+		}},
+		{"reconnect storm: more than 5 in 10 minutes", HoursAlways, []step{
+			{0, func(s *Snapshot, now time.Time) { s.Conns = []Conn{connected(now)} }, nil},
+			{time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].Reconnects, s.Conns[0].LastMessage = 5, now }, nil},
+			{time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].Reconnects, s.Conns[0].LastMessage = 6, now }, []string{"firing reconnect_storm:connection_1"}},
+			{10 * time.Minute, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage = now }, []string{"resolved reconnect_storm:connection_1"}},
+		}},
+		{"drops in the last minute", HoursAlways, []step{
+			{0, func(s *Snapshot, now time.Time) {
+				s.Conns = []Conn{connected(now)}
+				s.Drops = []Drop{{Source: "browser", Total: 3}}
+			}, nil},
+			{time.Second, func(s *Snapshot, now time.Time) {
+				s.Conns[0].LastMessage, s.Conns[0].Dropped = now, 2
+				s.Drops[0].Total = 4
+			}, []string{"firing drops:connection_1:reader", "firing drops::browser"}},
+			{61 * time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage = now }, []string{"resolved drops:connection_1:reader", "resolved drops::browser"}},
+		}},
+		{"ticker silent: 20x its median gap, at least the minimum, while the connection ticks", HoursAlways, []step{
+			{0, func(s *Snapshot, now time.Time) {
+				s.Conns = []Conn{connected(now)}
+				s.Tickers = []tickstore.Timing{
+					{Symbol: "AAPL", ConnectionID: "connection_1", LastSeen: now, MedianGap: time.Second, Gaps: 8},
+					{Symbol: "ILLQ", ConnectionID: "connection_1", LastSeen: now, Gaps: 1}, // too few gaps to judge
+				}
+			}, nil},
+			{20 * time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage = now }, nil},
+			{time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage = now }, []string{"firing ticker_silent:connection_1:AAPL"}},
+			{time.Second, func(s *Snapshot, now time.Time) {
+				s.Conns[0].LastMessage = now
+				s.Tickers[0].LastSeen = now
+			}, []string{"resolved ticker_silent:connection_1:AAPL"}},
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := newClock("2026-03-14", "12:00") // a Saturday: only "always" is open
+			src := &snapSource{}
+			e, evs := newTestEngine(t, tc.mode, clk, src)
+			for i, st := range tc.steps {
+				clk.advance(st.advance)
+				if st.mutate != nil {
+					st.mutate(&src.snap, clk.t)
+				}
+				*evs = (*evs)[:0]
+				e.Check(context.Background())
+				var got []string
+				for _, ev := range *evs {
+					got = append(got, ev.Type+" "+ev.Alert.Key)
+				}
+				if !equal(got, st.want) {
+					t.Fatalf("step %d: events %v, want %v", i, got, st.want)
+				}
+			}
+		})
+	}
+}
+
+func TestAckAndList(t *testing.T) {
+	clk := newClock("2026-03-10", "10:00")
+	src := &snapSource{snap: Snapshot{Conns: []Conn{{ID: "connection_1", Enabled: true, State: "error", Reason: "auth_failed: x"}}}}
+	e, evs := newTestEngine(t, HoursRegular, clk, src)
+	e.Check(context.Background())
+	list := e.List()
+	if len(list) != 1 || list[0].State != Firing || list[0].Kind != KindAuthFailed {
+		t.Fatalf("list %+v", list)
+	}
+	if _, err := e.Ack(context.Background(), 99, "admin"); err == nil {
+		t.Error("ack of an unknown id succeeded")
+	}
+	a, err := e.Ack(context.Background(), list[0].ID, "admin")
+	if err != nil || a.AckedBy != "admin" || a.AckedAt == nil {
+		t.Fatalf("ack: %+v %v", a, err)
+	}
+	if last := (*evs)[len(*evs)-1]; last.Type != EventAcknowledged {
+		t.Errorf("last event %q, want acknowledged", last.Type)
+	}
+	if got := e.FiringByKind()[KindAuthFailed]; got != 1 {
+		t.Errorf("firing auth_failed = %d", got)
+	}
+	src.snap.Conns[0].State = "connected"
+	src.snap.Conns[0].LastMessage = clk.t
+	e.Check(context.Background())
+	if l := e.List(); len(l) != 1 || l[0].State != Resolved || l[0].AckedBy != "admin" {
+		t.Fatalf("after resolve: %+v", l)
+	}
+	clk.advance(time.Hour + time.Second)
+	src.snap.Conns[0].LastMessage = clk.t
+	e.Check(context.Background())
+	if l := e.List(); len(l) != 0 {
+		t.Errorf("resolved incident still listed after KeepResolved: %+v", l)
+	}
+}

@@ -1,0 +1,190 @@
+package app_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tickwatch/tickwatch/backend/alert"
+	"github.com/tickwatch/tickwatch/backend/app/apptest"
+	"github.com/tickwatch/tickwatch/backend/internal/testkit"
+)
+
+// alertEnv: trades (a gap per flush, not per second), always-open market,
+// short thresholds.
+func alertEnv(extra ...string) []string {
+	return append([]string{"MASSIVE_CHANNELS=T", "MARKET_HOURS=always", "ALERT_CHECK_INTERVAL=100ms",
+		"ALERT_SILENCE=2s", "ALERT_TICKER_SILENCE_MIN=1s", "ALERT_TICKER_SILENCE_FACTOR=5"}, extra...)
+}
+
+type alertList struct {
+	Alerts []alert.Alert `json:"alerts"`
+	Firing int           `json:"firing"`
+}
+
+func findAlert(l alertList, key string, st alert.State) (alert.Alert, bool) {
+	for _, a := range l.Alerts {
+		if a.Key == key && a.State == st {
+			return a, true
+		}
+	}
+	return alert.Alert{}, false
+}
+
+// TestMutedSymbolAlertEndToEnd: a muted symbol in the real app becomes a
+// firing alert in the API, on /admin-ws, in /metrics and at a webhook;
+// it is acknowledged (audited) and resolves once the symbol trades again.
+func TestMutedSymbolAlertEndToEnd(t *testing.T) {
+	var mu sync.Mutex
+	var hooks []alert.WebhookBody
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b alert.WebhookBody
+		data, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(data, &b); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		hooks = append(hooks, b)
+		mu.Unlock()
+	}))
+	defer recv.Close()
+	e := apptest.Start(t, apptest.Options{Environ: alertEnv("ALERT_WEBHOOK_URLS=" + recv.URL + "/hook")})
+	ws := e.DialAdminWS("viewer")
+	wsEvents := make(chan map[string]any, 16)
+	go func() {
+		for {
+			_, data, err := ws.ReadMessage()
+			if err != nil {
+				close(wsEvents)
+				return
+			}
+			var frame []struct {
+				Event string         `json:"event"`
+				Data  map[string]any `json:"data"`
+			}
+			if json.Unmarshal(data, &frame) != nil {
+				continue
+			}
+			for _, ev := range frame {
+				if ev.Event == "alert" {
+					wsEvents <- ev.Data
+				}
+			}
+		}
+	}()
+
+	testkit.WaitFor(t, 10*time.Second, "AAPL ticking", func() bool {
+		c, ok := e.SimConnBySymbol("AAPL")
+		return ok && c.Sent > 50
+	})
+	time.Sleep(500 * time.Millisecond) // gap history for every symbol
+	e.SimFault("mute?symbol=AAPL")
+	key := "ticker_silent:connection_1:AAPL"
+	var fired alert.Alert
+	testkit.WaitFor(t, 15*time.Second, "AAPL alert firing in the API", func() bool {
+		var l alertList
+		e.GetJSON("/api/admin/alerts", "viewer", &l)
+		a, ok := findAlert(l, key, alert.Firing)
+		fired = a
+		return ok && l.Firing >= 1
+	})
+	if fired.ConnectionID != "connection_1" || fired.Ticker != "AAPL" || fired.Threshold < 1 || fired.Value <= fired.Threshold || fired.Since.IsZero() {
+		t.Errorf("firing alert %+v", fired)
+	}
+	select {
+	case ev := <-wsEvents:
+		if ev["type"] != "firing" || ev["key"] != key || ev["ticker"] != "AAPL" {
+			t.Errorf("first /admin-ws alert event %v", ev)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no alert event on /admin-ws")
+	}
+	metrics := e.Do(apptest.Request{Method: "GET", Path: "/metrics"}).Body
+	for _, want := range []string{`tickwatch_alerts_firing{kind="ticker_silent"} 1`, `tickwatch_tickers_silent{connection="connection_1"} 1`,
+		`tickwatch_tickers_silent{connection="connection_2"} 0`, `tickwatch_connection_last_message_timestamp_seconds{connection="connection_1"} 1.`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
+	path := "/api/admin/alerts/" + jsonInt(fired.ID) + "/ack"
+	if r := e.Do(apptest.Request{Method: "POST", Path: path, Role: "viewer"}); r.Status != 403 {
+		t.Errorf("viewer ack: %d", r.Status)
+	}
+	r := e.Do(apptest.Request{Method: "POST", Path: path, Role: "admin"})
+	var acked alert.Alert
+	if r.Status != 200 || json.Unmarshal([]byte(r.Body), &acked) != nil || acked.AckedBy != "admin" || acked.AckedAt == nil {
+		t.Fatalf("ack: %d %s", r.Status, r.Body)
+	}
+	var audit struct {
+		Entries []struct{ User, Action, Target, Result string } `json:"entries"`
+	}
+	e.GetJSON("/api/admin/audit?action=alert_ack", "admin", &audit)
+	if len(audit.Entries) != 1 || audit.Entries[0].Target != "alert "+jsonInt(fired.ID) || audit.Entries[0].User != "admin" || audit.Entries[0].Result != "ok" {
+		t.Errorf("audit of the ack: %+v", audit.Entries)
+	}
+
+	e.SimFault("mute?symbol=AAPL&on=false")
+	testkit.WaitFor(t, 15*time.Second, "AAPL alert resolved", func() bool {
+		var l alertList
+		e.GetJSON("/api/admin/alerts", "viewer", &l)
+		a, ok := findAlert(l, key, alert.Resolved)
+		return ok && a.AckedBy == "admin" && a.ResolvedAt != nil
+	})
+	testkit.WaitFor(t, 10*time.Second, "webhook got firing and resolved", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(hooks) >= 2
+	})
+	time.Sleep(300 * time.Millisecond)
+	mu.Lock()
+	var n = map[alert.State]int{}
+	for _, h := range hooks {
+		if h.Alert.Key == key {
+			n[h.Status]++
+		}
+	}
+	mu.Unlock()
+	if n[alert.Firing] != 1 || n[alert.Resolved] != 1 {
+		t.Errorf("webhook messages for %s: %v, want one firing and one resolved", key, n)
+	}
+}
+
+func jsonInt(v int64) string { b, _ := json.Marshal(v); return string(b) }
+
+// TestReadyWhen: READY_WHEN=all takes the instance out while an enabled
+// connection is down; the default keeps today's meaning.
+func TestReadyWhen(t *testing.T) {
+	e := apptest.Start(t, apptest.Options{Environ: alertEnv("READY_WHEN=all", "MASSIVE_WEBSOCKET_MAX_RETRIES=0")})
+	ready := func() (int, string) {
+		r := e.Do(apptest.Request{Method: "GET", Path: "/readyz"})
+		return r.Status, r.Body
+	}
+	testkit.WaitFor(t, 10*time.Second, "ready with both connections up", func() bool { c, _ := ready(); return c == 200 })
+	c, ok := e.SimConnBySymbol("AMZN")
+	if !ok {
+		t.Fatal("no simulator connection for AMZN")
+	}
+	e.SimFault("status?conn=" + jsonInt(c.ID) + "&status=auth_failed")
+	testkit.WaitFor(t, 10*time.Second, "not ready with connection_2 in auth_failed", func() bool {
+		code, body := ready()
+		return code == 503 && strings.Contains(body, "connection_2")
+	})
+	// The same incident is an alert at once.
+	testkit.WaitFor(t, 10*time.Second, "auth_failed alert", func() bool {
+		var l alertList
+		e.GetJSON("/api/admin/alerts", "viewer", &l)
+		_, ok := findAlert(l, "auth_failed:connection_2", alert.Firing)
+		return ok
+	})
+	if r := e.Do(apptest.Request{Method: "POST", Path: "/api/admin/connections/2/reconnect", Role: "admin"}); r.Status != 200 {
+		t.Fatalf("reconnect: %d %s", r.Status, r.Body)
+	}
+	testkit.WaitFor(t, 10*time.Second, "ready again", func() bool { c, _ := ready(); return c == 200 })
+}

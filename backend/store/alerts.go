@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// AlertRecord is one alert incident as the history keeps it (the alert
+// package's Alert, without the store importing it).
+type AlertRecord struct {
+	ID                        int64
+	Key, Kind                 string
+	ConnectionID, Ticker, Src string
+	Since, FiredAt            time.Time
+	ResolvedAt                *time.Time
+	Value, Threshold          float64
+	Unit, Message             string
+	AckedBy                   string
+	AckedAt                   *time.Time
+}
+
+// LastAlertID is the highest incident id ever saved (0 for none), so a
+// restarted server continues the sequence and an id names one incident.
+func (s *Store) LastAlertID(ctx context.Context) (int64, error) {
+	var id sql.NullInt64
+	if err := s.r.QueryRowContext(ctx, `SELECT max(id) FROM alerts`).Scan(&id); err != nil {
+		return 0, classify("read alert history", s.path, err)
+	}
+	return id.Int64, nil
+}
+
+// SaveAlert inserts the incident or updates it (value, resolution,
+// acknowledgement) by id.
+func (s *Store) SaveAlert(ctx context.Context, a AlertRecord) error {
+	var acked sql.NullString
+	if a.AckedBy != "" {
+		acked = sql.NullString{String: clipField(a.AckedBy), Valid: true}
+	}
+	return s.write(ctx, "save alert", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `
+INSERT INTO alerts (id, dedup_key, kind, conn_id, ticker, source, since_ms, fired_ms, resolved_ms, value, threshold, unit, message, acked_by, acked_ms)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET resolved_ms = excluded.resolved_ms, value = excluded.value,
+	threshold = excluded.threshold, message = excluded.message, acked_by = excluded.acked_by, acked_ms = excluded.acked_ms`,
+			a.ID, a.Key, a.Kind, a.ConnectionID, a.Ticker, a.Src, ms(a.Since), ms(a.FiredAt), toNullMS(a.ResolvedAt),
+			a.Value, a.Threshold, a.Unit, clipField(a.Message), acked, toNullMS(a.AckedAt))
+		return err
+	})
+}
+
+// ResolveOpenAlerts marks every incident still firing as resolved at at
+// (the previous run ended without resolving them) and says how many.
+func (s *Store) ResolveOpenAlerts(ctx context.Context, at time.Time) (int64, error) {
+	var n int64
+	err := s.write(ctx, "resolve open alerts", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE alerts SET resolved_ms = ? WHERE resolved_ms IS NULL`, ms(at))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
+// ListAlerts returns the incidents fired at or after since, newest first,
+// at most limit (1..1000).
+func (s *Store) ListAlerts(ctx context.Context, since time.Time, limit int) ([]AlertRecord, error) {
+	limit = min(max(limit, 1), MaxAuditPage)
+	return queryAll(ctx, s, "list alerts", `
+SELECT id, dedup_key, kind, conn_id, ticker, source, since_ms, fired_ms, resolved_ms, value, threshold, unit, message, acked_by, acked_ms
+FROM alerts WHERE fired_ms >= ? ORDER BY id DESC LIMIT ?`, scanAlert, ms(since), limit)
+}
+
+func scanAlert(sc rowScanner) (AlertRecord, error) {
+	var a AlertRecord
+	var since, fired int64
+	var resolved, ackedAt sql.NullInt64
+	var ackedBy sql.NullString
+	err := sc.Scan(&a.ID, &a.Key, &a.Kind, &a.ConnectionID, &a.Ticker, &a.Src, &since, &fired, &resolved,
+		&a.Value, &a.Threshold, &a.Unit, &a.Message, &ackedBy, &ackedAt)
+	a.Since, a.FiredAt, a.ResolvedAt = fromMS(since), fromMS(fired), fromNullMS(resolved)
+	a.AckedBy, a.AckedAt = ackedBy.String, fromNullMS(ackedAt)
+	return a, err
+}
