@@ -94,9 +94,9 @@ export class ConnectionModel {
   readonly rows = new Map<string, TickerRow>();
   readonly recent: RecentStream;
 
-  constructor(connectionId: string, recentCap = 50) {
+  constructor(connectionId: string, recentCap = 50, recentEveryMs = 0) {
     this.connectionId = connectionId;
-    this.recent = new RecentStream(recentCap);
+    this.recent = new RecentStream(recentCap, recentEveryMs);
   }
 
   applyDoc(d: ConnectionStatusDoc): void {
@@ -206,9 +206,12 @@ export class DashboardModel {
   unknownTicks = 0;
   private readonly byId = new Map<string, ConnectionModel>();
   private readonly recentCap: number;
+  private readonly recentEveryMs: number;
 
-  constructor(recentCap = 50) {
+  /** recentEveryMs: how often at most a recent-ticks list changes (0: every batch). */
+  constructor(recentCap = 50, recentEveryMs = 0) {
     this.recentCap = recentCap;
+    this.recentEveryMs = recentEveryMs;
   }
 
   readonly summary: Summary = $derived.by(() => {
@@ -270,7 +273,7 @@ export class DashboardModel {
       seen.add(key);
       let c = this.byId.get(key);
       if (!c) {
-        c = new ConnectionModel(key, this.recentCap);
+        c = new ConnectionModel(key, this.recentCap, this.recentEveryMs);
         this.byId.set(key, c);
       }
       c.applyDoc(d);
