@@ -63,7 +63,9 @@ func appendTick(b []byte, l *tickstore.Latest) []byte {
 }
 
 // appendMetricsFrame appends one frame with a metrics_update per connection.
-func appendMetricsFrame(b []byte, ms []MetricsEvent) []byte {
+// Each carries server_time (now, when the frame is built): a browser measures
+// its clock offset from it, once a second, without waiting for a snapshot.
+func appendMetricsFrame(b []byte, ms []MetricsEvent, now time.Time) []byte {
 	b = append(b, '[')
 	for i := range ms {
 		if i > 0 {
@@ -94,7 +96,9 @@ func appendMetricsFrame(b []byte, ms []MetricsEvent) []byte {
 			}
 			b = appendNumber(b, v)
 		}
-		b = append(b, "]}}"...)
+		b = append(b, `],"server_time":`...)
+		b = appendTime(b, now)
+		b = append(b, "}}"...)
 	}
 	return append(b, ']')
 }

@@ -94,9 +94,9 @@ func TestAppendMetricsFrame(t *testing.T) {
 			Dropped: 2, Reconnects: 3, LastUpdate: time.UnixMilli(1705853696100), RateHistory: []float64{0, 3, 25}},
 		{ConnectionID: "connection_2"},
 	}
-	got := string(appendMetricsFrame(nil, ms))
-	want := `[{"event":"metrics_update","data":{"connection_id":"connection_1","msgs_per_sec":25.3,"uptime":120,"message_count":750,"error_count":1,"last_update":1705853696.1,"dropped":2,"reconnects":3,"rate_history":[0,3,25]}},` +
-		`{"event":"metrics_update","data":{"connection_id":"connection_2","msgs_per_sec":0,"uptime":0,"message_count":0,"error_count":0,"last_update":0,"dropped":0,"reconnects":0,"rate_history":[]}}]`
+	got := string(appendMetricsFrame(nil, ms, time.UnixMilli(1705853697250)))
+	want := `[{"event":"metrics_update","data":{"connection_id":"connection_1","msgs_per_sec":25.3,"uptime":120,"message_count":750,"error_count":1,"last_update":1705853696.1,"dropped":2,"reconnects":3,"rate_history":[0,3,25],"server_time":1705853697.25}},` +
+		`{"event":"metrics_update","data":{"connection_id":"connection_2","msgs_per_sec":0,"uptime":0,"message_count":0,"error_count":0,"last_update":0,"dropped":0,"reconnects":0,"rate_history":[],"server_time":1705853697.25}}]`
 	if got != want {
 		t.Fatalf("frame:\n got %s\nwant %s", got, want)
 	}
@@ -182,7 +182,7 @@ func FuzzAppendNumber(f *testing.F) {
 func TestMetricsFrameWithSinks(t *testing.T) {
 	metric := []MetricsEvent{{ConnectionID: "connection_1"}}
 	sink := []any{map[string]any{"name": "redis", "state": "down"}}
-	m1 := `{"event":"metrics_update","data":{"connection_id":"connection_1","msgs_per_sec":0,"uptime":0,"message_count":0,"error_count":0,"last_update":0,"dropped":0,"reconnects":0,"rate_history":[]}}`
+	m1 := `{"event":"metrics_update","data":{"connection_id":"connection_1","msgs_per_sec":0,"uptime":0,"message_count":0,"error_count":0,"last_update":0,"dropped":0,"reconnects":0,"rate_history":[],"server_time":1705853697.25}}`
 	s1 := `{"event":"sink_update","data":{"name":"redis","state":"down"}}`
 	for _, tc := range []struct {
 		name    string
@@ -201,6 +201,7 @@ func TestMetricsFrameWithSinks(t *testing.T) {
 				Metrics: func() []MetricsEvent { return tc.metrics },
 				Sinks:   func() []any { return tc.sinks },
 			})
+			h.now = func() time.Time { return time.UnixMilli(1705853697250) }
 			got := string(h.appendMetrics([]byte("prefix")))
 			if got != tc.want {
 				t.Fatalf("frame:\n got %s\nwant %s", got, tc.want)

@@ -6,6 +6,13 @@
 // bounded queue and a single writer goroutine, so a slow browser only ever
 // loses its own queue (and gets a fresh snapshot instead) and never slows the
 // hub, the ingest or the other browsers.
+//
+// Two things keep a busy page honest rather than silently late. A page that
+// cannot keep up asks for a slower pace ({"event":"set_flush"}): sessions on
+// the same slower pace share one coalesced frame (latest tick per symbol
+// since their previous frame), still encoded once. And status changes (and
+// later alerts) go into a session's urgent lane, which its writer empties
+// before, and between, queued tick frames.
 package live
 
 import (
@@ -145,6 +152,11 @@ type Hub struct {
 	dirty    []tickstore.Latest
 	buf      []byte
 	laggards []*session
+	paced    map[time.Duration]*paceGroup // slower paces some session asked for
+	inUse    map[time.Duration]bool       // scratch: the paces sessions are on now
+
+	// now is the clock of server_time in metrics frames (tests pin it).
+	now func() time.Time
 
 	sessionsTotal  atomic.Uint64
 	refused        atomic.Uint64
@@ -178,8 +190,43 @@ func New(opts Options) *Hub {
 		perUser:    make(map[string]int),
 		resyncReq:  make(chan struct{}, 1),
 		scratch:    sync.Pool{New: func() any { return new([]byte) }},
+		paced:      make(map[time.Duration]*paceGroup),
+		inUse:      make(map[time.Duration]bool),
+		now:        time.Now,
 	}
 }
+
+// Paces a browser may ask for with set_flush, besides the hub's own
+// FlushInterval. A short fixed list: every session on one pace shares one
+// frame, so a handful of groups at most are ever encoded.
+var allowedPaces = [...]time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second}
+
+// paceFor maps a requested interval to the pace a session gets: the hub's
+// own interval for 0 or anything not slower than it, otherwise the smallest
+// allowed pace at least as slow as asked (so a page never gets more than it
+// can take), capped at the slowest.
+func (h *Hub) paceFor(ms int) time.Duration {
+	want := time.Duration(ms) * time.Millisecond
+	if want <= h.opts.FlushInterval {
+		return 0
+	}
+	for _, p := range allowedPaces {
+		if p >= want && p > h.opts.FlushInterval {
+			return p
+		}
+	}
+	return allowedPaces[len(allowedPaces)-1]
+}
+
+// paceGroup coalesces the ticks for the sessions on one slower pace: the
+// latest tick per symbol since the group's previous frame.
+type paceGroup struct {
+	pending map[tickKey]tickstore.Latest
+	next    time.Time
+	scratch []tickstore.Latest
+}
+
+type tickKey struct{ conn, symbol string }
 
 // Run flushes dirty ticks every FlushInterval, pushes metrics every second
 // and serves Resync requests. It returns when ctx is done.
@@ -212,12 +259,60 @@ func (h *Hub) flush() {
 	// Take the dirty set even with nobody watching, so a browser that
 	// connects later gets a snapshot and then only fresh changes.
 	h.dirty = h.opts.Store.TakeDirty(h.dirty[:0])
-	if len(h.dirty) == 0 || h.sessionCount() == 0 {
+	if h.sessionCount() == 0 {
+		clear(h.paced)
+		return
+	}
+	h.flushPaced(h.now())
+	if len(h.dirty) == 0 {
 		return
 	}
 	h.buf = appendTickFrame(h.buf[:0], h.dirty)
 	h.lastFrameBytes.Store(uint64(len(h.buf)))
-	h.broadcast(h.buf)
+	h.broadcastTicks(h.buf, 0)
+}
+
+// flushPaced folds this flush's dirty ticks into every slower pace that a
+// session is on, and sends each group whose time has come its frame. A group
+// made now starts empty: its sessions had every earlier change at the
+// hub's pace.
+func (h *Hub) flushPaced(now time.Time) {
+	clear(h.inUse)
+	h.forEach(func(s *session) {
+		if p := time.Duration(s.pace.Load()); p > 0 {
+			h.inUse[p] = true
+		}
+	})
+	for p := range h.paced {
+		if !h.inUse[p] {
+			delete(h.paced, p)
+		}
+	}
+	for p := range h.inUse {
+		g := h.paced[p]
+		if g == nil {
+			g = &paceGroup{pending: make(map[tickKey]tickstore.Latest), next: now.Add(p)}
+			h.paced[p] = g
+		}
+		for _, l := range h.dirty {
+			g.pending[tickKey{l.ConnectionID, l.Symbol}] = l
+		}
+		if now.Before(g.next) {
+			continue
+		}
+		g.next = now.Add(p)
+		if len(g.pending) == 0 {
+			continue
+		}
+		g.scratch = g.scratch[:0]
+		for _, l := range g.pending {
+			g.scratch = append(g.scratch, l)
+		}
+		clear(g.pending)
+		h.buf = appendTickFrame(h.buf[:0], g.scratch)
+		clear(g.scratch) // drop the strings until next time
+		h.broadcastTicks(h.buf, p)
+	}
 }
 
 // closeLaggards closes, with 1013, every session that has not caught up
@@ -245,8 +340,22 @@ func (h *Hub) pushMetrics() {
 	}
 }
 
-// StatusChanged pushes e to every session at once. It never blocks on a
-// browser, so the manager may call it from its state machine.
+// broadcastTicks queues a tick frame on the sessions on pace p (0: the hub's).
+func (h *Hub) broadcastTicks(data []byte, p time.Duration) {
+	f := h.newFrame(data)
+	if f == nil {
+		return
+	}
+	h.forEach(func(s *session) {
+		if time.Duration(s.pace.Load()) == p {
+			s.enqueue(f)
+		}
+	})
+}
+
+// StatusChanged pushes e to every session at once, in each session's urgent
+// lane: it overtakes tick frames still queued for a slow browser. It never
+// blocks on a browser, so the manager may call it from its state machine.
 func (h *Hub) StatusChanged(e StatusEvent) {
 	if e.At.IsZero() {
 		e.At = time.Now()
@@ -258,7 +367,11 @@ func (h *Hub) StatusChanged(e StatusEvent) {
 	frame := appendStatusFrame(scratch[:0], &e)
 	h.orderMu.Lock()
 	defer h.orderMu.Unlock()
-	h.broadcast(frame)
+	f := h.newFrame(frame)
+	if f == nil {
+		return
+	}
+	h.forEach(func(s *session) { s.enqueueUrgent(f) })
 }
 
 // Resync asks Run to send every session a fresh snapshot (the configuration
@@ -290,7 +403,7 @@ func (h *Hub) broadcast(data []byte) {
 	if f == nil {
 		return
 	}
-	h.forEach(func(s *session) { s.enqueue(f) })
+	h.forEach(func(s *session) { s.enqueueUrgent(f) })
 }
 
 // newFrame copies data into a websocket.PreparedMessage, so the wire bytes
@@ -348,7 +461,7 @@ func (h *Hub) appendMetrics(b []byte) []byte {
 		return b
 	}
 	start := len(b)
-	b = appendMetricsFrame(b, ms)
+	b = appendMetricsFrame(b, ms, h.now())
 	if len(sinks) == 0 {
 		return b
 	}

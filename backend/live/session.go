@@ -26,7 +26,13 @@ type session struct {
 	peer Peer
 	log  zerolog.Logger
 
+	// pace is the session's tick interval asked for with set_flush (a
+	// time.Duration; 0 = the hub's FlushInterval). Written by the reader,
+	// read by Run.
+	pace atomic.Int64
+
 	mu          sync.Mutex
+	urgent      []*frame  // status frames: written before anything in queue
 	queue       []*frame  // waiting frames, never longer than QueueSize
 	resync      bool      // queue was discarded (or session is new): send a snapshot next
 	wantMetrics bool      // the browser sent request_metrics
@@ -47,7 +53,8 @@ type session struct {
 
 	// Scratch owned by the writer goroutine. It grows with use: most
 	// sessions never have more than a frame or two waiting.
-	batch []*frame
+	batch   []*frame
+	urgents []*frame
 
 	slow atomic.Bool // closed for staying behind (counted once)
 }
@@ -97,38 +104,52 @@ func (h *Hub) Serve(conn *websocket.Conn, p Peer) {
 	s.log.Info().Msg("live: session ended")
 }
 
-// enqueue queues f without ever blocking. A full queue is discarded: the
-// browser will get a snapshot, which supersedes everything it missed.
-func (s *session) enqueue(f *frame) {
+// enqueue queues a tick or metrics frame without ever blocking.
+func (s *session) enqueue(f *frame) { s.push(&s.queue, f) }
+
+// enqueueUrgent queues a status frame in the urgent lane, which the writer
+// empties before (and between) queued tick frames.
+func (s *session) enqueueUrgent(f *frame) { s.push(&s.urgent, f) }
+
+// push appends f to lane (queue or urgent) without ever blocking. A full
+// lane discards both lanes: the browser will get a snapshot, which
+// supersedes every tick and status it missed.
+func (s *session) push(lane *[]*frame, f *frame) {
 	s.mu.Lock()
 	switch {
 	case s.closeCode != 0 || s.resync:
 		// Anything queued now is older than the snapshot still to come.
 		s.h.droppedFrames.Add(1)
-	case len(s.queue) >= s.h.opts.QueueSize:
-		s.h.droppedFrames.Add(uint64(len(s.queue)) + 1)
+	case len(*lane) >= s.h.opts.QueueSize:
+		s.h.droppedFrames.Add(uint64(len(s.queue)+len(s.urgent)) + 1)
 		s.h.resyncs.Add(1)
 		clear(s.queue)
 		s.queue = s.queue[:0]
+		clear(s.urgent)
+		s.urgent = s.urgent[:0]
 		s.resync = true
 		if s.behindSince.IsZero() {
 			s.behindSince = time.Now()
 		}
 	default:
-		s.queue = append(s.queue, f)
+		*lane = append(*lane, f)
 	}
 	s.mu.Unlock()
 	s.signal()
 }
 
-// replaceWith makes snapshot f the only thing to send: it supersedes both
-// what is queued and a snapshot the writer has yet to build.
+// replaceWith makes snapshot f the next thing to send after the status
+// frames already in the urgent lane: it supersedes both the queued tick
+// frames and a snapshot the writer has yet to build. It goes through the
+// urgent lane so that snapshots and status events, both queued under the
+// hub's orderMu, reach the browser in the order they were made.
 func (s *session) replaceWith(f *frame) {
 	s.mu.Lock()
 	if s.closeCode == 0 {
 		s.h.droppedFrames.Add(uint64(len(s.queue)))
 		clear(s.queue)
-		s.queue = append(s.queue[:0], f)
+		s.queue = s.queue[:0]
+		s.urgent = append(s.urgent, f)
 		s.resync = false
 	}
 	s.mu.Unlock()
@@ -138,6 +159,32 @@ func (s *session) replaceWith(f *frame) {
 func (s *session) requestMetrics() {
 	s.mu.Lock()
 	s.wantMetrics = true
+	s.mu.Unlock()
+	s.signal()
+}
+
+// setPace moves the session to tick pace p (0: the hub's). Going slower
+// misses nothing: the first frame on the new pace carries every change since
+// that pace's previous frame, and what is queued at the old pace still goes
+// out. Going faster would lose the changes the slower group held back, so
+// the session gets a fresh snapshot instead of its queue (a page speeds up
+// only once it has kept up for a while, so this is rare).
+func (s *session) setPace(p time.Duration) {
+	old := time.Duration(s.pace.Swap(int64(p)))
+	if old == p {
+		return
+	}
+	s.log.Debug().Dur("from", old).Dur("to", p).Msg("live: session tick pace changed")
+	if old == 0 || (p != 0 && p > old) {
+		return
+	}
+	s.mu.Lock()
+	if s.closeCode == 0 && !s.resync {
+		s.h.droppedFrames.Add(uint64(len(s.queue)))
+		clear(s.queue)
+		s.queue = s.queue[:0]
+		s.resync = true
+	}
 	s.mu.Unlock()
 	s.signal()
 }
@@ -211,11 +258,36 @@ func (s *session) take() (snapshot, metrics bool) {
 	return snapshot, metrics
 }
 
+// takeUrgent moves the urgent lane into the writer's urgents.
+func (s *session) takeUrgent() []*frame {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.urgents = append(s.urgents[:0], s.urgent...)
+	clear(s.urgent)
+	s.urgent = s.urgent[:0]
+	return s.urgents
+}
+
+// writeUrgent writes what is in the urgent lane now.
+func (s *session) writeUrgent() error {
+	fs := s.takeUrgent()
+	defer clear(fs)
+	for _, f := range fs {
+		if s.stopping() {
+			return nil
+		}
+		if err := s.writeFrame(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // settle marks the session caught up when nothing is pending after a write
 // round; otherwise the wake signal left by enqueue brings the writer back.
 func (s *session) settle() {
 	s.mu.Lock()
-	if len(s.queue) == 0 && !s.resync && !s.wantMetrics {
+	if len(s.queue) == 0 && len(s.urgent) == 0 && !s.resync && !s.wantMetrics {
 		s.behindSince = time.Time{}
 	}
 	s.mu.Unlock()
@@ -256,9 +328,13 @@ func (s *session) writeLoop() {
 // drain writes one round of what is pending. It returns to writeLoop after
 // each round so pings still go out while frames keep coming. Snapshots and
 // request_metrics answers are built here, at the pace of this browser, not
-// the hub's.
+// the hub's. Urgent frames go first, and again before every queued frame, so
+// a status change waits for at most one frame in the write.
 func (s *session) drain() error {
 	defer s.settle()
+	if err := s.writeUrgent(); err != nil {
+		return err
+	}
 	snapshot, metrics := s.take()
 	defer clear(s.batch) // let frames go once every session has written them
 	if snapshot {
@@ -274,6 +350,9 @@ func (s *session) drain() error {
 	for _, f := range s.batch {
 		if s.stopping() {
 			return nil
+		}
+		if err := s.writeUrgent(); err != nil {
+			return err
 		}
 		if err := s.writeFrame(f); err != nil {
 			return err
@@ -378,6 +457,8 @@ func (s *session) extendRead() {
 // clientMessage is the only shape a browser sends.
 type clientMessage struct {
 	Event string `json:"event"`
+	// IntervalMS is set_flush's tick interval in milliseconds (0: the default).
+	IntervalMS int `json:"interval_ms"`
 }
 
 func (s *session) readLoop() {
@@ -397,9 +478,14 @@ func (s *session) readLoop() {
 		}
 		s.extendRead()
 		var m clientMessage
-		if json.Unmarshal(msg, &m) == nil && m.Event == "request_metrics" {
-			s.requestMetrics()
+		if json.Unmarshal(msg, &m) != nil {
+			continue // anything else is ignored, as the contract says
 		}
-		// Anything else is ignored, as the contract says.
+		switch m.Event {
+		case "request_metrics":
+			s.requestMetrics()
+		case "set_flush":
+			s.setPace(s.h.paceFor(m.IntervalMS))
+		}
 	}
 }

@@ -12,6 +12,34 @@ async function prices(page, id) {
   );
 }
 
+/**
+ * Every symbol of a column's board: the board renders only the rows in view,
+ * so this scrolls its region from top to bottom and collects what each
+ * position shows, in order.
+ */
+async function boardSymbols(page, id) {
+  const region = page.locator(`${col(id)} .scroll`);
+  await region.evaluate((el) => (el.scrollTop = 0));
+  const seen = [];
+  for (;;) {
+    const { rows, done } = await region.evaluate(
+      (el) =>
+        new Promise((res) =>
+          requestAnimationFrame(() =>
+            requestAnimationFrame(() => {
+              const rows = [...el.querySelectorAll('tbody tr[data-symbol]')].map((tr) => [Number(tr.getAttribute('aria-rowindex')), tr.dataset.symbol]);
+              const done = el.scrollTop + el.clientHeight >= el.scrollHeight - 1;
+              el.scrollTop += el.clientHeight;
+              res({ rows, done });
+            }),
+          ),
+        ),
+    );
+    for (const [i, sym] of rows) seen[i - 2] = sym;
+    if (done) return seen;
+  }
+}
+
 test('admin logs in and sees three columns with their configured names and tickers', async ({ page, server }) => {
   await login(page, server, 'admin');
   await page.waitForURL(server.base + '/admin/websockets');
@@ -22,8 +50,12 @@ test('admin logs in and sees three columns with their configured names and ticke
   for (const c of status.connections) {
     const section = page.locator(col(c.id));
     await expect(section.locator('h2 .name'), `name of connection ${c.id}`).toHaveText(c.name);
-    const rows = await section.locator('tbody tr[data-symbol]').evaluateAll((trs) => trs.map((t) => t.dataset.symbol));
-    expect([...rows].sort(), `tickers of connection ${c.id}`).toEqual([...c.config.tickers].sort());
+    // Windowed: the DOM holds the rows in view, the table says how many there are, and scrolling shows every one.
+    const inDom = await section.locator('tbody tr[data-symbol]').count();
+    expect(inDom, `connection ${c.id}: rows in the DOM`).toBeLessThan(60);
+    await expect(section.locator('table'), `connection ${c.id}: aria-rowcount`).toHaveAttribute('aria-rowcount', String(c.config.tickers.length + 1));
+    const rows = await boardSymbols(page, c.id);
+    expect(rows, `tickers of connection ${c.id}, scrolled through in symbol order`).toEqual([...c.config.tickers].sort());
     expect(rows.length, `connection ${c.id} shows every ticker`).toBeGreaterThanOrEqual(100);
   }
   await page.waitForSelector('.sim:has-text("Simulated data")');
@@ -97,9 +129,27 @@ test.describe('preferring reduced motion', () => {
     await expect(page.locator('form.add'), 'add-ticker forms for a viewer').toHaveCount(0);
     await page.locator(`${col(1)} details.config summary`).click();
     await expect(page.locator(`${col(1)} .chip button`), 'remove buttons on chips for a viewer').toHaveCount(0);
-    await page.waitForSelector('tr[class*="fl-"]');
-    const animations = await page.$$eval('tr[class*="fl-"]', (trs) => [...new Set(trs.map((t) => getComputedStyle(t).animationName))]);
-    expect(animations, 'row flash animations under prefers-reduced-motion').toEqual(['none']);
+    // Prices move, and no row flashes while they do.
+    const { flashes, moves } = await page.evaluate(
+      () =>
+        new Promise((res) => {
+          let flashes = 0;
+          let moves = 0;
+          const mo = new MutationObserver((ms) => {
+            for (const m of ms) {
+              if (m.type === 'attributes' && m.attributeName === 'data-flash') flashes++;
+              else if (m.target.parentElement?.closest?.('td.price') || m.target.closest?.('td.price')) moves++;
+            }
+          });
+          mo.observe(document.querySelector('main'), { subtree: true, attributes: true, attributeFilter: ['data-flash'], characterData: true, childList: true });
+          setTimeout(() => {
+            mo.disconnect();
+            res({ flashes, moves });
+          }, 3000);
+        }),
+    );
+    expect(moves, 'prices moved while we watched').toBeGreaterThan(0);
+    expect(flashes, 'row flashes under prefers-reduced-motion').toBe(0);
   });
 });
 
@@ -117,6 +167,8 @@ test('admin adds a ticker to connection 3 and it appears in that column; removin
   await page.fill('#add-3', '');
   await page.fill('#add-3', symbol);
   await page.locator(`${col(3)} form.add button[type="submit"]`).click();
+  // The board shows the rows in view: filter it to the new ticker to see its row.
+  await page.fill('#filter-3', symbol);
   await page.waitForSelector(`${col(3)} tr[data-symbol="${symbol}"]`, { timeout: 10_000 });
   await page.waitForSelector(`${col(3)} .feedback :text("Added ${symbol}")`);
   await expect(page.locator(`tr[data-symbol="${symbol}"]`), `${symbol} shown once`).toHaveCount(1);
@@ -217,6 +269,7 @@ test('admin resets connection 3 to its configuration, then finds the actions in 
   const symbol = ['SONY', 'HMC', 'TM', 'SAP', 'ASML', 'TSM', 'BIDU', 'NIO', 'PDD', 'JD'].find((s) => !assigned.has(s));
   const added = await page.request.post('/api/admin/subscriptions', { data: { tickers: [symbol], connection_id: 3 }, headers: { Origin: server.base } });
   expect(added.status(), `adding ${symbol}`).toBe(200);
+  await page.fill('#filter-3', symbol);
   await page.waitForSelector(`${col(3)} tr[data-symbol="${symbol}"]`, { timeout: 10_000 });
 
   await page.locator(col(3)).getByRole('button', { name: 'Reset to configured' }).click();
@@ -239,4 +292,54 @@ test('admin resets connection 3 to its configuration, then finds the actions in 
   await page.click('nav[aria-label="Pages"] a:has-text("Connections")');
   await page.waitForURL(server.base + '/admin/websockets');
   await page.waitForSelector(`${col(3)} tbody tr[data-symbol]`);
+});
+
+test('a ticker board keeps only the rows in view in the DOM: scroll to the last ticker, filter, keyboard', async ({ page, server }) => {
+  await adminDashboard(page, server);
+  const status = await apiStatus(page);
+  const tickers = [...status.connections.find((c) => c.id === 1).config.tickers].sort();
+  const board = page.locator(`${col(1)} .scroll`);
+  const rowsInDom = () => board.locator('tbody tr[data-symbol]').count();
+  expect(await rowsInDom(), 'rows in the DOM at the top').toBeLessThan(40);
+  await expect(board.locator('table')).toHaveAttribute('aria-rowcount', String(tickers.length + 1));
+  await expect(board.locator('tbody tr[data-symbol]').first()).toHaveAttribute('aria-rowindex', '2');
+
+  // Keyboard: the region takes focus; End scrolls to the last ticker, Home back.
+  await board.focus();
+  await expect(board).toBeFocused();
+  await page.keyboard.press('End');
+  const last = board.locator(`tr[data-symbol="${tickers.at(-1)}"]`);
+  await expect(last, 'the last ticker after End').toBeVisible({ timeout: 10_000 });
+  await expect(last).toHaveAttribute('aria-rowindex', String(tickers.length + 1));
+  expect(await rowsInDom(), 'rows in the DOM at the bottom').toBeLessThan(40);
+  await page.keyboard.press('Home');
+  await expect(board.locator(`tr[data-symbol="${tickers[0]}"]`), 'the first ticker after Home').toBeVisible({ timeout: 10_000 });
+  await page.keyboard.press('PageDown');
+  await expect(board.locator(`tr[data-symbol="${tickers[0]}"]`), 'PageDown scrolls the first row away').toBeHidden({ timeout: 10_000 });
+
+  // Filtering finds a row that was never rendered, and it ticks.
+  const middle = tickers[Math.floor(tickers.length / 2)];
+  await page.fill('#filter-1', middle);
+  await expect(board.locator(`tr[data-symbol="${middle}"]`)).toHaveAttribute('aria-rowindex', '2');
+  await expect(board.locator(`tr[data-symbol="${middle}"] td.price`)).toHaveText(/\d/, { timeout: 15_000 });
+});
+
+test('the page says "Behind" when its socket stalls, and "Live" again when it flows', async ({ page, server }) => {
+  let stalled = false;
+  // Between the page and the server: pass frames through, or hold them back.
+  await page.routeWebSocket(/\/admin-ws$/, (ws) => {
+    const upstream = ws.connectToServer();
+    upstream.onMessage((m) => {
+      if (!stalled) ws.send(m);
+    });
+    ws.onMessage((m) => upstream.send(m));
+  });
+  await adminDashboard(page, server);
+  const tile = page.locator('.tile.link');
+  await expect(tile).toContainText('Live', { timeout: 15_000 });
+  stalled = true;
+  await expect(tile, 'a stalled socket is shown as behind').toContainText(/Behind \d+s/, { timeout: 15_000 });
+  await page.screenshot({ path: join(artifacts, 'behind.png'), clip: { x: 0, y: 0, width: 1600, height: 140 } });
+  stalled = false;
+  await expect(tile, 'live again once frames flow').toContainText('Live', { timeout: 15_000 });
 });

@@ -13,7 +13,8 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..'
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function freePort() {
+/** A free TCP port on 127.0.0.1 (also used by the browser benchmark). */
+export function freePort() {
   return new Promise((res, rej) => {
     const srv = createServer();
     srv.unref();

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
 import { flushSync } from 'svelte';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Api, type FetchLike } from '../lib/api';
 import { PendingBatch } from '../lib/coalesce';
 import { connDoc, demoSnapshot, sinkDoc, snapshotOf } from '../lib/fixtures';
@@ -10,6 +10,19 @@ import type { Me, ServerEvent } from '../lib/types';
 import Dashboard from './Dashboard.svelte';
 
 afterEach(() => cleanup());
+
+// jsdom lays nothing out: give every ticker board's scroll box the height of
+// 20 rows (480 px), so the windowed board has a viewport to fill.
+const clientHeight = Object.getOwnPropertyDescriptor(Element.prototype, 'clientHeight')!;
+beforeAll(() => {
+  Object.defineProperty(Element.prototype, 'clientHeight', {
+    configurable: true,
+    get(this: Element) {
+      return this.classList.contains('scroll') ? 480 : clientHeight.get!.call(this);
+    },
+  });
+});
+afterAll(() => Object.defineProperty(Element.prototype, 'clientHeight', clientHeight));
 
 const noFetch: FetchLike = async () => new Response('{}', { status: 200 });
 
@@ -58,17 +71,27 @@ describe('Dashboard', () => {
     expect(screen.getByText('Loading connections…')).toBeTruthy();
   });
 
-  it('renders one column per slot with every ticker, names and the simulated marker', () => {
+  it('renders one column per slot, each windowed over every ticker, names and the simulated marker', async () => {
     const model = new DashboardModel();
     model.applySnapshot(demoSnapshot(3, 150));
     mount('admin', model);
     expect(document.querySelectorAll('section[data-connection]')).toHaveLength(3);
     for (const id of [1, 2, 3]) {
-      expect(column(id).querySelectorAll('tbody tr[data-symbol]')).toHaveLength(150);
+      // 20 visible rows plus an overscan of 8: the DOM does not grow with the ticker count.
+      const rows = [...column(id).querySelectorAll<HTMLElement>('tbody tr[data-symbol]')];
+      expect(rows).toHaveLength(28);
+      expect(rows.map((r) => r.dataset.symbol)).toEqual(Array.from({ length: 28 }, (_, i) => `T${id}X${String(i).padStart(3, '0')}`));
+      expect(rows.map((r) => r.getAttribute('aria-rowindex'))).toEqual(Array.from({ length: 28 }, (_, i) => String(i + 2)));
+      expect(column(id).querySelector('table')!.getAttribute('aria-rowcount')).toBe('151');
+      // The spacer below stands for the 122 rows not rendered, at 24 px each.
+      expect(column(id).querySelector<HTMLElement>('tbody tr.pad:last-child')!.style.height).toBe(`${122 * 24}px`);
     }
     expect(within(column(2)).getByRole('heading', { level: 2 }).textContent).toContain('secondary');
     expect(screen.getByText('Simulated data')).toBeTruthy();
     expect(rowOf(1, 'T1X010').querySelector('td.price')!.textContent).toContain('20.00');
+    // Every ticker is still there: the last one, filtered for, is rendered.
+    await fireEvent.input(column(1).querySelector('#filter-1')!, { target: { value: 'T1X149' } });
+    expect(rowOf(1, 'T1X149').getAttribute('aria-rowindex')).toBe('2');
   });
 
   it('updates exactly the row a tick is for', () => {
@@ -83,7 +106,7 @@ describe('Dashboard', () => {
     const row = rowOf(2, 'T2X005');
     expect(row.textContent).toContain('99.50');
     expect(row.textContent).toContain('+1.25%');
-    expect(row.className).toContain('fl-up-1');
+    expect(row.dataset.flash, 'a short flash on the moved row').toBe('up');
   });
 
   it('shows status changes with a text label and keeps other columns as they were', () => {

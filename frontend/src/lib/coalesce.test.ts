@@ -158,6 +158,28 @@ describe('FrameBatcher', () => {
     expect(sched.requested).toBe(2);
   });
 
+  it('applies a status change at once, with what was pending before it', () => {
+    const sched = manual();
+    const flushed: Batch[] = [];
+    const fb = new FrameBatcher((b) => flushed.push(b), sched);
+    fb.pushFrame(JSON.stringify([tick('AAPL', 1)]));
+    fb.pushFrame(JSON.stringify([{ event: 'connection_status_update', data: { connection_id: 'connection_1', status: 'disconnected', timestamp: 5 } }]));
+    expect(flushed, 'no animation frame needed').toHaveLength(1);
+    expect(flushed[0]!.statuses[0]).toMatchObject({ status: 'disconnected' });
+    expect(flushed[0]!.ticks.get('AAPL')).toMatchObject({ price: 1 });
+    sched.run(); // the cancelled frame has nothing left to do
+    expect(flushed).toHaveLength(1);
+  });
+
+  it('reports server_time of metrics and snapshots at arrival, before the frame is applied', () => {
+    const sched = manual();
+    const seen: [number, number][] = [];
+    const fb = new FrameBatcher(() => {}, sched, 50, { onServerTime: (s, at) => seen.push([s, at]), now: () => 42_000 });
+    fb.pushFrame(JSON.stringify([{ event: 'metrics_update', data: { connection_id: 'connection_1', server_time: 41.5 } }]));
+    fb.pushFrame(JSON.stringify([{ event: 'metrics_update', data: { connection_id: 'connection_1' } }]));
+    expect(seen).toEqual([[41.5, 42_000]]);
+  });
+
   it('does not schedule for empty or malformed frames', () => {
     const sched = manual();
     const fb = new FrameBatcher(() => {}, sched);

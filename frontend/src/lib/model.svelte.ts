@@ -4,6 +4,7 @@
 // ($state.raw arrays) change only with a snapshot.
 
 import type { Batch, LiveTick } from './coalesce';
+import { ServerClock } from './freshness';
 import { RecentStream } from './recent.svelte';
 import type { ConnectionStatusDoc, MetricsUpdate, OverridesDoc, SinkDoc, SnapshotData, StatusUpdate, Tick } from './types';
 import { emptyOverrides } from './overrides';
@@ -93,9 +94,9 @@ export class ConnectionModel {
   readonly rows = new Map<string, TickerRow>();
   readonly recent: RecentStream;
 
-  constructor(connectionId: string, recentCap = 50) {
+  constructor(connectionId: string, recentCap = 50, recentEveryMs = 0) {
     this.connectionId = connectionId;
-    this.recent = new RecentStream(recentCap);
+    this.recent = new RecentStream(recentCap, recentEveryMs);
   }
 
   applyDoc(d: ConnectionStatusDoc): void {
@@ -186,8 +187,15 @@ export class DashboardModel {
   mode = $state('');
   simulated = $state(false);
   uptimeSeconds = $state(0);
-  /** server_time minus our clock at the last snapshot (seconds). */
+  /** Server clock minus ours (seconds): the best recent estimate (see ServerClock). */
   clockOffset = $state(0);
+  readonly serverClock = new ServerClock();
+  /**
+   * Server time (Unix s) of the newest thing applied: a tick's own time, or
+   * the server_time of a metrics frame or snapshot. Not reactive (it moves
+   * with every tick); the page reads it on its one-second clock.
+   */
+  newestShown = 0;
   /** Our clock (ms) when the last snapshot was applied. */
   snapshotAt = $state(0);
   /** Bumped on each snapshot, so views that cache an order know to redo it. */
@@ -198,9 +206,12 @@ export class DashboardModel {
   unknownTicks = 0;
   private readonly byId = new Map<string, ConnectionModel>();
   private readonly recentCap: number;
+  private readonly recentEveryMs: number;
 
-  constructor(recentCap = 50) {
+  /** recentEveryMs: how often at most a recent-ticks list changes (0: every batch). */
+  constructor(recentCap = 50, recentEveryMs = 0) {
     this.recentCap = recentCap;
+    this.recentEveryMs = recentEveryMs;
   }
 
   readonly summary: Summary = $derived.by(() => {
@@ -231,12 +242,26 @@ export class DashboardModel {
     return nowMs / 1000 + this.clockOffset;
   }
 
+  /** A frame stamped with the server's clock arrived at arrivedMs (our clock). */
+  observeServerTime(serverTimeSec: number | undefined, arrivedMs: number): void {
+    if (!serverTimeSec) return;
+    this.serverClock.observe(serverTimeSec, arrivedMs);
+    if (this.clockOffset !== this.serverClock.offset) this.clockOffset = this.serverClock.offset;
+  }
+
+  private shown(serverSec: number | undefined): void {
+    if (serverSec && serverSec > this.newestShown) this.newestShown = serverSec;
+  }
+
   applySnapshot(s: SnapshotData, nowMs: number = Date.now()): void {
     const st = s.status;
     this.mode = st.mode ?? '';
     this.simulated = !!st.simulated;
     this.uptimeSeconds = st.uptime_seconds ?? 0;
-    this.clockOffset = st.server_time ? st.server_time - nowMs / 1000 : 0;
+    // Applied now, it arrived no later than now: a lower bound of the offset,
+    // which never drags a better estimate down (a late snapshot resets nothing).
+    this.observeServerTime(st.server_time, nowMs);
+    this.shown(st.server_time);
     this.sinks = Array.isArray(st.sinks) ? st.sinks : [];
 
     const next: ConnectionModel[] = [];
@@ -248,7 +273,7 @@ export class DashboardModel {
       seen.add(key);
       let c = this.byId.get(key);
       if (!c) {
-        c = new ConnectionModel(key, this.recentCap);
+        c = new ConnectionModel(key, this.recentCap, this.recentEveryMs);
         this.byId.set(key, c);
       }
       c.applyDoc(d);
@@ -277,6 +302,7 @@ export class DashboardModel {
       return false;
     }
     row.apply(t, n);
+    this.shown(t.timestamp);
     return true;
   }
 
@@ -285,7 +311,10 @@ export class DashboardModel {
     for (const u of b.statuses) this.byId.get(u.connection_id)?.applyStatus(u);
     for (const t of b.ticks.values()) this.applyTick(t, t.n);
     for (const [id, r] of b.recent) this.byId.get(id)?.recent.push(r.ticks, r.total);
-    for (const m of b.metrics.values()) this.byId.get(m.connection_id)?.applyMetrics(m);
+    for (const m of b.metrics.values()) {
+      this.byId.get(m.connection_id)?.applyMetrics(m);
+      this.shown(m.server_time);
+    }
     if (b.sinks.size > 0) this.applySinks(b.sinks);
   }
 

@@ -108,6 +108,18 @@ describe('DashboardModel snapshot', () => {
     expect(m.clockOffset).toBeCloseTo(10);
     expect(m.serverNow(1_700_000_005_000)).toBeCloseTo(1_700_000_015);
   });
+
+  it('keeps its clock offset through a late snapshot, so Age is not reset by it', () => {
+    const m = new DashboardModel();
+    m.applySnapshot(snapshotOf([connDoc(1, { config: { ticker_count: 1, universe_key: '', tickers: ['AAA'] } })], [], { server_time: 1000 }), 1_000_000);
+    m.observeServerTime(1001, 1_001_000); // a prompt metrics frame: offset 0
+    m.applyTick({ connection_id: 'connection_1', symbol: 'AAA', price: 1, size: 1, timestamp: 1002 });
+    // A snapshot built at server time 1003 applied 20 s later (at our 1023 s).
+    m.applySnapshot(snapshotOf([connDoc(1, { config: { ticker_count: 1, universe_key: '', tickers: ['AAA'] } })], [{ symbol: 'AAA', price: 1, size: 1, timestamp: 1002 }], { server_time: 1003 }), 1_023_000);
+    expect(m.clockOffset).toBeCloseTo(0);
+    expect(m.serverNow(1_023_000) - m.connections[0]!.rows.get('AAA')!.ts, 'age of AAA').toBeCloseTo(21);
+    expect(m.newestShown).toBe(1003);
+  });
 });
 
 describe('DashboardModel events', () => {

@@ -28,6 +28,16 @@ describe('linkView', () => {
   it('is live while messages flow', () => expect(linkView(base, 12_000)).toMatchObject({ tone: 'ok', label: 'Live' }));
   it('says stale for N s when an open link goes quiet', () =>
     expect(linkView(base, 22_500)).toMatchObject({ tone: 'warn', label: 'Stale for 12s' }));
+  it.each([
+    { name: 'live within 1.5 s', fresh: { lag: 1.2, tone: 'ok' as const }, pace: 0, want: { tone: 'ok', label: 'Live', detail: '' } },
+    { name: 'behind, amber', fresh: { lag: 12.4, tone: 'warn' as const }, pace: 0, want: { tone: 'warn', label: 'Behind 12s', detail: 'updates arrive late' } },
+    { name: 'behind, red', fresh: { lag: 75, tone: 'bad' as const }, pace: 0, want: { tone: 'bad', label: 'Behind 1m 15s' } },
+    { name: 'behind and slowed', fresh: { lag: 3, tone: 'warn' as const }, pace: 500, want: { label: 'Behind 3s', detail: 'updates slowed to every 500 ms to keep up' } },
+    { name: 'live and slowed', fresh: { lag: 0.2, tone: 'ok' as const }, pace: 1000, want: { label: 'Live', detail: 'updates slowed to every 1 s to keep up' } },
+    { name: 'nothing shown yet', fresh: { lag: null, tone: 'ok' as const }, pace: 0, want: { label: 'Live' } },
+  ])('freshness: $name', ({ fresh, pace, want }) => expect(linkView(base, 12_000, 5000, fresh, pace)).toMatchObject(want));
+  it('says behind, not stale, when an open link goes quiet and its data ages', () =>
+    expect(linkView(base, 22_500, 5000, { lag: 12.5, tone: 'bad' })).toEqual({ tone: 'bad', label: 'Behind 12s', detail: 'connected, but no updates arrive' }));
   it('shows attempt, countdown and data age while reconnecting', () =>
     expect(linkView({ ...base, state: 'reconnecting', attempt: 3, retryAt: 14_100 }, 12_000)).toEqual({
       tone: 'bad',

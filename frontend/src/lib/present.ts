@@ -2,6 +2,7 @@
 // colour is never the only signal.
 
 import { formatDuration } from './format';
+import type { Freshness } from './freshness';
 import type { LinkInfo } from './liveLink';
 import type { SinkDoc } from './types';
 
@@ -36,8 +37,13 @@ export interface LinkView {
   detail: string;
 }
 
-/** The page's own live link, as shown in the summary strip. */
-export function linkView(info: LinkInfo, nowMs: number, staleAfterMs = 5000): LinkView {
+/**
+ * The page's own live link, as shown in the summary strip. With fresh (the
+ * age of what the page shows, on the server's clock), an open link says
+ * "Live" only while that age is within about a second, else "Behind 12s";
+ * paceMs > 0 says the page asked the server for slower updates.
+ */
+export function linkView(info: LinkInfo, nowMs: number, staleAfterMs = 5000, fresh?: Freshness, paceMs = 0): LinkView {
   const silentFor = info.lastMessageAt === null ? null : Math.max(0, nowMs - info.lastMessageAt);
   const staleText = silentFor === null ? '' : `data ${formatDuration(silentFor / 1000)} old`;
   switch (info.state) {
@@ -45,11 +51,20 @@ export function linkView(info: LinkInfo, nowMs: number, staleAfterMs = 5000): Li
       return { tone: 'off', label: 'Offline', detail: '' };
     case 'connecting':
       return { tone: 'warn', label: 'Connecting…', detail: '' };
-    case 'live':
-      if (silentFor !== null && silentFor > staleAfterMs) {
+    case 'live': {
+      const slowed = paceMs > 0 ? `updates slowed to every ${paceMs >= 1000 ? `${paceMs / 1000} s` : `${paceMs} ms`} to keep up` : '';
+      if (fresh && fresh.lag !== null && fresh.tone !== 'ok') {
+        return {
+          tone: fresh.tone,
+          label: `Behind ${formatDuration(fresh.lag)}`,
+          detail: silentFor !== null && silentFor > staleAfterMs ? 'connected, but no updates arrive' : slowed || 'updates arrive late',
+        };
+      }
+      if (!fresh && silentFor !== null && silentFor > staleAfterMs) {
         return { tone: 'warn', label: `Stale for ${formatDuration(silentFor / 1000)}`, detail: 'connected, but no updates arrive' };
       }
-      return { tone: 'ok', label: 'Live', detail: '' };
+      return { tone: 'ok', label: 'Live', detail: slowed };
+    }
     case 'reconnecting': {
       const wait = info.retryAt === null ? 0 : Math.ceil((info.retryAt - nowMs) / 1000);
       const retry = wait > 0 ? `retry in ${wait}s` : 'retrying now';

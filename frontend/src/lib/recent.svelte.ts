@@ -1,6 +1,12 @@
 // The recent-ticks feed of one connection: newest first, at most `cap`
 // entries. While paused nothing is buffered; only the number of skipped ticks
 // grows, so a paused feed costs no memory however long it stays paused.
+//
+// At market-open load every animation frame brings a whole new list, and
+// re-creating 50 rows per column 60 times a second was one of the page's
+// biggest costs for a list nobody can read at that speed. With everyMs > 0
+// the shown list changes at most that often; ticks in between are merged
+// (newest kept) and the last of them is shown when the interval ends.
 
 import type { LiveTick } from './coalesce';
 
@@ -18,8 +24,15 @@ export class RecentStream {
   paused = $state(false);
   skipped = $state(0);
   private seq = 0;
+  private held: RecentItem[] = [];
+  private shownAt = -Infinity;
+  private timer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(readonly cap = 50) {}
+  constructor(
+    readonly cap = 50,
+    private readonly everyMs = 0,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** ticks in arrival order (oldest first); total counts ticks folded away upstream too. */
   push(ticks: readonly LiveTick[], total = ticks.length): void {
@@ -28,6 +41,32 @@ export class RecentStream {
       this.skipped += total;
       return;
     }
+    const fresh = this.freshItems(ticks);
+    if (this.everyMs <= 0) {
+      this.show(fresh);
+      return;
+    }
+    this.held = fresh.concat(this.held).slice(0, this.cap);
+    const wait = this.shownAt + this.everyMs - this.now();
+    if (wait <= 0) this.release();
+    else this.timer ??= setTimeout(() => this.release(), wait);
+  }
+
+  private release(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.shownAt = this.now();
+    const held = this.held;
+    this.held = [];
+    if (!this.paused && held.length > 0) this.show(held);
+  }
+
+  private show(fresh: RecentItem[]): void {
+    const keep = this.cap - fresh.length;
+    this.items = keep > 0 ? fresh.concat(this.items.slice(0, keep)) : fresh;
+  }
+
+  private freshItems(ticks: readonly LiveTick[]): RecentItem[] {
     const fresh: RecentItem[] = [];
     for (let i = ticks.length - 1; i >= 0 && fresh.length < this.cap; i--) {
       const t = ticks[i]!;
@@ -40,12 +79,12 @@ export class RecentStream {
         changePct: t.change_pct ?? null,
       });
     }
-    const keep = this.cap - fresh.length;
-    this.items = keep > 0 ? fresh.concat(this.items.slice(0, keep)) : fresh;
+    return fresh;
   }
 
   pause(): void {
     this.paused = true;
+    this.held = [];
   }
 
   resume(): void {

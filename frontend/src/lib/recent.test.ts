@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { LiveTick } from './coalesce';
 import { RecentStream } from './recent.svelte';
 
@@ -67,5 +67,27 @@ describe('RecentStream', () => {
     const r = new RecentStream(3);
     r.push([{ ...t('A', 1), change_pct: 1.5 }, t('B', 2)]);
     expect(r.items.map((i) => i.changePct)).toEqual([null, 1.5]);
+  });
+});
+
+describe('RecentStream at most every N ms', () => {
+  it('shows the first batch at once, holds later ones, and shows the newest when the interval ends', () => {
+    vi.useFakeTimers();
+    try {
+      let now = 1000;
+      const r = new RecentStream(3, 250, () => now);
+      r.push([t('A', 1)]);
+      expect(r.items.map((i) => i.symbol)).toEqual(['A']);
+      now = 1100;
+      r.push([t('B', 1), t('C', 1)]);
+      now = 1200;
+      r.push([t('D', 1)]);
+      expect(r.items.map((i) => i.symbol), 'held within the interval').toEqual(['A']);
+      now = 1250;
+      vi.advanceTimersByTime(150);
+      expect(r.items.map((i) => i.symbol)).toEqual(['D', 'C', 'B']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -149,6 +149,8 @@ export interface MetricsUpdate {
   dropped: number;
   reconnects: number;
   rate_history: number[];
+  /** The server's clock when the frame was built (Unix seconds); absent from older servers. */
+  server_time?: number;
 }
 
 export type ServerEvent =

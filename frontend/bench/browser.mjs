@@ -1,0 +1,480 @@
+// Browser benchmark of the dashboard (issue 9): a real Chromium (the Debian
+// build the e2e suite uses) on the real binary under three loads, measuring
+// what an operator sees: frame rate, long tasks, how late ticks and status
+// changes reach the screen, DOM size, JS heap, renderer RSS and the delay of a
+// sort click. It asserts nothing; it prints a Markdown table for BENCHMARKS.md.
+//
+//   go tool task bench:browser                       # every load, 60 s each
+//   go tool task bench:browser -- --duration 300     # the issue's 5 minutes
+//   go tool task bench:browser -- --loads heavy --duration 30
+//
+// TICKWATCH_BIN names the binary (the task builds it); CHROMIUM_PATH overrides
+// /usr/bin/chromium. Output also goes to .task/bench-browser-<time>.md.
+//
+// How each figure is taken (all in the page unless said otherwise):
+// - fps: requestAnimationFrame callbacks counted per wall-clock second; median
+//   and 5th percentile of those seconds after a warm-up (the first 5 s).
+// - long tasks: PerformanceObserver('longtask') after the warm-up.
+// - tick-to-DOM: Node receives every /admin-ws frame through the DevTools
+//   protocol (off the page's main thread) and remembers each symbol's recent
+//   ticks; a MutationObserver in the page records when a row's price text
+//   changes. The shown text is matched to the newest tick that formats to it,
+//   and the latency is (page clock + server clock offset) - tick timestamp.
+//   Matching the newest equal price can only under-state a latency.
+// - status-to-paint: the simulator's /control/drop cuts an upstream
+//   connection several times per run; the latency runs from the
+//   connection_status_update's own timestamp to the first paint after the
+//   column's data-status attribute changed (rAF, then a posted message).
+// - sort click: Playwright clicks a sort button; the delay runs from the
+//   event's timeStamp to the first paint after it (as Event Timing does).
+// - DOM elements, JS heap (DevTools Runtime.getHeapUsage) and the RSS of the
+//   page's renderer process (/proc of the Chromium started here) are sampled
+//   every 5 s.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { chromium } from '@playwright/test';
+import { freePort } from '../e2e/server.mjs';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const LOADS = {
+  demo: { label: 'demo (built-in simulator, 500 tickers, ~600 trades/s)', external: false },
+  heavy: { label: 'heavy (3 x 1,000 tickers, 5,000 ticks/s)', external: true, perSlot: 1000, rate: 5000 },
+  extreme: { label: 'extreme (3 x 3,334 tickers, 20,000 ticks/s)', external: true, perSlot: 3334, rate: 20000 },
+};
+
+const { values: opts } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '60' },
+    loads: { type: 'string', default: 'demo,heavy,extreme' },
+    drops: { type: 'string', default: '6' },
+    label: { type: 'string', default: '' },
+  },
+});
+const durationS = Number(opts.duration);
+const WARMUP_S = 5;
+
+async function waitHealthy(url, proc, what) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`${what} exited early (${proc.exitCode})`);
+    try {
+      const r = await fetch(url);
+      if (r.ok || r.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${what} did not come up`);
+    await sleep(100);
+  }
+}
+
+function stop(proc) {
+  return new Promise((res) => {
+    if (proc.exitCode !== null) return res();
+    proc.once('exit', () => res());
+    proc.kill('SIGTERM');
+    setTimeout(() => proc.kill('SIGKILL'), 5000).unref();
+  });
+}
+
+/** Starts the simulator (external loads) and the server; returns their URLs and a stop function. */
+async function startStack(bin, load) {
+  const dir = mkdtempSync(join(tmpdir(), 'tickwatch-bench-'));
+  const httpPort = await freePort();
+  const simPort = await freePort();
+  const procs = [];
+  const password = 'bench-' + Math.random().toString(36).slice(2);
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('MASSIVE_') || k.startsWith('WEBSOCKET_') || k.startsWith('SIM_')) delete env[k];
+  Object.assign(env, {
+    HTTP_ADDR: `127.0.0.1:${httpPort}`,
+    ADMIN_USERNAME: 'admin',
+    ADMIN_PASSWORD: password,
+    DATA_DIR: join(dir, 'data'),
+    LOG_FORMAT: 'json',
+    LOG_LEVEL: 'warn',
+  });
+  if (load.external) {
+    const sim = spawn(bin, ['simulate', '--addr', `127.0.0.1:${simPort}`, '--rate', String(load.rate)], { stdio: 'ignore' });
+    procs.push(sim);
+    await waitHealthy(`http://127.0.0.1:${simPort}/control/conns`, sim, 'simulator');
+    const syms = (slot) => Array.from({ length: load.perSlot }, (_, i) => `L${slot}${String(i).padStart(4, '0')}`).join(',');
+    // As backend/app/load_test.go: trades only, the shipped flush interval and ring size.
+    Object.assign(env, {
+      MASSIVE_API_KEY: 'bench',
+      MASSIVE_SIMULATOR: 'off',
+      MASSIVE_WEBSOCKET_URL: `ws://127.0.0.1:${simPort}/stocks`,
+      MASSIVE_CHANNELS: 'T',
+      USE_MULTI_CONNECTION: 'true',
+      LIVE_FLUSH_INTERVAL: '100ms',
+      TICK_BUFFER_SIZE: '4096',
+      WEBSOCKET_CONNECTION_1_SYMBOLS: syms(1),
+      WEBSOCKET_CONNECTION_2_ENABLED: 'true',
+      WEBSOCKET_CONNECTION_2_SYMBOLS: syms(2),
+      WEBSOCKET_CONNECTION_3_ENABLED: 'true',
+      WEBSOCKET_CONNECTION_3_SYMBOLS: syms(3),
+    });
+  } else {
+    // Trades, not the demo's default per-second aggregates: an aggregate is
+    // stamped with its bar's end, which makes tick-to-DOM meaningless.
+    Object.assign(env, { SIM_ADDR: `127.0.0.1:${simPort}`, MASSIVE_CHANNELS: 'T' });
+  }
+  const server = spawn(bin, [], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let errTail = '';
+  server.stderr.on('data', (b) => (errTail = (errTail + b.toString()).slice(-3000)));
+  procs.push(server);
+  const base = `http://127.0.0.1:${httpPort}`;
+  try {
+    await waitHealthy(`${base}/healthz`, server, 'tickwatch');
+  } catch (e) {
+    throw new Error(`${e.message}\n${errTail}`);
+  }
+  return {
+    base,
+    sim: `http://127.0.0.1:${simPort}`,
+    password,
+    async stop() {
+      for (const p of procs.reverse()) await stop(p);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// ---- /proc: the renderer processes of the Chromium this script started ----
+
+function procChildren() {
+  const kids = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!kids.has(ppid)) kids.set(ppid, []);
+      kids.get(ppid).push(Number(d));
+    } catch {
+      // gone
+    }
+  }
+  return kids;
+}
+
+/** RSS in MB of the largest renderer under this Node process (our one page). */
+function rendererRssMB() {
+  const kids = procChildren();
+  const stack = [...(kids.get(process.pid) ?? [])];
+  let best = 0;
+  while (stack.length) {
+    const pid = stack.pop();
+    stack.push(...(kids.get(pid) ?? []));
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) best = Math.max(best, Number(m[1]) / 1024);
+    } catch {
+      // gone
+    }
+  }
+  return best;
+}
+
+// ---- figures ----
+
+function pct(xs, p) {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+// The page's formatPrice (frontend/src/lib/format.ts), to match shown text to ticks.
+function formatPrice(p) {
+  const digits = Math.abs(p) < 1 && p !== 0 ? 4 : 2;
+  const s = Math.abs(p).toFixed(digits);
+  const dot = s.indexOf('.');
+  const body = s.slice(0, dot).replace(/\B(?=(\d{3})+(?!\d))/g, ',') + s.slice(dot);
+  return (p < 0 && Number(s) !== 0 ? '−' : '') + body;
+}
+
+/** Installed in the page before it loads: the in-page probes. */
+function pageProbes() {
+  const w = window;
+  const T = (w.__bench = { frames: [], longtasks: [], priceMuts: [], statusPaints: [], clicks: [], measuring: false });
+  const loop = () => {
+    T.frames.push(Date.now());
+    requestAnimationFrame(loop);
+  };
+  requestAnimationFrame(loop);
+  new PerformanceObserver((l) => {
+    for (const e of l.getEntries()) if (T.measuring) T.longtasks.push(e.duration);
+  }).observe({ type: 'longtask', buffered: false });
+  // After the next paint: rAF runs before it, a posted message after it.
+  const afterPaint = (cb) =>
+    requestAnimationFrame(() => {
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => cb(Date.now());
+      ch.port2.postMessage(0);
+    });
+  const seenStatus = new Map();
+  const onMut = (muts) => {
+    const now = Date.now();
+    const rows = new Set();
+    for (const m of muts) {
+      const el = m.target.nodeType === 1 ? m.target : m.target.parentElement;
+      if (!el) continue;
+      if (m.type === 'attributes' && m.attributeName === 'data-status') {
+        const st = el.getAttribute('data-status');
+        const id = el.getAttribute('data-connection');
+        if (seenStatus.get(id) !== st) {
+          seenStatus.set(id, st);
+          afterPaint((t) => T.statusPaints.push([id, st, t]));
+        }
+        continue;
+      }
+      const td = el.closest('td.price');
+      if (td) rows.add(td);
+      else if (el.matches?.('tr[data-symbol]')) rows.add(el.querySelector('td.price'));
+    }
+    if (!T.measuring) return;
+    for (const td of rows) {
+      const tr = td?.closest('tr[data-symbol]');
+      if (!tr) continue;
+      T.priceMuts.push([tr.dataset.symbol, td.textContent.replace(/[▲▼\s]/g, ''), now]);
+    }
+  };
+  // The body, not <main>: the SPA swaps the login view for the dashboard without a reload.
+  const start = () => {
+    new MutationObserver(onMut).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['data-status'] });
+  };
+  document.addEventListener('DOMContentLoaded', start);
+  document.addEventListener(
+    'click',
+    (e) => {
+      if (!e.target.closest?.('.seg button')) return;
+      const t0 = performance.timeOrigin + e.timeStamp;
+      afterPaint((t) => T.clicks.push(t - t0));
+    },
+    true,
+  );
+}
+
+async function runLoad(bin, name) {
+  const load = LOADS[name];
+  const stack = await startStack(bin, load);
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, colorScheme: 'dark' });
+    const page = await context.newPage();
+    await page.addInitScript(pageProbes);
+
+    // Every /admin-ws frame, seen by Node: each symbol's recent ticks, status events, clock offset.
+    const ticks = new Map(); // symbol -> [price, tsMs][] newest last
+    const statuses = []; // [connection_id, status, tsMs]
+    let offsetMs = -Infinity; // server clock minus ours: the largest observation (a delay only lowers it)
+    let setFlush = [];
+    page.on('websocket', (ws) => {
+      if (!ws.url().endsWith('/admin-ws')) return;
+      ws.on('framesent', ({ payload }) => {
+        if (typeof payload === 'string' && payload.includes('set_flush')) setFlush.push(JSON.parse(payload).interval_ms);
+      });
+      ws.on('framereceived', ({ payload }) => {
+        const now = Date.now();
+        let evs;
+        try {
+          evs = JSON.parse(typeof payload === 'string' ? payload : payload.toString());
+        } catch {
+          return;
+        }
+        for (const e of Array.isArray(evs) ? evs : [evs]) {
+          const d = e.data;
+          if (e.event === 'tick_update') {
+            let l = ticks.get(d.symbol);
+            if (!l) ticks.set(d.symbol, (l = []));
+            l.push([d.price, d.timestamp * 1000]);
+            if (l.length > 64) l.splice(0, 32);
+          } else if (e.event === 'connection_status_update') {
+            statuses.push([d.connection_id, d.status, d.timestamp * 1000]);
+          } else if (e.event === 'snapshot' && d.status?.server_time) {
+            offsetMs = Math.max(offsetMs, d.status.server_time * 1000 - now);
+          } else if (e.event === 'metrics_update' && d.server_time) {
+            offsetMs = Math.max(offsetMs, d.server_time * 1000 - now);
+          }
+        }
+      });
+    });
+
+    await page.goto(stack.base + '/admin/websockets');
+    await page.waitForURL(/\/login/);
+    await page.fill('input[name="username"]', 'admin');
+    await page.fill('input[name="password"]', stack.password);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('section[data-connection="connection_1"] tbody tr[data-symbol]', { timeout: 60_000 });
+    await sleep(WARMUP_S * 1000);
+    const cdp = await context.newCDPSession(page);
+    await page.evaluate(() => {
+      window.__bench.measuring = true;
+      window.__bench.frames.length = 0;
+    });
+    const t0 = Date.now();
+
+    const samples = []; // {t, rss, heap, dom}
+    const tickLat = [];
+    const statusLat = [];
+    const drain = async () => {
+      const got = await page.evaluate(() => {
+        const b = window.__bench;
+        const out = { muts: b.priceMuts, paints: b.statusPaints };
+        b.priceMuts = [];
+        b.statusPaints = [];
+        return out;
+      });
+      const off = Number.isFinite(offsetMs) ? offsetMs : 0;
+      for (const [sym, text, t] of got.muts) {
+        const l = ticks.get(sym);
+        if (!l) continue;
+        for (let i = l.length - 1; i >= 0; i--) {
+          if (formatPrice(l[i][0]) === text) {
+            tickLat.push(t + off - l[i][1]);
+            break;
+          }
+        }
+      }
+      for (const [id, st, t] of got.paints) {
+        const ev = statuses.filter((s) => s[0] === id && s[1] === st && s[2] <= t + off + 1).at(-1);
+        if (ev && ev[2] >= t0) statusLat.push(t + off - ev[2]);
+      }
+    };
+    const sample = async () => {
+      const heap = await cdp.send('Runtime.getHeapUsage');
+      const dom = await page.evaluate(() => document.getElementsByTagName('*').length);
+      samples.push({ t: (Date.now() - t0) / 1000, rss: rendererRssMB(), heap: heap.usedSize / 2 ** 20, dom });
+    };
+
+    const drops = Math.max(1, Number(opts.drops));
+    const dropEvery = (durationS * 1000) / (drops + 1);
+    const sorts = ['Change', 'Most active', 'Symbol'];
+    const sortEvery = (durationS * 1000) / 7;
+    let nextDrop = dropEvery;
+    let nextSort = sortEvery / 2;
+    let dropsDone = 0;
+    let sortsDone = 0;
+    let nextSample = 0;
+    while (Date.now() - t0 < durationS * 1000) {
+      const el = Date.now() - t0;
+      if (el >= nextSample) {
+        await sample();
+        nextSample += 5000;
+      }
+      if (el >= nextDrop && dropsDone < drops) {
+        const conns = await (await fetch(`${stack.sim}/control/conns`)).json();
+        const target = conns[dropsDone % conns.length];
+        if (target) await fetch(`${stack.sim}/control/drop?conn=${target.id}`, { method: 'POST' });
+        dropsDone++;
+        nextDrop += dropEvery;
+      }
+      if (el >= nextSort) {
+        const label = sorts[sortsDone % sorts.length];
+        await page.locator('section[data-connection="connection_1"] .seg button', { hasText: label }).click();
+        sortsDone++;
+        nextSort += sortEvery;
+      }
+      await drain();
+      await sleep(1000);
+    }
+    await drain();
+    await sample();
+    const fin = await page.evaluate(() => {
+      const b = window.__bench;
+      b.measuring = false;
+      const lt = document.querySelector('.tile.link');
+      return { frames: b.frames, longtasks: b.longtasks, clicks: b.clicks, linkLabel: lt ? lt.textContent.replace(/\s+/g, ' ').trim() : '' };
+    });
+    // Frames per wall-clock second.
+    const perSec = new Map();
+    for (const t of fin.frames) {
+      const s = Math.floor((t - t0) / 1000);
+      if (s >= 0 && s < durationS) perSec.set(s, (perSec.get(s) ?? 0) + 1);
+    }
+    const fps = Array.from({ length: durationS }, (_, i) => perSec.get(i) ?? 0);
+    const rss = samples.map((s) => s.rss);
+    const heap = samples.map((s) => s.heap);
+    const dom = samples.map((s) => s.dom);
+    return {
+      name,
+      label: load.label,
+      fpsMedian: pct(fps, 50),
+      fpsP5: pct(fps, 5),
+      longCount: fin.longtasks.length,
+      longMax: Math.max(0, ...fin.longtasks),
+      tickP50: pct(tickLat, 50),
+      tickP99: pct(tickLat, 99),
+      tickN: tickLat.length,
+      statusP50: pct(statusLat, 50),
+      statusP99: pct(statusLat, 99),
+      statusN: statusLat.length,
+      domMax: Math.max(...dom),
+      heapFirst: heap[0],
+      heapMax: Math.max(...heap),
+      rssFirst: rss[0],
+      rssLast: rss.at(-1),
+      rssMax: Math.max(...rss),
+      clickMedian: pct(fin.clicks, 50),
+      clickMax: Math.max(0, ...fin.clicks),
+      clicks: fin.clicks.length,
+      setFlush,
+      linkLabel: fin.linkLabel,
+      offsetMs,
+    };
+  } finally {
+    await browser.close();
+    await stack.stop();
+  }
+}
+
+const f0 = (x) => (Number.isFinite(x) ? Math.round(x).toString() : '—');
+
+function table(results) {
+  const lines = [
+    `| load | fps median / p5 | long tasks (count, max ms) | tick-to-DOM p50 / p99 ms (n) | status-to-paint p50 / p99 ms (n) | DOM elements (max) | JS heap MB first / max | renderer RSS MB first / last / max | sort click ms median / max (n) | page said at the end | asked for slower flush |`,
+    `|---|---|---|---|---|---|---|---|---|---|---|`,
+  ];
+  for (const r of results) {
+    lines.push(
+      `| ${r.name} | ${f0(r.fpsMedian)} / ${f0(r.fpsP5)} | ${r.longCount}, ${f0(r.longMax)} | ${f0(r.tickP50)} / ${f0(r.tickP99)} (${r.tickN}) | ${f0(r.statusP50)} / ${f0(r.statusP99)} (${r.statusN}) | ${r.domMax} | ${f0(r.heapFirst)} / ${f0(r.heapMax)} | ${f0(r.rssFirst)} / ${f0(r.rssLast)} / ${f0(r.rssMax)} | ${f0(r.clickMedian)} / ${f0(r.clickMax)} (${r.clicks}) | ${r.linkLabel.replace(/\|/g, '/')} | ${r.setFlush.length ? r.setFlush.join('→') + ' ms' : 'no'} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main() {
+  const bin = process.env.TICKWATCH_BIN;
+  if (!bin) throw new Error('TICKWATCH_BIN is not set: run `go tool task bench:browser`');
+  const names = opts.loads.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) if (!LOADS[n]) throw new Error(`unknown load ${n} (demo, heavy, extreme)`);
+  const rev = spawnSync('git', ['describe', '--always', '--dirty'], { cwd: repoRoot, encoding: 'utf8' }).stdout.trim();
+  const results = [];
+  for (const n of names) {
+    process.stderr.write(`bench:browser: ${n} for ${durationS} s…\n`);
+    const r = await runLoad(bin, n);
+    process.stderr.write(JSON.stringify(r) + '\n');
+    results.push(r);
+  }
+  const head = `${opts.label ? opts.label + ' · ' : ''}${rev} · ${new Date().toISOString()} · ${durationS} s per load after ${WARMUP_S} s warm-up · loadavg ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`;
+  const md = `${head}\n\n${table(results)}\n`;
+  mkdirSync(join(repoRoot, '.task'), { recursive: true });
+  writeFileSync(join(repoRoot, '.task', `bench-browser-${Date.now()}.md`), md);
+  process.stdout.write(md);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
