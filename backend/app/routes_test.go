@@ -27,6 +27,7 @@ func TestRouteAccess(t *testing.T) {
 		{"GET", "/admin/websockets", "", [4]int{302, 403, 200, 200}},
 		{"GET", "/admin/tokens", "", [4]int{302, 403, 403, 200}}, // admin pages answer 403 (the SPA says "admins only")
 		{"GET", "/admin/audit", "", [4]int{302, 403, 403, 200}},
+		{"GET", "/admin/consumers", "", [4]int{302, 403, 403, 200}},
 		{"GET", "/no/such/page", "", [4]int{404, 404, 404, 404}},
 		{"GET", "/assets/app-1234.js", "", [4]int{200, 200, 200, 200}},
 		{"GET", "/assets/missing.js", "", [4]int{404, 404, 404, 404}},

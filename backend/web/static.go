@@ -156,5 +156,5 @@ func isClientRoute(p string) bool {
 
 // isAdminPage: client routes only admins may see.
 func isAdminPage(p string) bool {
-	return p == "/admin/sessions" || p == "/admin/audit" || p == "/admin/tokens"
+	return p == "/admin/sessions" || p == "/admin/audit" || p == "/admin/tokens" || p == "/admin/consumers"
 }

@@ -3,6 +3,7 @@
 // routed centrally: 401 -> login?next=..., 403 -> the "not allowed" view.
 
 import type { Alert, AlertList } from './alerts';
+import type { ConsumerKeyList, CreatedConsumerKey, CreateKeyBody, RelaySnapshot } from './consumers';
 import type { CreatedToken, CreateTokenBody, TokenList } from './tokens';
 import type { ActionOk, AddResult, ApiErrorBody, AuditPage, Health, Me, RemoveResult, ResetResult, SessionInfo, StatusDoc, TickerLookup } from './types';
 
@@ -168,6 +169,21 @@ export class Api {
   }
   revokeToken(id: number) {
     return this.call<{ ok: boolean; id: number }>('DELETE', `/api/admin/tokens/${id}`);
+  }
+  consumers() {
+    return this.call<RelaySnapshot>('GET', '/api/admin/consumers');
+  }
+  disconnectConsumer(id: number) {
+    return this.call<{ ok: boolean; id: number }>('DELETE', `/api/admin/consumers/${id}`);
+  }
+  listConsumerKeys() {
+    return this.call<ConsumerKeyList>('GET', '/api/admin/consumer-keys');
+  }
+  createConsumerKey(body: CreateKeyBody) {
+    return this.call<CreatedConsumerKey>('POST', '/api/admin/consumer-keys', { body });
+  }
+  revokeConsumerKey(id: number) {
+    return this.call<{ ok: boolean; id: number; disconnected: number }>('DELETE', `/api/admin/consumer-keys/${id}`);
   }
   sessions() {
     return this.call<{ sessions: SessionInfo[] }>('GET', '/api/admin/sessions');

@@ -6,7 +6,7 @@
 import type { Batch, LiveTick } from './coalesce';
 import { ServerClock } from './freshness';
 import { RecentStream } from './recent.svelte';
-import type { ConnectionStatusDoc, MetricsUpdate, OverridesDoc, SinkDoc, SnapshotData, StatusUpdate, Tick } from './types';
+import type { ConnectionStatusDoc, MetricsUpdate, OverridesDoc, RelayPair, SinkDoc, SnapshotData, StatusUpdate, Tick } from './types';
 import { emptyOverrides } from './overrides';
 
 export class TickerRow {
@@ -86,6 +86,8 @@ export class ConnectionModel {
   enableHint = $state('');
   /** Saved runtime changes (replaced, never mutated). */
   overrides = $state.raw<OverridesDoc>(emptyOverrides());
+  /** Pairs the relay carries on this connection (replaced, never mutated). */
+  relay = $state.raw<RelayPair[]>([]);
   /** Assigned symbols in configuration order; replaced, never mutated. */
   tickers = $state.raw<string[]>([]);
   /** Recent status transitions, newest first (at most 5). */
@@ -129,6 +131,7 @@ export class ConnectionModel {
     this.note = d.note ?? '';
     this.enableHint = d.enable_hint ?? '';
     this.overrides = d.overrides ?? emptyOverrides();
+    this.relay = d.relay ?? [];
     this.setTickers(d.config?.tickers ?? []);
   }
 

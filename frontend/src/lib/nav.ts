@@ -1,6 +1,6 @@
 // The top bar's page links. One list, so a new admin page is one entry here.
 
-import { AUDIT_PATH, DASHBOARD_PATH, SESSIONS_PATH, TOKENS_PATH } from './routes';
+import { AUDIT_PATH, CONSUMERS_PATH, DASHBOARD_PATH, SESSIONS_PATH, TOKENS_PATH } from './routes';
 import type { Role } from './types';
 
 export interface NavLink {
@@ -10,7 +10,7 @@ export interface NavLink {
 
 export function navLinks(role: Role): NavLink[] {
   const links: NavLink[] = [{ path: DASHBOARD_PATH, label: 'Connections' }];
-  if (role === 'admin') links.push({ path: SESSIONS_PATH, label: 'Sessions' }, { path: AUDIT_PATH, label: 'Audit' }, { path: TOKENS_PATH, label: 'API tokens' });
+  if (role === 'admin') links.push({ path: SESSIONS_PATH, label: 'Sessions' }, { path: AUDIT_PATH, label: 'Audit' }, { path: TOKENS_PATH, label: 'API tokens' }, { path: CONSUMERS_PATH, label: 'Consumers' });
   return links;
 }
 

@@ -9,6 +9,8 @@ describe('matchRoute', () => {
     ['/admin/websockets/', '', { name: 'dashboard' }],
     ['/admin/audit', '', { name: 'audit' }],
     ['/admin/tokens', '', { name: 'tokens' }],
+    ['/admin/consumers', '', { name: 'consumers' }],
+    ['/admin/consumers/', '', { name: 'consumers' }],
     ['/admin/sessions', '', { name: 'sessions' }],
     ['/login', '', { name: 'login', next: '/admin/websockets' }],
     ['/login', '?next=%2Fadmin%2Fwebsockets%3Fx%3D1', { name: 'login', next: '/admin/websockets?x=1' }],

@@ -6,6 +6,7 @@ export type Route =
   | { name: 'audit' }
   | { name: 'tokens' }
   | { name: 'sessions' }
+  | { name: 'consumers' }
   | { name: 'redirect'; to: string }
   | { name: 'not-found'; path: string };
 
@@ -13,6 +14,7 @@ export const DASHBOARD_PATH = '/admin/websockets';
 export const AUDIT_PATH = '/admin/audit';
 export const TOKENS_PATH = '/admin/tokens';
 export const SESSIONS_PATH = '/admin/sessions';
+export const CONSUMERS_PATH = '/admin/consumers';
 
 /** Where to go after login. Only same-origin absolute paths: never an open redirect. */
 export function safeNext(next: string | null | undefined): string {
@@ -43,6 +45,8 @@ export function matchRoute(pathname: string, search: string): Route {
       return { name: 'tokens' };
     case SESSIONS_PATH:
       return { name: 'sessions' };
+    case CONSUMERS_PATH:
+      return { name: 'consumers' };
     default:
       return { name: 'not-found', path: pathname };
   }

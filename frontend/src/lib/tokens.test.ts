@@ -76,8 +76,8 @@ describe('token presentation', () => {
 });
 
 describe('nav', () => {
-  it('shows the admin pages (sessions, audit, tokens) to admins only', () => {
-    expect(navLinks('admin').map((l) => l.path)).toEqual(['/admin/websockets', '/admin/sessions', '/admin/audit', '/admin/tokens']);
+  it('shows the admin pages (sessions, audit, tokens, consumers) to admins only', () => {
+    expect(navLinks('admin').map((l) => l.path)).toEqual(['/admin/websockets', '/admin/sessions', '/admin/audit', '/admin/tokens', '/admin/consumers']);
     expect(navLinks('viewer').map((l) => l.path)).toEqual(['/admin/websockets']);
   });
   it('leaves modified clicks to the browser', () => {

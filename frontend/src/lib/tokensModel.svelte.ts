@@ -4,6 +4,7 @@
 
 import type { Confirmer } from './actions.svelte';
 import type { Result } from './api';
+import { ShownOnce, type ClipboardLike } from './shownOnce.svelte';
 import { buildCreateBody, fieldOfError, revokeQuestion, type ApiToken, type CreatedToken, type CreateTokenBody, type FormField, type TokenForm, type TokenList } from './tokens';
 
 export interface TokensApi {
@@ -12,11 +13,7 @@ export interface TokensApi {
   revokeToken(id: number): Promise<Result<{ ok: boolean; id: number }>>;
 }
 
-export interface ClipboardLike {
-  writeText(text: string): Promise<void>;
-}
-
-export type CopyState = 'idle' | 'copied' | 'failed';
+export type { ClipboardLike, CopyState } from './shownOnce.svelte';
 
 export class TokensModel {
   tokens = $state<ApiToken[]>([]);
@@ -29,8 +26,7 @@ export class TokensModel {
   creating = $state(false);
 
   /** The new token, shown once; cleared by dismiss() and never kept anywhere else. */
-  created = $state<CreatedToken | null>(null);
-  copy = $state<CopyState>('idle');
+  readonly shown: ShownOnce<CreatedToken>;
 
   revoking = $state<number | null>(null);
   notice = $state<{ ok: boolean; message: string } | null>(null);
@@ -39,10 +35,19 @@ export class TokensModel {
     private readonly api: TokensApi,
     private readonly confirmer: Confirmer,
     me: string,
-    private readonly clipboard: ClipboardLike | null = null,
+    clipboard: ClipboardLike | null = null,
     private readonly now: () => Date = () => new Date(),
   ) {
     this.form.user = me;
+    this.shown = new ShownOnce(clipboard, (t) => t.token);
+  }
+
+  get created(): CreatedToken | null {
+    return this.shown.value;
+  }
+
+  get copy() {
+    return this.shown.copy;
   }
 
   async load(): Promise<void> {
@@ -74,32 +79,19 @@ export class TokensModel {
       this.formError = { field: fieldOfError(r.error), message: r.message };
       return false;
     }
-    this.created = r.data;
-    this.copy = 'idle';
+    this.shown.show(r.data);
     this.form.name = '';
     await this.load();
     return true;
   }
 
-  async copyToken(): Promise<void> {
-    const t = this.created?.token;
-    if (!t) return;
-    if (!this.clipboard) {
-      this.copy = 'failed';
-      return;
-    }
-    try {
-      await this.clipboard.writeText(t);
-      this.copy = 'copied';
-    } catch {
-      this.copy = 'failed';
-    }
+  copyToken(): Promise<void> {
+    return this.shown.copySecret();
   }
 
   /** Forgets the plaintext: after this nobody can see it again. */
   dismiss(): void {
-    this.created = null;
-    this.copy = 'idle';
+    this.shown.dismiss();
   }
 
   async revoke(t: ApiToken): Promise<void> {

@@ -50,6 +50,18 @@ export interface ConnectionStatusDoc {
   enable_hint: string;
   /** Saved runtime changes on top of the configuration; absent from older servers. */
   overrides?: OverridesDoc;
+  /** Pairs carried for relay consumers (docs/relay.md); absent from older servers. */
+  relay?: RelayPair[];
+}
+
+/** One pair the relay carries on a connection (docs/relay.md). */
+export interface RelayPair {
+  channel: string;
+  ticker: string;
+  /** Consumers subscribed to it now. */
+  consumers: number;
+  /** false: carried only because consumers asked for it. */
+  configured: boolean;
 }
 
 /** One ticker added or removed at runtime. */
