@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tickwatch/tickwatch/backend/internal/logsafe"
+	"github.com/tickwatch/tickwatch/backend/live"
 	"github.com/tickwatch/tickwatch/backend/massive"
 )
 
@@ -97,11 +98,38 @@ const (
 )
 
 // consumerKeyDoc is a record plus its state ("active" or "revoked") and
-// how many connections use it now.
+// how many connections use it now. Its times shadow the record's: on the
+// wire they are Unix seconds like every other time the API answers with.
 type consumerKeyDoc struct {
 	ConsumerKey
-	State     string `json:"state"`
-	Connected int    `json:"connected"`
+	CreatedAt  float64  `json:"created_at"`
+	LastUsedAt *float64 `json:"last_used_at,omitempty"`
+	RevokedAt  *float64 `json:"revoked_at,omitempty"`
+	State      string   `json:"state"`
+	Connected  int      `json:"connected"`
+}
+
+func newConsumerKeyDoc(k ConsumerKey, connected int) consumerKeyDoc {
+	d := consumerKeyDoc{ConsumerKey: k, CreatedAt: live.UnixSeconds(k.CreatedAt),
+		LastUsedAt: optSeconds(k.LastUsedAt), RevokedAt: optSeconds(k.RevokedAt), State: "active", Connected: connected}
+	if k.RevokedAt != nil {
+		d.State, d.Connected = "revoked", 0
+	}
+	return d
+}
+
+// MarshalJSON writes Since as Unix seconds (0 when unknown), the API's one
+// time format.
+func (c RelayConsumer) MarshalJSON() ([]byte, error) {
+	type fields RelayConsumer // no MarshalJSON: no recursion
+	since := 0.0
+	if !c.Since.IsZero() {
+		since = live.UnixSeconds(c.Since)
+	}
+	return json.Marshal(struct {
+		fields
+		Since float64 `json:"since"`
+	}{fields(c), since})
 }
 
 func (s *Server) consumerKeyDocs(keys []ConsumerKey) []consumerKeyDoc {
@@ -115,10 +143,7 @@ func (s *Server) consumerKeyDocs(keys []ConsumerKey) []consumerKeyDoc {
 	}
 	out := make([]consumerKeyDoc, len(keys))
 	for i, k := range keys {
-		out[i] = consumerKeyDoc{ConsumerKey: k, State: "active", Connected: perKey[k.ID]}
-		if k.RevokedAt != nil {
-			out[i].State, out[i].Connected = "revoked", 0
-		}
+		out[i] = newConsumerKeyDoc(k, perKey[k.ID])
 	}
 	return out
 }
@@ -178,7 +203,7 @@ func (s *Server) createConsumerKey(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(struct {
 		Key string `json:"key"`
 		consumerKeyDoc
-	}{Key: plain, consumerKeyDoc: consumerKeyDoc{ConsumerKey: k, State: "active"}})
+	}{Key: plain, consumerKeyDoc: newConsumerKeyDoc(k, 0)})
 }
 
 // revokeConsumerKey revokes a key and closes its open connections: a

@@ -12,12 +12,12 @@ afterEach(() => {
 });
 
 const risk: RelayConsumer = {
-  id: 4, name: 'risk monitor', key_prefix: 'twc_Ab3xK9', key_id: 1, remote: '10.0.0.5:51234', since: '2030-01-02T03:04:05Z',
+  id: 4, name: 'risk monitor', key_prefix: 'twc_Ab3xK9', key_id: 1, remote: '10.0.0.5:51234', since: 1893553445,
   authenticated: true, subscriptions: 12, queue_depth: 3, sent: 1500, dropped: 0, slow: false,
 };
 const riskKey: ConsumerKey = {
   id: 1, name: 'risk monitor', prefix: 'twc_Ab3xK9', allow_list: ['AAPL', 'MSFT'], max_conns: 2, created_by: 'admin',
-  created_at: '2030-01-01T00:00:00Z', last_used_at: '2030-01-02T03:04:05Z', state: 'active', connected: 1,
+  created_at: 1893456000, last_used_at: 1893553445, state: 'active', connected: 1,
 };
 
 /** A relay with one consumer and one key, recording the calls. */

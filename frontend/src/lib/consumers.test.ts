@@ -66,7 +66,7 @@ describe('buildKeyBody', () => {
   });
 });
 
-const T0 = Date.parse('2030-01-15T12:00:00Z');
+const T0 = 1894708800 * 1000;
 
 const consumer = (o: Partial<RelayConsumer> = {}): RelayConsumer => ({
   id: 1,
@@ -74,7 +74,7 @@ const consumer = (o: Partial<RelayConsumer> = {}): RelayConsumer => ({
   key_prefix: 'twc_abcd1234',
   key_id: 7,
   remote: '10.0.0.5:51234',
-  since: '2030-01-15T11:57:00Z',
+  since: 1894708620,
   authenticated: true,
   subscriptions: 12,
   queue_depth: 0,
@@ -115,7 +115,7 @@ describe('consumer rows', () => {
   });
 
   it('shows unknowns as dashes', () => {
-    const v = consumerRowView(consumer({ authenticated: false, name: '', key_prefix: '', since: '0001-01-01T00:00:00Z', remote: '' }), null, T0);
+    const v = consumerRowView(consumer({ authenticated: false, name: '', key_prefix: '', since: 0, remote: '' }), null, T0);
     expect([v.name, v.key, v.remote, v.since, v.rate]).toEqual(['(not signed in)', '—', '—', '—', '—']);
   });
 
@@ -129,7 +129,7 @@ describe('consumer rows', () => {
   });
 
   it('lists the oldest connection first', () => {
-    const list = [consumer({ id: 3, since: '2030-01-15T11:59:00Z' }), consumer({ id: 2, since: '2030-01-15T11:50:00Z' }), consumer({ id: 1, since: '2030-01-15T11:59:00Z' })];
+    const list = [consumer({ id: 3, since: 1894708740 }), consumer({ id: 2, since: 1894708200 }), consumer({ id: 1, since: 1894708740 })];
     expect(sortConsumers(list).map((c) => c.id)).toEqual([2, 1, 3]);
   });
 
@@ -150,19 +150,19 @@ const key = (o: Partial<ConsumerKey> = {}): ConsumerKey => ({
   allow_list: [],
   max_conns: 0,
   created_by: 'admin',
-  created_at: '2030-01-15T11:00:00Z',
+  created_at: 1894705200,
   state: 'active',
   connected: 0,
   ...o,
 });
 
 describe('consumer keys', () => {
-  it('formats RFC 3339 times like the tokens page, Go zero time as absent', () => {
-    expect(formatStamp('2030-01-31T14:05:09Z')).toBe('2030-01-31 14:05 UTC');
-    expect(formatStamp('2030-01-31T15:05:09+01:00')).toBe('2030-01-31 14:05 UTC');
+  it('formats wire times (Unix seconds) like the tokens page, 0 or missing as absent', () => {
+    expect(formatStamp(1896098709)).toBe('2030-01-31 14:05 UTC');
+    expect(formatStamp(1896098709.5)).toBe('2030-01-31 14:05 UTC');
     expect(formatStamp(undefined, 'never')).toBe('never');
-    expect(formatStamp('0001-01-01T00:00:00Z')).toBe('—');
-    expect(formatStamp('garbage')).toBe('—');
+    expect(formatStamp(0)).toBe('—');
+    expect(formatStamp(Number.NaN)).toBe('—');
   });
 
   it('says how many open connections a revoke closes', () => {
@@ -227,7 +227,7 @@ class FakeRelay implements ConsumersApi {
     this.revoked.push(id);
     const n = this.list.filter((c) => c.key_id === id).length;
     this.list = this.list.filter((c) => c.key_id !== id);
-    this.keys = this.keys.map((k) => (k.id === id ? { ...k, state: 'revoked', revoked_at: '2030-01-15T12:00:00Z' } : k));
+    this.keys = this.keys.map((k) => (k.id === id ? { ...k, state: 'revoked', revoked_at: 1894708800 } : k));
     return { ok: true, status: 200, data: { ok: true, id, disconnected: n } };
   }
 }
@@ -270,7 +270,7 @@ describe('ConsumersModel', () => {
     expect(m.rates.get(1)).toBeNull();
     expect(m.keysLoaded).toBe(true);
 
-    api.list = [consumer({ id: 1, sent: 300 }), consumer({ id: 2, sent: 5, since: '2030-01-15T11:59:59Z' })];
+    api.list = [consumer({ id: 1, sent: 300 }), consumer({ id: 2, sent: 5, since: 1894708799 })];
     advance(2000);
     ticker.fire();
     await settle();

@@ -18,7 +18,7 @@ export interface RelayConsumer {
   key_prefix: string;
   key_id: number;
   remote: string;
-  since: string;
+  since: number;
   authenticated: boolean;
   subscriptions: number;
   queue_depth: number;
@@ -45,9 +45,9 @@ export interface ConsumerKey {
   allow_list: string[] | null;
   max_conns: number;
   created_by: string;
-  created_at: string;
-  last_used_at?: string;
-  revoked_at?: string;
+  created_at: number;
+  last_used_at?: number;
+  revoked_at?: number;
   state: 'active' | 'revoked' | string;
   connected: number;
 }
@@ -123,16 +123,14 @@ export function fieldOfKeyError(error: string): KeyField | null {
   return null;
 }
 
-/** Milliseconds of an RFC 3339 time; NaN when absent or unreadable. */
-export function parseTime(s: string | undefined | null): number {
-  if (!s) return NaN;
-  const ms = Date.parse(s);
-  // Go writes the zero time as 0001-01-01: "never", not two thousand years ago.
-  return Number.isFinite(ms) && ms > 0 ? ms : NaN;
+/** Milliseconds of a wire time (Unix seconds, like the rest of the API); NaN when absent (0 or missing). */
+export function parseTime(s: number | undefined | null): number {
+  if (typeof s !== 'number' || !Number.isFinite(s) || s <= 0) return NaN;
+  return s * 1000;
 }
 
 /** "2030-01-31 14:05 UTC", like the Tokens page; `empty` when absent. */
-export function formatStamp(s: string | undefined | null, empty = '—'): string {
+export function formatStamp(s: number | undefined | null, empty = '—'): string {
   const ms = parseTime(s);
   return Number.isNaN(ms) ? empty : formatWhen(ms / 1000, empty);
 }
