@@ -75,8 +75,24 @@ func (a *App) newAlerting(st *status.Source) (*alerting, error) {
 // alertEvent is the data of an /admin-ws "alert" event: the incident and
 // what just happened to it.
 type alertEvent struct {
-	Type string `json:"type"` // firing | resolved | acknowledged
+	Type string // firing | resolved | acknowledged
 	alert.Alert
+}
+
+// MarshalJSON writes the alert's own document (alert.Alert.MarshalJSON,
+// times in Unix seconds) with "type" added first. The embedded alert's
+// method would otherwise be promoted and drop the type.
+func (e alertEvent) MarshalJSON() ([]byte, error) {
+	doc, err := json.Marshal(e.Alert)
+	if err != nil {
+		return nil, err
+	}
+	typ, err := json.Marshal(e.Type)
+	if err != nil {
+		return nil, err
+	}
+	out := append(append([]byte(`{"type":`), typ...), ',')
+	return append(out, doc[1:]...), nil
 }
 
 func (al *alerting) start(ctx context.Context, wg *sync.WaitGroup) {

@@ -13,8 +13,8 @@ function alert(over: Partial<Alert>): Alert {
     connection: 'connection_1',
     ticker: 'AAPL',
     state: 'firing',
-    since: '2026-03-10T14:32:19Z',
-    fired_at: '2026-03-10T14:34:19Z',
+    since: 1773153139,
+    fired_at: 1773153259,
     value: 161,
     threshold: 120,
     unit: 'seconds',
@@ -45,7 +45,7 @@ describe('mergeAlert and counts', () => {
   it('replaces by id, keeps newest first, drops the event type', () => {
     let list = mergeAlert([], alert({ id: 1 }));
     list = mergeAlert(list, { ...alert({ id: 2, kind: 'drops' }), type: 'firing' } as Alert);
-    list = mergeAlert(list, alert({ id: 1, state: 'resolved', resolved_at: '2026-03-10T14:34:50Z' }));
+    list = mergeAlert(list, alert({ id: 1, state: 'resolved', resolved_at: 1773153290 }));
     expect(list.map((a) => [a.id, a.state])).toEqual([
       [2, 'firing'],
       [1, 'resolved'],
@@ -63,7 +63,7 @@ describe('alertView and the strip', () => {
     expect(v.firing && !v.faded && !v.acked).toBe(true);
   });
   it('fades resolved ones after a while, then hides them; firing ones come first', () => {
-    const resolvedAt = (ms: number) => new Date(NOW - ms).toISOString();
+    const resolvedAt = (ms: number) => (NOW - ms) / 1000;
     const list = [
       alert({ id: 5, state: 'resolved', resolved_at: resolvedAt(1000) }),
       alert({ id: 4, state: 'resolved', resolved_at: resolvedAt(FADE_AFTER_MS + 1) }),
@@ -94,7 +94,7 @@ describe('AlertsModel', () => {
       },
       ackAlert: async (id: number) => {
         api.acked.push(id);
-        return ok({ ...list.find((a) => a.id === id)!, acked_by: 'admin', acked_at: '2026-03-10T14:35:00Z' });
+        return ok({ ...list.find((a) => a.id === id)!, acked_by: 'admin', acked_at: 1773153300 });
       },
     };
     return api;
@@ -104,7 +104,7 @@ describe('AlertsModel', () => {
     const m = new AlertsModel(api);
     await m.load();
     expect(m.firing).toBe(1);
-    m.onFrame(JSON.stringify([{ event: 'alert', data: { ...alert({ id: 1, state: 'resolved', resolved_at: '2026-03-10T14:34:59Z' }), type: 'resolved' } }]));
+    m.onFrame(JSON.stringify([{ event: 'alert', data: { ...alert({ id: 1, state: 'resolved', resolved_at: 1773153299 }), type: 'resolved' } }]));
     expect(m.firing).toBe(0);
     m.onFrame('[{"event":"tick_update","data":{}}]');
     expect(api.loads).toBe(1);

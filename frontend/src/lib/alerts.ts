@@ -13,15 +13,16 @@ export interface Alert {
   ticker?: string;
   source?: string;
   state: AlertState;
-  since: string;
-  fired_at: string;
-  resolved_at?: string;
+  /** Times are Unix seconds (ms precision), like the rest of the API. */
+  since: number;
+  fired_at: number;
+  resolved_at?: number;
   value: number;
   threshold: number;
   unit: string;
   message: string;
   acked_by?: string;
-  acked_at?: string;
+  acked_at?: number;
 }
 
 /** The data of an /admin-ws "alert" event. */
@@ -115,7 +116,7 @@ function span(ms: number): string {
 
 export function alertView(a: Alert, nowMs: number): AlertView {
   const firing = a.state === 'firing';
-  const resolvedAt = a.resolved_at ? Date.parse(a.resolved_at) : NaN;
+  const resolvedAt = a.resolved_at ? a.resolved_at * 1000 : NaN;
   const where = [a.ticker, a.connection, a.source].filter(Boolean).join(' · ');
   return {
     id: a.id,
@@ -124,7 +125,7 @@ export function alertView(a: Alert, nowMs: number): AlertView {
     acked: !!a.acked_by,
     title: where ? `${kindLabel(a.kind)}: ${where}` : kindLabel(a.kind),
     detail: a.message,
-    when: firing ? `for ${span(nowMs - Date.parse(a.since))}` : `resolved ${span(nowMs - resolvedAt)} ago`,
+    when: firing ? `for ${span(nowMs - a.since * 1000)}` : `resolved ${span(nowMs - resolvedAt)} ago`,
     ackedBy: a.acked_by ?? '',
   };
 }
@@ -132,6 +133,6 @@ export function alertView(a: Alert, nowMs: number): AlertView {
 /** What the strip shows: firing first (oldest incident first), then resolved ones not yet hidden, newest first. */
 export function stripViews(list: readonly Alert[], nowMs: number): AlertView[] {
   const firing = list.filter((a) => a.state === 'firing').sort((x, y) => x.id - y.id);
-  const resolved = list.filter((a) => a.state === 'resolved' && !(a.resolved_at && nowMs - Date.parse(a.resolved_at) >= HIDE_AFTER_MS));
+  const resolved = list.filter((a) => a.state === 'resolved' && !(a.resolved_at && nowMs - a.resolved_at * 1000 >= HIDE_AFTER_MS));
   return [...firing, ...resolved].map((a) => alertView(a, nowMs));
 }
