@@ -55,6 +55,15 @@ const views = [
     },
   },
   {
+    // a confirmation in front of the dashboard: the solid danger button
+    name: 'dashboard-confirm',
+    open: async (page, server) => {
+      await adminDashboard(page, server);
+      await page.locator(col(3)).getByRole('button', { name: 'Disable', exact: true }).click();
+      await page.waitForSelector('dialog[open] :text("Disable tertiary?")');
+    },
+  },
+  {
     name: 'sessions',
     open: async (page, server) => {
       await login(page, server, 'admin', '/admin/sessions');
