@@ -50,6 +50,8 @@ type consumer struct {
 	closeCode int  // close frame the writer owes; first stop wins
 	closeText string
 	dropped   uint64
+	endStatus string // the closing status condemn queued, for endReason
+	endText   string
 
 	sent atomic.Uint64
 	slow atomic.Bool
@@ -97,6 +99,9 @@ func (h *Hub) Serve(conn *websocket.Conn, remote string) {
 	<-c.writerDone
 	h.unregister(c)
 	_ = conn.Close()
+	if c.authed.Load() {
+		h.changed(c, false)
+	}
 	c.log.Info().Str("consumer", c.name()).Uint64("sent", c.sent.Load()).Msg("relay: consumer disconnected")
 }
 
@@ -196,6 +201,7 @@ func (c *consumer) auth(key string) {
 	c.authed.Store(true)
 	c.log.Info().Str("consumer", who.Name).Str("key_prefix", who.KeyPrefix).Msg("relay: consumer authenticated")
 	c.status(massive.StatusAuthSuccess, massive.MessageAuthenticated)
+	h.changed(c, true)
 }
 
 func (c *consumer) lookup(key string) (Consumer, error) {
@@ -222,6 +228,7 @@ func (c *consumer) condemn(status, message string) {
 	c.mu.Lock()
 	if !c.condemned {
 		c.condemned = true
+		c.endStatus, c.endText = status, message
 		c.queue = append(c.queue, outItem{data: massive.StatusFrame([2]string{status, message}), closeAfter: true})
 	}
 	c.mu.Unlock()

@@ -70,6 +70,10 @@ type Options struct {
 	// AuthFailures limits failed auths per remote address (10 per minute).
 	AuthFailures *auth.Limiter
 	Logger       zerolog.Logger
+	// OnChange, when set, is told when a connection authenticates and when
+	// an authenticated one ends (ConsumerChange), on that connection's
+	// goroutine: it must return quickly and must not call back into the Hub.
+	OnChange func(ConsumerChange)
 }
 
 const (
@@ -387,7 +391,7 @@ func (h *Hub) DisconnectKey(keyID string) int {
 	}
 	h.mu.RUnlock()
 	for _, c := range victims {
-		c.condemn(massive.StatusForceDisconnect, "consumer key revoked")
+		c.condemn(massive.StatusForceDisconnect, revokedMessage)
 	}
 	return len(victims)
 }
