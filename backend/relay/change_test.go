@@ -83,13 +83,7 @@ func TestOnChangeReasons(t *testing.T) {
 	log.waitLines(t, "+alpha", "-alpha:left", "+limited", "-limited:admin", "+single", "-single:revoked")
 
 	// A consumer that stops reading is cut off as slow.
-	syms := make([]string, 400)
-	for i := range syms {
-		syms[i] = fmt.Sprintf("S%d", i)
-	}
-	stalled := authed(t, e.url, keyAlpha)
-	stalled.send(massive.ActionSubscribe, "T."+strings.Join(syms, ",T."))
-	stalled.statuses(len(syms))
+	stalled, syms := subscribedMany(t, e.url, keyAlpha, 400)
 	for seq := 0; e.hub.Stats().SlowDisconnects == 0; seq++ {
 		if seq == 5000 {
 			t.Fatal("the stalled consumer was never cut")
@@ -114,4 +108,19 @@ func TestOnChangeReasons(t *testing.T) {
 			t.Errorf("change %+v holds a key", c)
 		}
 	}
+}
+
+// subscribedMany authenticates with key and subscribes trades of n
+// made-up symbols, so that a few batches fill the socket of a consumer that
+// does not read.
+func subscribedMany(t *testing.T, url, key string, n int) (*raw, []string) {
+	t.Helper()
+	syms := make([]string, n)
+	for i := range syms {
+		syms[i] = fmt.Sprintf("S%d", i)
+	}
+	r := authed(t, url, key)
+	r.send(massive.ActionSubscribe, "T."+strings.Join(syms, ",T."))
+	r.statuses(len(syms))
+	return r, syms
 }

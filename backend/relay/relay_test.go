@@ -223,13 +223,7 @@ func TestSharedSubscriptionAcquiredOnce(t *testing.T) {
 // the kernel's socket buffers take to fill.
 func TestSlowConsumerCut(t *testing.T) {
 	e := startRelay(t, relay.Options{QueueSize: 4})
-	syms := make([]string, 400)
-	for i := range syms {
-		syms[i] = fmt.Sprintf("S%d", i)
-	}
-	stalled := authed(t, e.url, keyAlpha)
-	stalled.send(massive.ActionSubscribe, "T."+strings.Join(syms, ",T."))
-	stalled.statuses(len(syms))
+	stalled, syms := subscribedMany(t, e.url, keyAlpha, 400)
 	_, healthy := consumerClient(t, e.url, keyAlpha, "T", syms...)
 
 	var want []massive.Event
