@@ -86,6 +86,9 @@ type Options struct {
 type Peer struct {
 	User        string
 	AuthSession string
+	// Admin: the user's role may administer, so the session also gets the
+	// events only admins may see (AdminEvent).
+	Admin bool
 }
 
 // CloseSessionEnded is the close code of a socket whose login session

@@ -55,7 +55,7 @@ func newHarness(t *testing.T, ho harnessOpts) *harness {
 			return
 		}
 		// The peer comes from the query, so tests can be several users.
-		p := Peer{User: r.URL.Query().Get("user"), AuthSession: r.URL.Query().Get("sid")}
+		p := Peer{User: r.URL.Query().Get("user"), AuthSession: r.URL.Query().Get("sid"), Admin: r.URL.Query().Has("admin")}
 		if p.User == "" {
 			p.User = "tester"
 		}
@@ -94,7 +94,7 @@ func (h *harness) dial(rcvBuf int) *client {
 	return h.dialAs(rcvBuf, "")
 }
 
-// dialAs connects as the peer in query ("user=alice&sid=s1"; "" = tester).
+// dialAs connects as the peer in query ("user=alice&sid=s1&admin"; "" = tester, not an admin).
 func (h *harness) dialAs(rcvBuf int, query string) *client {
 	h.t.Helper()
 	d := websocket.Dialer{

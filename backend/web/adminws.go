@@ -27,7 +27,8 @@ func (s *Server) adminWSUpgrade(c *fiber.Ctx) error {
 	if _, token := viaToken(c); !token && !s.originOK(c) {
 		return errForbidden("cross-origin WebSocket refused (Origin must be this server or one of ALLOWED_ORIGINS)")
 	}
-	c.Locals("ws_peer", live.Peer{User: cl.Username, AuthSession: cl.SessionID})
+	// Admin: the session also gets admin-only events (the relay's consumers).
+	c.Locals("ws_peer", live.Peer{User: cl.Username, AuthSession: cl.SessionID, Admin: cl.Role.CanAct()})
 	return c.Next()
 }
 
