@@ -213,6 +213,9 @@ func New(cfg *config.Config, log zerolog.Logger, static fs.FS, version string, o
 	// A login session that ends (logout, revocation, a changed user,
 	// expiry) takes its open dashboard sockets with it.
 	a.sessions.OnEnd(func(ss auth.Session) { a.hub.EndAuthSession(ss.ID) })
+	if a.relay != nil {
+		a.relay.events.attach(a.hub) // the relay was built before the hub
+	}
 	a.mgr.AddObserver(liveBridge{hub: a.hub})
 	a.mgr.AddObserver(&readiness{a: a, attempts: map[string]bool{}})
 	if a.alerts, err = a.newAlerting(st); err != nil {

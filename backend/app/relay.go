@@ -27,9 +27,10 @@ import (
 // notices, and it is handed to web and the status document through
 // adapters, so neither imports the relay.
 type relayService struct {
-	hub *relay.Hub
-	mgr *manager.Manager
-	log zerolog.Logger
+	hub    *relay.Hub
+	mgr    *manager.Manager
+	log    zerolog.Logger
+	events *consumerEvents // consumer events on /admin-ws
 
 	// notices carries state changes from the manager's observer call,
 	// which must return at once and must not wait for the hub (whose
@@ -47,12 +48,15 @@ const noticeQueue = 64
 
 func newRelay(cfg *config.Config, mgr *manager.Manager, st *store.Store, log zerolog.Logger) (*relayService, error) {
 	r := &relayService{mgr: mgr, log: log.With().Str("component", "relay").Logger(), notices: make(chan massive.StateChange, noticeQueue)}
+	r.events = newConsumerEvents(r.log)
 	r.hub = relay.New(relay.Options{
 		Keys:          consumerKeys{st: st, log: r.log},
 		Upstream:      relayUpstream{mgr},
 		AllowWildcard: bool(cfg.RelayAllowWildcard),
+		OnChange:      r.events.changed,
 		Logger:        log, // the hub names itself (component=relay)
 	})
+	r.events.hub = r.hub
 	mgr.AddTap(r.hub)
 	mgr.AddObserver(r)
 	if cfg.RelayAddr != "" {
@@ -79,11 +83,13 @@ func (r *relayService) handler() func(func(*fiber.Ctx) string) fiber.Handler {
 	return r.hub.Handler
 }
 
-// start runs the notice goroutine and RELAY_ADDR's listener, owned by wg;
-// the notices end with ctx, the listener with close.
+// start runs the notice and consumer-event goroutines and RELAY_ADDR's
+// listener, owned by wg; the goroutines end with ctx, the listener with close.
 func (r *relayService) start(ctx context.Context, wg *sync.WaitGroup) {
 	wg.Add(1)
 	go func() { defer wg.Done(); r.runNotices(ctx) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); r.events.run(ctx) }()
 	if r.srv != nil {
 		wg.Add(1)
 		go func() {
@@ -205,12 +211,17 @@ func (r relayWeb) Consumers() web.RelaySnapshot {
 		MaxConnRefusals: st.MaxConnRefusals, EventsIn: st.EventsIn, EventsOut: st.EventsOut,
 	}
 	for i, c := range st.Consumers {
-		keyID, _ := strconv.ParseInt(c.KeyID, 10, 64) // "" before auth: 0
-		out.Consumers[i] = web.RelayConsumer{ID: c.ID, Name: c.Name, KeyPrefix: c.KeyPrefix, KeyID: keyID,
-			Remote: c.Remote, Since: c.Since, Authenticated: c.Authenticated, Subscriptions: c.Subscriptions,
-			QueueDepth: c.QueueDepth, Sent: c.Sent, Dropped: c.Dropped, Slow: c.Slow}
+		out.Consumers[i] = webConsumer(c)
 	}
 	return out
+}
+
+// webConsumer is one consumer as web (and the /admin-ws events) show it.
+func webConsumer(c relay.ConsumerStats) web.RelayConsumer {
+	keyID, _ := strconv.ParseInt(c.KeyID, 10, 64) // "" before auth: 0
+	return web.RelayConsumer{ID: c.ID, Name: c.Name, KeyPrefix: c.KeyPrefix, KeyID: keyID,
+		Remote: c.Remote, Since: c.Since, Authenticated: c.Authenticated, Subscriptions: c.Subscriptions,
+		QueueDepth: c.QueueDepth, Sent: c.Sent, Dropped: c.Dropped, Slow: c.Slow}
 }
 
 func (r relayWeb) Disconnect(id uint64) bool { return r.hub.Disconnect(id) }
