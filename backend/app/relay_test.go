@@ -382,44 +382,55 @@ func simTable(e *apptest.Stack) []string {
 // environment, channel A).
 var configuredTable = []string{"A.AAPL", "A.AMZN", "A.BRK.B", "A.GOOGL", "A.MSFT", "A.NVDA"}
 
-// TestRelayManyConsumers: consumers with overlapping subscriptions each get
-// exactly their own (channel, ticker) pairs; upstream holds the union plus
-// the configuration, and shrinks back when they leave.
+// TestRelayManyConsumers: the issue's 50 consumers with overlapping
+// subscriptions each get exactly their own (channel, ticker) pairs;
+// upstream (the simulator's own table) holds the union plus the
+// configuration, and shrinks back as they leave: half of them, then all.
 func TestRelayManyConsumers(t *testing.T) {
 	e := relayStack(t)
 	k := createKey(t, e, `{"name":"fleet"}`)
-	pool := []string{"A.AAPL", "T.AAPL", "Q.AAPL", "T.MSFT", "T.XOM", "Q.XOM", "A.XOM", "T.CVX", "Q.JPM", "T.JPM", "A.KO", "T.BRK.B"}
-	const n = 24
+	pool := []string{"A.AAPL", "T.AAPL", "Q.AAPL", "T.MSFT", "T.XOM", "Q.XOM", "A.XOM", "T.CVX", "Q.JPM", "T.JPM", "A.KO", "T.BRK.B", "Q.KO", "T.PEP", "A.JPM", "Q.CVX"}
+	const n = 50
 	type member struct {
 		c     *massive.Client
 		f     *feed
 		pairs []string
 	}
 	members := make([]member, n)
-	union := map[string]bool{}
 	for i := range members {
-		// Overlapping windows of the pool, 2 to 4 pairs each.
+		// Overlapping windows of the pool, 2 to 4 pairs each; the second
+		// half keeps to the pool's first ten, so that upstream shrinks
+		// when the first half leaves.
+		from := pool
+		if i >= n/2 {
+			from = pool[:10]
+		}
 		var pairs []string
 		for j := 0; j < 2+i%3; j++ {
-			pairs = append(pairs, pool[(i*5+j*3)%len(pool)])
+			pairs = append(pairs, from[(i*5+j*3)%len(from)])
 		}
 		slices.Sort(pairs)
 		pairs = slices.Compact(pairs)
 		c, f := massiveClient(t, relayURL(e), k.Key, pairs...)
 		members[i] = member{c, f, pairs}
-		for _, p := range pairs {
-			union[p] = true
+	}
+	// upstreamFor is what upstream must hold for members: the configuration
+	// plus the union of their pairs.
+	upstreamFor := func(members []member) []string {
+		want := slices.Clone(configuredTable)
+		for _, m := range members {
+			want = append(want, m.pairs...)
 		}
+		sort.Strings(want)
+		return slices.Compact(want)
 	}
 	for _, m := range members {
 		waitAcked(t, m.c, m.pairs)
 	}
-	want := slices.Clone(configuredTable)
-	for p := range union {
-		want = append(want, p)
+	want := upstreamFor(members)
+	if len(want) < len(pool) {
+		t.Fatalf("the consumers cover %d pairs with the configuration, fewer than the pool's %d: the windows do not overlap as meant", len(want), len(pool))
 	}
-	sort.Strings(want)
-	want = slices.Compact(want)
 	testkit.WaitFor(t, relayPatience, "simulator table = configured + union", func() bool { return slices.Equal(simTable(e), want) })
 
 	// The status document marks the pairs and counts their consumers.
@@ -433,7 +444,7 @@ func TestRelayManyConsumers(t *testing.T) {
 			}
 		}
 	}
-	for p := range union {
+	for _, p := range pool {
 		wantN := 0
 		for _, m := range members {
 			if slices.Contains(m.pairs, p) {
@@ -445,20 +456,18 @@ func TestRelayManyConsumers(t *testing.T) {
 		}
 	}
 
-	// Everyone gets events, and only of their own pairs.
-	testkit.WaitFor(t, relayPatience*2, "every consumer gets events", func() bool {
+	// Everyone gets events of every one of its pairs, and of nothing else.
+	testkit.WaitFor(t, relayPatience*3, "every consumer gets events of each of its pairs", func() bool {
 		for _, m := range members {
-			if len(m.f.keys()) == 0 {
+			if len(m.f.keys()) < len(m.pairs) {
 				return false
 			}
 		}
 		return true
 	})
 	for i, m := range members {
-		for _, got := range m.f.keys() {
-			if !slices.Contains(m.pairs, got) {
-				t.Errorf("consumer %d (%v) got %s", i, m.pairs, got)
-			}
+		if got := m.f.keys(); !slices.Equal(got, m.pairs) {
+			t.Errorf("consumer %d subscribed %v, got events of %v", i, m.pairs, got)
 		}
 	}
 	var list struct {
@@ -473,8 +482,18 @@ func TestRelayManyConsumers(t *testing.T) {
 		t.Errorf("GET /api/admin/consumers: %d consumers, want %d", len(list.Consumers), n)
 	}
 
-	// They leave: upstream is back to the configuration.
-	for _, m := range members {
+	// Half of them leave: upstream keeps what the others still use.
+	for _, m := range members[:n/2] {
+		m.c.Close()
+	}
+	rest := upstreamFor(members[n/2:])
+	if len(rest) >= len(want) {
+		t.Fatalf("the second half holds every pair (%d): nothing to shrink", len(rest))
+	}
+	want = rest
+	testkit.WaitFor(t, relayPatience, "simulator table = configured + the rest's union", func() bool { return slices.Equal(simTable(e), want) })
+	// The rest leave: upstream is back to the configuration.
+	for _, m := range members[n/2:] {
 		m.c.Close()
 	}
 	testkit.WaitFor(t, relayPatience, "simulator table back to the configuration", func() bool { return slices.Equal(simTable(e), configuredTable) })
