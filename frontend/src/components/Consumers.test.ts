@@ -3,7 +3,8 @@ import { cleanup, fireEvent, render, screen, within } from '@testing-library/sve
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Api, type FetchLike } from '../lib/api';
 import type { ConsumerKey, RelayConsumer } from '../lib/consumers';
-import { REFRESH_MS } from '../lib/consumersModel.svelte';
+import { REFRESH_MS, type LiveFeedFactory } from '../lib/consumersModel.svelte';
+import type { LinkInfo } from '../lib/liveLink';
 import Consumers from './Consumers.svelte';
 
 afterEach(() => {
@@ -50,8 +51,8 @@ function server() {
   return { calls, fetchImpl };
 }
 
-function mount(fetchImpl: FetchLike, clipboard = { writeText: vi.fn(async (_: string) => {}) }) {
-  render(Consumers, { props: { api: new Api({}, fetchImpl), user: { username: 'admin', role: 'admin' }, onLogout: () => {}, clipboard } });
+function mount(fetchImpl: FetchLike, clipboard = { writeText: vi.fn(async (_: string) => {}) }, live: LiveFeedFactory | null = null) {
+  render(Consumers, { props: { api: new Api({}, fetchImpl), user: { username: 'admin', role: 'admin' }, onLogout: () => {}, clipboard, live } });
   return clipboard;
 }
 
@@ -109,5 +110,33 @@ describe('Consumers', () => {
     vi.advanceTimersByTime(REFRESH_MS * 3);
     await new Promise((r) => setTimeout(r, 0));
     expect(polls(s.calls)).toBe(2);
+  });
+
+  it('follows the live events and says when they pause', async () => {
+    const s = server();
+    let h: { onMessage: (d: string) => void; onState: (i: LinkInfo) => void } | null = null;
+    let stopped = false;
+    const live: LiveFeedFactory = (o) => {
+      h = o;
+      return { start: () => {}, stop: () => void (stopped = true) };
+    };
+    mount(s.fetchImpl, undefined, live);
+    await vi.waitFor(() => screen.getByText('10.0.0.5:51234'));
+    const state = (st: LinkInfo['state']) => h!.onState({ state: st, attempt: 0, retryAt: null, lastMessageAt: null, lastCloseCode: null });
+    const feed = () => screen.getByTestId('consumers-feed').textContent;
+    state('live');
+    await vi.waitFor(() => expect(feed()).toBe('Live.'));
+
+    const nb = { ...risk, id: 8, name: 'notebook', remote: '10.0.0.9:40000', since: risk.since + 5 };
+    h!.onMessage(JSON.stringify([{ event: 'consumer_connected', data: { at: 1893553450, consumer: nb } }]));
+    await vi.waitFor(() => screen.getByText('10.0.0.9:40000'));
+    h!.onMessage(JSON.stringify([{ event: 'consumer_disconnected', data: { at: 1893553460, reason: 'slow_consumer', consumer: nb } }]));
+    await vi.waitFor(() => expect(screen.queryByRole('cell', { name: '10.0.0.9:40000' })).toBeNull());
+    expect(screen.getByText('cut off as a slow consumer')).toBeTruthy();
+
+    state('reconnecting');
+    await vi.waitFor(() => expect(feed()).toBe('Live updates paused — reconnecting. Refreshing every 2 s meanwhile.'));
+    cleanup();
+    expect(stopped).toBe(true);
   });
 });

@@ -46,7 +46,22 @@ export const HIDE_AFTER_MS = 10 * 60_000;
  * search and no parse.
  */
 export function alertEventsIn(data: string): AlertEvent[] {
-  if (!data.includes('"event":"alert"')) return [];
+  const out: AlertEvent[] = [];
+  for (const ev of frameEvents(data, '"event":"alert"')) {
+    const d = ev.data as AlertEvent | undefined;
+    if (ev.event === 'alert' && d && typeof d.id === 'number' && typeof d.key === 'string') out.push(d);
+  }
+  return out;
+}
+
+/**
+ * The events of one raw /admin-ws frame, or none when the frame does not
+ * contain needle (checked before parsing: most frames are ticks, and a
+ * substring search costs far less than JSON.parse) or is not a JSON array.
+ * The caller checks each event's data.
+ */
+export function frameEvents(data: string, needle: string): { event?: unknown; data?: unknown }[] {
+  if (!data.includes(needle)) return [];
   let frame: unknown;
   try {
     frame = JSON.parse(data);
@@ -54,12 +69,7 @@ export function alertEventsIn(data: string): AlertEvent[] {
     return [];
   }
   if (!Array.isArray(frame)) return [];
-  const out: AlertEvent[] = [];
-  for (const ev of frame) {
-    const d = (ev as { event?: unknown; data?: unknown })?.data as AlertEvent | undefined;
-    if ((ev as { event?: unknown }).event === 'alert' && d && typeof d.id === 'number' && typeof d.key === 'string') out.push(d);
-  }
-  return out;
+  return frame.filter((ev): ev is { event?: unknown; data?: unknown } => typeof ev === 'object' && ev !== null);
 }
 
 /** Whether a frame is a snapshot: the link was (re)established and events may have been missed. */

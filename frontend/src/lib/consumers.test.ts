@@ -3,16 +3,20 @@ import { Confirmer } from './actions.svelte';
 import type { ApiError, Result } from './api';
 import {
   buildKeyBody,
+  consumerEventsIn,
   consumerRowView,
+  departureOf,
   disconnectQuestion,
   fieldOfKeyError,
   formatStamp,
   parseAllowList,
+  reasonText,
   relayLine,
   revokeKeyQuestion,
   sampleOf,
   sentRate,
   sortConsumers,
+  upsertConsumer,
   type ConsumerKey,
   type ConsumerKeyList,
   type CreateKeyBody,
@@ -21,7 +25,8 @@ import {
   type RelayConsumer,
   type RelaySnapshot,
 } from './consumers';
-import { ConsumersModel, REFRESH_MS, type ConsumersApi, type Ticker } from './consumersModel.svelte';
+import { ConsumersModel, LIVE_REFRESH_MS, MAX_DEPARTURES, REFRESH_MS, type ConsumersApi, type LiveFeedFactory, type Ticker } from './consumersModel.svelte';
+import type { LinkInfo, LinkState } from './liveLink';
 import type { RelayPair } from './types';
 
 const form = (o: Partial<KeyForm> = {}): KeyForm => ({ name: 'risk monitor', allow: '', maxConns: '', ...o });
@@ -197,6 +202,7 @@ class FakeRelay implements ConsumersApi {
   list: RelayConsumer[] = [];
   keys: ConsumerKey[] = [];
   polls = 0;
+  keyLoads = 0;
   disconnected: number[] = [];
   created: CreateKeyBody[] = [];
   revoked: number[] = [];
@@ -214,6 +220,7 @@ class FakeRelay implements ConsumersApi {
     return { ok: true, status: 200, data: { ok: true, id } };
   }
   async listConsumerKeys(): Promise<Result<ConsumerKeyList>> {
+    this.keyLoads++;
     return { ok: true, status: 200, data: { keys: this.keys.map((k) => ({ ...k })) } };
   }
   async createConsumerKey(body: CreateKeyBody): Promise<Result<CreatedConsumerKey>> {
@@ -379,5 +386,185 @@ describe('ConsumersModel', () => {
     expect(m.keyNotice).toEqual({ ok: true, message: 'Revoked twc_abcd1234… (risk monitor). 2 connections closed.' });
     expect(m.keys[0]!.state).toBe('revoked');
     expect(m.consumers.map((c) => c.id)).toEqual([3]);
+  });
+});
+
+// The page live: the /admin-ws consumer events, and the model following
+// them, falling back to polling while the socket is down.
+const frame = (...evs: { event: string; data: unknown }[]) => JSON.stringify(evs);
+const connected = (c: RelayConsumer, at = T0 / 1000) => ({ event: 'consumer_connected', data: { at, consumer: c } });
+const disconnected = (c: RelayConsumer, reason: string, at = T0 / 1000) => ({ event: 'consumer_disconnected', data: { at, reason, consumer: c } });
+const stats = (list: RelayConsumer[], at = T0 / 1000) => ({
+  event: 'consumers',
+  data: { at, consumers: list, connections_total: 9, slow_disconnects: 1, auth_failures: 2, max_conn_refusals: 0, events_in: 10, events_out: 20 },
+});
+
+describe('consumerEventsIn', () => {
+  it('skips tick frames without parsing them, and anything malformed', () => {
+    expect(consumerEventsIn('[{"event":"tick_update","data":{"symbol":"AAPL"}}]')).toEqual([]);
+    expect(consumerEventsIn('[{"event":"consumer_connected", not json')).toEqual([]);
+    expect(consumerEventsIn('{"event":"consumer_connected"}')).toEqual([]);
+    expect(consumerEventsIn(frame({ event: 'consumer_connected', data: { at: 1 } }, { event: 'consumers', data: { consumers: [{ id: 'x' }] } }))).toEqual([]);
+  });
+
+  it('returns the consumer events of a frame in order, next to other events', () => {
+    const c = consumer();
+    const evs = consumerEventsIn(frame({ event: 'metrics_update', data: {} }, connected(c), stats([c]), disconnected(c, 'left')));
+    expect(evs.map((e) => e.event)).toEqual(['consumer_connected', 'consumers', 'consumer_disconnected']);
+    expect(evs[2]!.data).toEqual({ at: T0 / 1000, reason: 'left', consumer: c });
+  });
+});
+
+describe('departures', () => {
+  it.each([
+    ['left', 'left', 'warn'],
+    ['slow_consumer', 'cut off as a slow consumer', 'bad'],
+    ['admin', 'disconnected by an admin', 'ok'],
+    ['revoked', 'its key was revoked', 'ok'],
+    ['shutdown', 'Tickwatch shut down', 'warn'],
+    ['novel', 'disconnected (novel)', 'ok'],
+  ])('%s reads "%s"', (reason, text, tone) => {
+    const d = departureOf({ at: T0 / 1000 + 1.5, reason, consumer: consumer({ id: 3 }) }, 0);
+    expect(d).toEqual({ id: 3, name: 'risk monitor', remote: '10.0.0.5:51234', reason: text, tone, atMs: T0 + 1500 });
+  });
+
+  it('names a nameless connection by id and has a word for no reason', () => {
+    expect(reasonText(undefined)).toBe('disconnected');
+    expect(departureOf({ at: 0, consumer: consumer({ id: 9, name: '' }) }, 42)).toMatchObject({ name: 'connection 9', atMs: 42 });
+  });
+
+  it('upserts a consumer, oldest connection first', () => {
+    const a = consumer({ id: 1, since: 100 });
+    const b = consumer({ id: 2, since: 50 });
+    expect(upsertConsumer([a], b).map((c) => c.id)).toEqual([2, 1]);
+    expect(upsertConsumer([a, b], { ...a, sent: 5 }).find((c) => c.id === 1)?.sent).toBe(5);
+  });
+});
+
+/** The socket as the model sees it: the test says what it does. */
+class FakeFeed {
+  started = 0;
+  stopped = 0;
+  handlers: { onMessage: (d: string) => void; onState: (i: LinkInfo) => void } | null = null;
+  factory: LiveFeedFactory = (o) => {
+    this.handlers = o;
+    return { start: () => void this.started++, stop: () => void this.stopped++ };
+  };
+  state(state: LinkState): void {
+    this.handlers!.onState({ state, attempt: 0, retryAt: null, lastMessageAt: null, lastCloseCode: null });
+  }
+  send(data: string): void {
+    this.handlers!.onMessage(data);
+  }
+}
+
+describe('ConsumersModel live', () => {
+  function setup() {
+    const api = new FakeRelay();
+    const ticker = new ManualTicker();
+    const feed = new FakeFeed();
+    let now = T0;
+    const m = new ConsumersModel(api, new Confirmer(), null, () => now, ticker, feed.factory);
+    return { api, ticker, feed, m, advance: (ms: number) => (now += ms) };
+  }
+
+  it('loads over REST on open, polls until the socket is live, then follows the events', async () => {
+    const { api, ticker, feed, m, advance } = setup();
+    api.list = [consumer({ id: 1, sent: 100 })];
+    m.start();
+    await settle();
+    expect(feed.started).toBe(1);
+    expect(api.polls).toBe(1);
+    expect(m.feed).toBe('connecting');
+    expect(m.freshness).toEqual({ live: false, text: 'Connecting live updates… refreshing every 2 s meanwhile.' });
+    expect(ticker.fns.map((f) => f.ms)).toEqual([REFRESH_MS]);
+
+    feed.state('live');
+    expect(m.freshness).toEqual({ live: true, text: 'Live.' });
+    expect(ticker.fns.map((f) => f.ms)).toEqual([LIVE_REFRESH_MS]);
+    feed.send('[{"event":"snapshot","data":{"status":{},"ticks":[]}}]');
+    await settle();
+    expect(api.polls).toBe(2); // every snapshot reloads: events may have been missed
+
+    // A consumer connects: its row appears at once, and the keys' counts are reloaded.
+    const loads = api.keyLoads;
+    const b = consumer({ id: 2, name: 'backtest', sent: 0, since: T0 / 1000 });
+    feed.send(frame(connected(b)));
+    expect(m.consumers.map((c) => c.id)).toEqual([1, 2]);
+    expect(m.rates.get(2) ?? null).toBeNull();
+    await settle();
+    expect(api.keyLoads).toBe(loads + 1);
+
+    // The per-second document: figures and msgs/s out from the one before.
+    advance(1000);
+    feed.send(frame(stats([consumer({ id: 1, sent: 150 }), { ...b, sent: 40, queue_depth: 3 }])));
+    advance(1000);
+    feed.send(frame(stats([consumer({ id: 1, sent: 250 }), { ...b, sent: 100, queue_depth: 3 }])));
+    expect(m.rates.get(1)).toBe(100);
+    expect(m.rates.get(2)).toBe(60);
+    expect(m.consumers[1]!.queue_depth).toBe(3);
+    expect(m.snapshot?.connections_total).toBe(9);
+    expect(m.snapshot).not.toHaveProperty('at');
+
+    // It is cut off: the row goes, and the page says why.
+    feed.send(frame(disconnected({ ...b, sent: 100, dropped: 12 }, 'slow_consumer', T0 / 1000 + 2)));
+    expect(m.consumers.map((c) => c.id)).toEqual([1]);
+    expect(m.departures).toEqual([{ id: 2, name: 'backtest', remote: '10.0.0.5:51234', reason: 'cut off as a slow consumer', tone: 'bad', atMs: T0 + 2000 }]);
+    expect(api.polls).toBe(2); // no REST while live
+
+    m.stop();
+    expect(feed.stopped).toBe(1);
+    expect(ticker.fns).toHaveLength(0);
+    expect(m.feed).toBe('off');
+  });
+
+  it('says so when the socket drops, polls every REFRESH_MS meanwhile, and goes back to live', async () => {
+    const { api, ticker, feed, m } = setup();
+    m.start();
+    feed.state('live');
+    await settle();
+    const polls = api.polls;
+
+    feed.state('reconnecting');
+    expect(m.freshness).toEqual({ live: false, text: 'Live updates paused — reconnecting. Refreshing every 2 s meanwhile.' });
+    await settle();
+    expect(api.polls).toBe(polls + 1); // at once, not a stale list
+    expect(ticker.fns.map((f) => f.ms)).toEqual([REFRESH_MS]);
+    api.list = [consumer({ id: 5 })];
+    ticker.fire();
+    await settle();
+    expect(api.polls).toBe(polls + 2);
+    expect(m.consumers.map((c) => c.id)).toEqual([5]);
+
+    feed.state('closed');
+    expect(m.freshness.text).toBe('Live updates stopped. Refreshing every 2 s.');
+    feed.state('live');
+    expect(ticker.fns.map((f) => f.ms)).toEqual([LIVE_REFRESH_MS]);
+  });
+
+  it('keeps the last MAX_DEPARTURES departures, newest first, and ignores events after stop', async () => {
+    const { feed, m } = setup();
+    m.start();
+    feed.state('live');
+    for (let i = 1; i <= MAX_DEPARTURES + 2; i++) {
+      feed.send(frame(connected(consumer({ id: i }))));
+      feed.send(frame(disconnected(consumer({ id: i }), 'left')));
+    }
+    expect(m.departures.map((d) => d.id)).toEqual([7, 6, 5, 4, 3]);
+    expect(m.consumers).toEqual([]);
+    m.stop();
+    feed.state('reconnecting'); // a late callback from a stopped link
+    expect(m.feed).toBe('off');
+  });
+
+  it('without a live link, polls as before and says so', async () => {
+    const api = new FakeRelay();
+    const ticker = new ManualTicker();
+    const m = new ConsumersModel(api, new Confirmer(), null, () => T0, ticker);
+    m.start();
+    await settle();
+    expect(m.feed).toBe('off');
+    expect(m.freshness).toEqual({ live: false, text: 'Refreshed every 2 s.' });
+    expect(ticker.fns.map((f) => f.ms)).toEqual([REFRESH_MS]);
   });
 });

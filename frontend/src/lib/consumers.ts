@@ -4,6 +4,7 @@
 // page's state lives in consumersModel.svelte.ts.
 
 import type { ConfirmRequest } from './actions.svelte';
+import { frameEvents } from './alerts';
 import { formatAge, formatCount, formatRate } from './format';
 import { formatWhen } from './tokens';
 import type { RelayPair } from './types';
@@ -244,4 +245,90 @@ export function relayLine(pairs: readonly RelayPair[] | undefined | null, show =
     text: `${extra.length} ${extra.length === 1 ? 'ticker' : 'tickers'} for consumers (${head}${more})`,
     title: extra.map((p) => `${p.channel}.${p.ticker}: ${p.consumers} ${p.consumers === 1 ? 'consumer' : 'consumers'}`).join('\n'),
   };
+}
+
+/** The data of the consumer_connected and consumer_disconnected events on /admin-ws (docs/api.md). */
+export interface ConsumerChange {
+  at: number;
+  /** consumer_disconnected only: left | slow_consumer | admin | revoked | shutdown. */
+  reason?: string;
+  consumer: RelayConsumer;
+}
+
+/** The data of the per-second consumers event: GET /api/admin/consumers plus when it was built. */
+export interface ConsumersDoc extends RelaySnapshot {
+  at: number;
+}
+
+export type ConsumerEvent =
+  | { event: 'consumer_connected' | 'consumer_disconnected'; data: ConsumerChange }
+  | { event: 'consumers'; data: ConsumersDoc };
+
+const isConsumer = (c: unknown): c is RelayConsumer =>
+  typeof c === 'object' && c !== null && typeof (c as RelayConsumer).id === 'number' && typeof (c as RelayConsumer).sent === 'number';
+
+/**
+ * The consumer events in one raw /admin-ws frame, in order. Tick frames are
+ * by far the most common and never contain the names, so they cost one
+ * substring search and no parse; malformed events are skipped.
+ */
+export function consumerEventsIn(data: string): ConsumerEvent[] {
+  const out: ConsumerEvent[] = [];
+  for (const ev of frameEvents(data, '"event":"consumer')) {
+    const d = ev.data as Partial<ConsumerChange & ConsumersDoc> | undefined;
+    if (!d || typeof d !== 'object') continue;
+    if ((ev.event === 'consumer_connected' || ev.event === 'consumer_disconnected') && isConsumer(d.consumer)) {
+      out.push({ event: ev.event, data: d as ConsumerChange });
+    } else if (ev.event === 'consumers' && Array.isArray(d.consumers) && d.consumers.every(isConsumer)) {
+      out.push({ event: 'consumers', data: d as ConsumersDoc });
+    }
+  }
+  return out;
+}
+
+/** Why a consumer left, in words. */
+export function reasonText(reason: string | undefined): string {
+  switch (reason) {
+    case 'left':
+      return 'left';
+    case 'slow_consumer':
+      return 'cut off as a slow consumer';
+    case 'admin':
+      return 'disconnected by an admin';
+    case 'revoked':
+      return 'its key was revoked';
+    case 'shutdown':
+      return 'Tickwatch shut down';
+    default:
+      return reason ? `disconnected (${reason})` : 'disconnected';
+  }
+}
+
+/** A consumer that left while the page was open, for the "recently disconnected" list. */
+export interface Departure {
+  id: number;
+  name: string;
+  remote: string;
+  reason: string;
+  /** Tone of the reason: a cut-off is bad news, a revoke or an admin's action is not. */
+  tone: 'ok' | 'warn' | 'bad';
+  atMs: number;
+}
+
+export function departureOf(ch: ConsumerChange, nowMs: number): Departure {
+  const c = ch.consumer;
+  const atMs = parseTime(ch.at);
+  return {
+    id: c.id,
+    name: c.name || `connection ${c.id}`,
+    remote: c.remote || '—',
+    reason: reasonText(ch.reason),
+    tone: ch.reason === 'slow_consumer' ? 'bad' : ch.reason === 'left' || ch.reason === 'shutdown' ? 'warn' : 'ok',
+    atMs: Number.isNaN(atMs) ? nowMs : atMs,
+  };
+}
+
+/** list with c added or replaced, oldest connection first. */
+export function upsertConsumer(list: readonly RelayConsumer[], c: RelayConsumer): RelayConsumer[] {
+  return sortConsumers([...list.filter((x) => x.id !== c.id), c]);
 }
