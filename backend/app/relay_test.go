@@ -536,6 +536,11 @@ func TestRelayRevokeAndDisconnect(t *testing.T) {
 	again.send(massive.ActionAuth, k.Key)
 	again.expect(massive.StatusAuthFailed, "authentication failed")
 
+	// /metrics counts the recorder's subscription while it is connected.
+	if m := e.Do(apptest.Request{Method: "GET", Path: "/metrics"}).Body; !strings.Contains(m, "tickwatch_relay_consumer_subscriptions 1\n") || !strings.Contains(m, "tickwatch_relay_queue_depth ") {
+		t.Errorf("/metrics lacks the recorder's subscription or the queue depth")
+	}
+
 	// One consumer disconnected by an admin.
 	var list struct {
 		Consumers []struct {
@@ -577,8 +582,14 @@ func TestRelayRevokeAndDisconnect(t *testing.T) {
 		}
 	}
 
-	metrics := e.Do(apptest.Request{Method: "GET", Path: "/metrics"}).Body
-	for _, want := range []string{"tickwatch_relay_consumers ", "tickwatch_relay_events_out_total ", "tickwatch_relay_slow_disconnects_total 0", "tickwatch_relay_auth_failures_total 1"} {
+	// Everyone gone (the server lets go of a connection just after its
+	// close frame): the gauges are back to zero.
+	var metrics string
+	testkit.WaitFor(t, relayPatience, "no relay consumer in /metrics", func() bool {
+		metrics = e.Do(apptest.Request{Method: "GET", Path: "/metrics"}).Body
+		return strings.Contains(metrics, "tickwatch_relay_consumers 0\n")
+	})
+	for _, want := range []string{"tickwatch_relay_events_out_total ", "tickwatch_relay_slow_disconnects_total 0", "tickwatch_relay_auth_failures_total 1", "tickwatch_relay_consumer_subscriptions 0", "tickwatch_relay_queue_depth 0"} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

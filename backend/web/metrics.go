@@ -27,7 +27,7 @@ type metrics struct {
 	sinkUp, sinkState, sinkPublished, sinkMessages, sinkDropped, sinkQueueFull, sinkRate        *prometheus.Desc
 	sinkQueue, sinkQueueCap, sinkQueued, sinkQueuedCap, sinkStatusPub, sinkStatusDrop, sinkErrs *prometheus.Desc
 
-	relayConsumers, relayConns, relayIn, relayOut, relaySlow, relayAuthFail, relayMaxConn *prometheus.Desc
+	relayConsumers, relayConns, relayIn, relayOut, relaySlow, relayAuthFail, relayMaxConn, relayQueue, relaySubs *prometheus.Desc
 	// Alerting (docs/alerts/prometheus-rules.yml reads these).
 	lastMessage, tickersSilent, alertsFiring *prometheus.Desc
 }
@@ -88,6 +88,8 @@ func newMetrics(d *Deps) *metrics {
 		{&m.relaySlow, "slow_disconnects_total", "Relay consumers cut off with slow_consumer."},
 		{&m.relayAuthFail, "auth_failures_total", "Refused relay authentications."},
 		{&m.relayMaxConn, "max_conn_refusals_total", "Relay connections refused over their key's connection cap."},
+		{&m.relayQueue, "queue_depth", "Frames waiting for relay consumers, all connections; a consumer whose queue fills is cut off as slow."},
+		{&m.relaySubs, "consumer_subscriptions", "Subscriptions of the connected relay consumers, summed over connections."},
 	} {
 		*d.into = prometheus.NewDesc("tickwatch_relay_"+d.name, d.help, nil, nil)
 	}
@@ -109,7 +111,7 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 		m.sessions, m.sessionsTotal, m.refused, m.slowClosed, m.resyncs, m.frames, m.bytes, m.frameBytes, m.droppedFrames,
 		m.sinkUp, m.sinkState, m.sinkPublished, m.sinkMessages, m.sinkDropped, m.sinkQueueFull, m.sinkRate,
 		m.sinkQueue, m.sinkQueueCap, m.sinkQueued, m.sinkQueuedCap, m.sinkStatusPub, m.sinkStatusDrop, m.sinkErrs,
-		m.relayConsumers, m.relayConns, m.relayIn, m.relayOut, m.relaySlow, m.relayAuthFail, m.relayMaxConn,
+		m.relayConsumers, m.relayConns, m.relayIn, m.relayOut, m.relaySlow, m.relayAuthFail, m.relayMaxConn, m.relayQueue, m.relaySubs,
 		m.lastMessage, m.tickersSilent, m.alertsFiring} {
 		ch <- d
 	}
@@ -148,6 +150,13 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	if m.d.Relay != nil {
 		st := m.d.Relay.Consumers()
 		ch <- prometheus.MustNewConstMetric(m.relayConsumers, gauge, float64(len(st.Consumers)))
+		queued, subs := 0, 0
+		for _, c := range st.Consumers {
+			queued += c.QueueDepth
+			subs += c.Subscriptions
+		}
+		ch <- prometheus.MustNewConstMetric(m.relayQueue, gauge, float64(queued))
+		ch <- prometheus.MustNewConstMetric(m.relaySubs, gauge, float64(subs))
 		for _, v := range []struct {
 			d   *prometheus.Desc
 			val uint64
