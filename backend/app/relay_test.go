@@ -589,6 +589,7 @@ func TestRelayRevokeAndDisconnect(t *testing.T) {
 		metrics = e.Do(apptest.Request{Method: "GET", Path: "/metrics"}).Body
 		return strings.Contains(metrics, "tickwatch_relay_consumers 0\n")
 	})
+	promtoolCheck(t, metrics) // the relay's names and help pass the exposition lint
 	for _, want := range []string{"tickwatch_relay_events_out_total ", "tickwatch_relay_slow_disconnects_total 0", "tickwatch_relay_auth_failures_total 1", "tickwatch_relay_consumer_subscriptions 0", "tickwatch_relay_queue_depth 0"} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q", want)
