@@ -95,6 +95,7 @@ export class ConnectionModel {
   /** Not reactive itself: membership changes always come with a new `tickers`. */
   readonly rows = new Map<string, TickerRow>();
   readonly recent: RecentStream;
+  private readonly valueWatchers = new Set<() => void>();
 
   constructor(connectionId: string, recentCap = 50, recentEveryMs = 0) {
     this.connectionId = connectionId;
@@ -133,6 +134,22 @@ export class ConnectionModel {
     this.overrides = d.overrides ?? emptyOverrides();
     this.relay = d.relay ?? [];
     this.setTickers(d.config?.tickers ?? []);
+  }
+
+  /**
+   * Calls fn after each batch that changed row values (ticks, a snapshot);
+   * returns the cleanup. For views drawn outside Svelte's reactivity (the
+   * overview's canvas), which would otherwise have to depend on every row's
+   * fields to learn that one of them moved.
+   */
+  watchValues(fn: () => void): () => void {
+    this.valueWatchers.add(fn);
+    return () => this.valueWatchers.delete(fn);
+  }
+
+  /** Tells the value watchers that rows changed (DashboardModel.applyBatch calls it). */
+  valuesChanged(): void {
+    for (const fn of this.valueWatchers) fn();
   }
 
   /** Replaces the membership, reusing row objects for symbols that stay. */
@@ -313,6 +330,7 @@ export class DashboardModel {
     if (b.snapshot) this.applySnapshot(b.snapshot, nowMs);
     for (const u of b.statuses) this.byId.get(u.connection_id)?.applyStatus(u);
     for (const t of b.ticks.values()) this.applyTick(t, t.n);
+    if (b.snapshot || b.ticks.size > 0) for (const c of this.connections) c.valuesChanged();
     for (const [id, r] of b.recent) this.byId.get(id)?.recent.push(r.ticks, r.total);
     for (const m of b.metrics.values()) {
       this.byId.get(m.connection_id)?.applyMetrics(m);
