@@ -59,7 +59,7 @@ describe('BoardView', () => {
       expect([view.sortDir, view.orderLabel]).toEqual(['desc', 'Change ↓']);
       expect(seen).toEqual(['NVDA', 'MSFT', 'AMZN', 'AAPL']);
       const before = runs;
-      model.applyTick({ connection_id: 'connection_1', symbol: 'AAPL', price: 120, size: 1, timestamp: 1001, change_pct: 9, n: 1 });
+      model.applyTick({ connection_id: 'connection_1', symbol: 'AAPL', price: 120, size: 1, timestamp: 1001, change_pct: 9 });
       flushSync();
       expect(runs, 'a tick alone does not re-sort').toBe(before);
       second();

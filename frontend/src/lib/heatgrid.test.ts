@@ -272,35 +272,47 @@ describe('palette', () => {
   });
 });
 
-/** A 2D context that records what it is asked to draw. */
+/** A 2D context that records what it is asked to draw: rectangles as they are filled or stroked. */
 class Recorder implements Paint2D {
   fillStyle: Paint2D['fillStyle'] = '#000';
   strokeStyle: Paint2D['strokeStyle'] = '#000';
   globalAlpha = 1;
   lineWidth = 1;
   fills: { x: number; y: number; w: number; h: number; style: string; alpha: number }[] = [];
+  rings: { x: number; y: number; w: number; h: number; style: string; width: number }[] = [];
   clears: { x: number; y: number; w: number; h: number }[] = [];
+  /** Draw calls that reach the rasteriser (fill, stroke). */
+  calls = 0;
   lines = 0;
-  strokes = 0;
-  fillRect(x: number, y: number, w: number, h: number): void {
-    this.fills.push({ x, y, w, h, style: String(this.fillStyle), alpha: this.globalAlpha });
-  }
+  private path: { x: number; y: number; w: number; h: number }[] = [];
   clearRect(x: number, y: number, w: number, h: number): void {
     this.clears.push({ x, y, w, h });
   }
-  beginPath(): void {}
+  beginPath(): void {
+    this.path = [];
+    this.lines = 0;
+  }
+  rect(x: number, y: number, w: number, h: number): void {
+    this.path.push({ x, y, w, h });
+  }
   moveTo(): void {}
   lineTo(): void {
     this.lines++;
   }
+  fill(): void {
+    this.calls++;
+    for (const r of this.path) this.fills.push({ ...r, style: String(this.fillStyle), alpha: this.globalAlpha });
+  }
   stroke(): void {
-    this.strokes++;
+    this.calls++;
+    for (const r of this.path) this.rings.push({ ...r, style: String(this.strokeStyle), width: this.lineWidth });
   }
   reset(): void {
     this.fills = [];
+    this.rings = [];
     this.clears = [];
+    this.calls = 0;
     this.lines = 0;
-    this.strokes = 0;
   }
 }
 
@@ -312,9 +324,12 @@ describe('HeatPainter', () => {
     const p = new HeatPainter(ctx);
     const l = gridLayout(1000, 366);
     const codes = new Uint8Array(1000).fill(codeOfLevel(1));
+    codes[500] = codeOfLevel(-2);
     expect(p.paint(l, 1, codes, pal)).toBe(1000);
     expect(ctx.fills).toHaveLength(1000);
     expect(new Set(ctx.fills.map((f) => `${f.x},${f.y}`)).size).toBe(1000);
+    expect(ctx.calls, 'one fill per colour').toBe(2);
+    expect(ctx.clears, 'one clear of the whole canvas').toHaveLength(1);
 
     ctx.reset();
     expect(p.paint(l, 1, codes, pal), 'nothing changed').toBe(0);
@@ -329,12 +344,14 @@ describe('HeatPainter', () => {
         [(999 % 52) * 7, 19 * 7, pal.fill[CODE_STALE]],
       ]),
     );
-    expect(ctx.strokes, 'the stale stripe').toBe(1);
+    expect(ctx.fills).toHaveLength(2);
+    expect(ctx.clears, 'an opaque paint covers what was there').toHaveLength(0);
+    expect(ctx.lines, 'the stale stripe').toBe(1);
 
     ctx.reset();
     p.invalidate();
     expect(p.paint(l, 1, codes, pal), 'after invalidate: all again').toBe(1000);
-    expect(ctx.clears[0]).toEqual({ x: 0, y: 0, w: l.width + 1, h: l.height + 1 });
+    expect(ctx.clears).toEqual([{ x: 0, y: 0, w: l.width + 1, h: l.height + 1 }]);
   });
 
   it('places cells on whole device pixels at a fractional devicePixelRatio', () => {
@@ -350,17 +367,32 @@ describe('HeatPainter', () => {
     for (let i = 1; i < xs.length; i++) expect(xs[i]! - xs[i - 1]!).toBeGreaterThanOrEqual(19);
   });
 
-  it('draws a cell without a tick hollow, and one the filter hides faint', () => {
+  it('draws a cell without a tick as a ring, and one the filter hides faint', () => {
     const ctx = new Recorder();
     const l = gridLayout(2, 100);
     const codes = Uint8Array.of(CODE_NONE, codeOfLevel(2) + CODE_DIM);
     new HeatPainter(ctx).paint(l, 2, codes, pal);
-    const [hollow, faint] = ctx.fills;
-    expect(hollow).toMatchObject({ style: pal.fill[CODE_NONE], alpha: 1, w: 24 });
-    // the inside cleared: a 2-device-pixel ring remains
-    expect(ctx.clears).toContainEqual({ x: 2, y: 2, w: 20, h: 20 });
-    expect(faint).toMatchObject({ style: pal.fill[codeOfLevel(2)] });
-    expect(faint!.alpha).toBeLessThan(0.5);
+    // a ring of 2 device pixels inside the 24-pixel cell: the path runs mid-line
+    expect(ctx.rings).toEqual([{ x: 1, y: 1, w: 22, h: 22, style: pal.fill[CODE_NONE], width: 2 }]);
+    expect(ctx.fills).toHaveLength(1);
+    expect(ctx.fills[0]).toMatchObject({ style: pal.fill[codeOfLevel(2)] });
+    expect(ctx.fills[0]!.alpha).toBeLessThan(0.5);
+  });
+
+  it('clears a cell before a paint that does not cover it', () => {
+    const ctx = new Recorder();
+    const p = new HeatPainter(ctx);
+    const l = gridLayout(3, 100);
+    const codes = Uint8Array.of(codeOfLevel(1), codeOfLevel(1), codeOfLevel(1));
+    p.paint(l, 1, codes, pal);
+    ctx.reset();
+    codes[1] = CODE_NONE;
+    codes[2] = codeOfLevel(1) + CODE_DIM;
+    expect(p.paint(l, 1, codes, pal)).toBe(2);
+    expect(ctx.clears).toEqual([
+      { x: 13, y: 0, w: 12, h: 12 },
+      { x: 26, y: 0, w: 12, h: 12 },
+    ]);
   });
 
   it('starts over when the number of cells changes', () => {

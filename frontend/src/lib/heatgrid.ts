@@ -315,11 +315,12 @@ export interface Paint2D {
   strokeStyle: string | CanvasGradient | CanvasPattern;
   globalAlpha: number;
   lineWidth: number;
-  fillRect(x: number, y: number, w: number, h: number): void;
   clearRect(x: number, y: number, w: number, h: number): void;
   beginPath(): void;
+  rect(x: number, y: number, w: number, h: number): void;
   moveTo(x: number, y: number): void;
   lineTo(x: number, y: number): void;
+  fill(): void;
   stroke(): void;
 }
 
@@ -334,6 +335,11 @@ const STRIPE_MIN_CELL = 6;
  * is the few dozen tickers that crossed a step of the scale, not all 1,000.
  * Positions, not tickers, are remembered, so a re-sort costs only the
  * cells that now show a different colour.
+ *
+ * Cells of one colour go into one path and one fill (a full redraw of
+ * 10,000 cells is a dozen draw calls, not 10,000 rectangles for the
+ * rasteriser), and a cell is cleared first only when its new paint does not
+ * cover the old one (the hollow "no tick" ring, a faint filtered-out cell).
  */
 export class HeatPainter {
   private painted = new Uint8Array(0);
@@ -355,7 +361,8 @@ export class HeatPainter {
   paint(l: GridLayout, dpr: number, codes: Uint8Array, pal: HeatPalette): number {
     const ctx = this.ctx;
     const n = Math.min(l.count, codes.length);
-    if (this.dirtyAll || this.painted.length !== n) {
+    const full = this.dirtyAll || this.painted.length !== n;
+    if (full) {
       ctx.clearRect(0, 0, Math.ceil((l.width + 1) * dpr), Math.ceil((l.height + 1) * dpr));
       if (this.painted.length !== n) this.painted = new Uint8Array(n);
       this.painted.fill(255);
@@ -375,24 +382,49 @@ export class HeatPainter {
 
     const ring = Math.max(1, Math.round(dpr));
     const stripes: number[] = [];
+    // Device-pixel box of cell i, on whole pixels at any ratio.
+    let x0 = 0;
+    let y0 = 0;
+    let w = 0;
+    let h = 0;
+    const place = (i: number): void => {
+      const x = (i % l.cols) * l.pitch;
+      const y = Math.floor(i / l.cols) * l.pitch;
+      x0 = Math.round(x * dpr);
+      y0 = Math.round(y * dpr);
+      w = Math.round((x + l.cell) * dpr) - x0;
+      h = Math.round((y + l.cell) * dpr) - y0;
+    };
     for (let code = 0; code < groups.length; code++) {
       const cells = groups[code]!;
       if (cells.length === 0) continue;
-      const base = code >= CODE_DIM ? code - CODE_DIM : code;
-      ctx.globalAlpha = code >= CODE_DIM ? DIM_ALPHA : 1;
-      ctx.fillStyle = pal.fill[base] ?? pal.bg;
+      const dim = code >= CODE_DIM;
+      const base = dim ? code - CODE_DIM : code;
+      const hollow = base === CODE_NONE;
+      const colour = pal.fill[base] ?? pal.bg;
+      if (!full && (hollow || dim)) {
+        for (const i of cells) {
+          place(i);
+          ctx.clearRect(x0, y0, w, h);
+        }
+      }
+      ctx.globalAlpha = dim ? DIM_ALPHA : 1;
+      ctx.beginPath();
       for (const i of cells) {
-        const x = (i % l.cols) * l.pitch;
-        const y = Math.floor(i / l.cols) * l.pitch;
-        const x0 = Math.round(x * dpr);
-        const y0 = Math.round(y * dpr);
-        const w = Math.round((x + l.cell) * dpr) - x0;
-        const h = Math.round((y + l.cell) * dpr) - y0;
-        ctx.clearRect(x0, y0, w, h);
-        ctx.fillRect(x0, y0, w, h);
-        // No tick yet: hollow, so it reads as "nothing here" in any theme.
-        if (base === CODE_NONE && w > 2 * ring && h > 2 * ring) ctx.clearRect(x0 + ring, y0 + ring, w - 2 * ring, h - 2 * ring);
+        place(i);
+        // No tick yet: hollow, so it reads as "nothing here" in any theme
+        // (a ring of whole device pixels: the path runs mid-line).
+        if (hollow) ctx.rect(x0 + ring / 2, y0 + ring / 2, w - ring, h - ring);
+        else ctx.rect(x0, y0, w, h);
         if (base === CODE_STALE && l.cell >= STRIPE_MIN_CELL) stripes.push(x0, y0 + h, x0 + w, y0);
+      }
+      if (hollow) {
+        ctx.strokeStyle = colour;
+        ctx.lineWidth = ring;
+        ctx.stroke();
+      } else {
+        ctx.fillStyle = colour;
+        ctx.fill();
       }
       cells.length = 0;
     }
