@@ -104,27 +104,42 @@ describe('BoardView', () => {
 });
 
 describe('value watchers', () => {
-  it('hears about batches that changed values, and stops hearing after the cleanup', () => {
+  const batch = (...ticks: [string, number][]) => ({
+    snapshot: null,
+    statuses: [],
+    ticks: new Map(ticks.map(([symbol, price]) => [`connection_1\u0000${symbol}`, { connection_id: 'connection_1', symbol, price, size: 1, timestamp: 1002, n: 1 }])),
+    recent: new Map(),
+    metrics: new Map(),
+    sinks: new Map(),
+    events: ticks.length,
+  });
+
+  it('hear which rows a batch changed, all of them after a snapshot, and nothing after the cleanup', () => {
     const { model, conn } = setup();
-    let calls = 0;
-    const stop = conn.watchValues(() => calls++);
-    const batch = (ticks: number) => ({
-      snapshot: null,
-      statuses: [],
-      ticks: new Map(
-        Array.from({ length: ticks }, (_, i) => [`connection_1\u0000AAPL${i}`, { connection_id: 'connection_1', symbol: 'AAPL', price: 101 + i, size: 1, timestamp: 1002, n: 1 }]),
-      ),
-      recent: new Map(),
-      metrics: new Map(),
-      sinks: new Map(),
-      events: ticks,
-    });
-    model.applyBatch(batch(2), 0);
-    expect(calls).toBe(1);
-    model.applyBatch(batch(0), 0);
-    expect(calls, 'no ticks, nothing to redraw').toBe(1);
+    conn.valuesChanged(); // the setup's snapshot, told to nobody
+    const heard: (string[] | null)[] = [];
+    const stop = conn.watchValues((changed) => heard.push(changed === null ? null : changed.map((r) => r.symbol)));
+    model.applyBatch(batch(['AAPL', 101], ['NVDA', 99]), 0);
+    model.applyBatch(batch(), 0);
+    model.applyBatch(batch(['TSLA', 5]), 0); // not this column's: nothing to tell
+    model.applySnapshot(snapshotOf([connDoc(1, { config: { ticker_count: 4, universe_key: 'x', tickers: ['MSFT', 'AAPL', 'NVDA', 'AMZN'] } })]), 0);
+    model.applyBatch(batch(['MSFT', 1]), 0);
+    expect(heard, 'after a snapshot: all rows, whatever the ticks').toEqual([['AAPL', 'NVDA'], null]);
+    model.applyBatch(batch(['MSFT', 2]), 0);
+    expect(heard.at(-1)).toEqual(['MSFT']);
+    model.applyBatch({ ...batch(['AMZN', 2]), snapshot: snapshotOf([connDoc(1, { config: { ticker_count: 1, universe_key: 'x', tickers: ['AMZN'] } })]) }, 0);
+    expect(heard.at(-1), 'a batch with a snapshot: everything').toBeNull();
     stop();
-    model.applyBatch(batch(1), 0);
-    expect(calls).toBe(1);
+    model.applyBatch(batch(['AMZN', 3]), 0);
+    expect(heard).toHaveLength(4);
+  });
+
+  it('keep the list bounded when nobody asks: past one entry per row it becomes "all"', () => {
+    const { model, conn } = setup();
+    for (let i = 0; i < 10; i++) model.applyTick({ connection_id: 'connection_1', symbol: 'AAPL', price: 100 + i, size: 1, timestamp: 1003 });
+    let heard: readonly unknown[] | null | undefined;
+    conn.watchValues((changed) => (heard = changed));
+    conn.valuesChanged();
+    expect(heard).toBeNull();
   });
 });

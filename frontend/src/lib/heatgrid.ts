@@ -289,10 +289,16 @@ export interface HeatRow {
   readonly changePct: number | null;
 }
 
+/** The paint code of one row: cellCode, plus CODE_DIM when shown is given and does not hold it. */
+export function rowCode<R extends HeatRow>(r: R, nowSec: number, staleAfterS: number, shown: ReadonlySet<R> | null = null): number {
+  const c = cellCode(r.ts, r.changePct, nowSec, staleAfterS);
+  return shown !== null && !shown.has(r) ? c + CODE_DIM : c;
+}
+
 /**
- * Fills codes[i] with the paint code of rows[i] (plus CODE_DIM when shown is
- * given and does not hold the row). One pass, no allocation: this runs on
- * every animation frame that brought ticks.
+ * Fills codes[i] with the paint code of rows[i] (rowCode). One pass, no
+ * allocation: the grid runs it when anything but a tick changed (a second
+ * passed, a re-sort, the filter); ticks update only their rows' codes.
  */
 export function fillCodes<R extends HeatRow>(
   codes: Uint8Array,
@@ -302,11 +308,7 @@ export function fillCodes<R extends HeatRow>(
   shown: ReadonlySet<R> | null = null,
 ): void {
   const n = Math.min(codes.length, rows.length);
-  for (let i = 0; i < n; i++) {
-    const r = rows[i]!;
-    const c = cellCode(r.ts, r.changePct, nowSec, staleAfterS);
-    codes[i] = shown !== null && !shown.has(r) ? c + CODE_DIM : c;
-  }
+  for (let i = 0; i < n; i++) codes[i] = rowCode(rows[i]!, nowSec, staleAfterS, shown);
 }
 
 /** The part of CanvasRenderingContext2D the painter uses (a test records it). */
