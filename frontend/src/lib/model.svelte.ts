@@ -95,6 +95,10 @@ export class ConnectionModel {
   /** Not reactive itself: membership changes always come with a new `tickers`. */
   readonly rows = new Map<string, TickerRow>();
   readonly recent: RecentStream;
+  private readonly valueWatchers = new Set<(changed: readonly TickerRow[] | null) => void>();
+  /** Rows a tick changed since the watchers were last told (see valuesChanged). */
+  private readonly touched: TickerRow[] = [];
+  private allTouched = false;
 
   constructor(connectionId: string, recentCap = 50, recentEveryMs = 0) {
     this.connectionId = connectionId;
@@ -133,6 +137,46 @@ export class ConnectionModel {
     this.overrides = d.overrides ?? emptyOverrides();
     this.relay = d.relay ?? [];
     this.setTickers(d.config?.tickers ?? []);
+  }
+
+  /**
+   * Calls fn after each batch that changed row values, with the rows a tick
+   * changed (null: any row may have, as after a snapshot); returns the
+   * cleanup. For views drawn outside Svelte's reactivity (the overview's
+   * canvas), which would otherwise have to depend on every row's fields to
+   * learn that one of them moved. The array is reused: read it before
+   * returning.
+   */
+  watchValues(fn: (changed: readonly TickerRow[] | null) => void): () => void {
+    this.valueWatchers.add(fn);
+    return () => this.valueWatchers.delete(fn);
+  }
+
+  /** Notes that a tick changed row (DashboardModel.applyTick). */
+  touch(row: TickerRow): void {
+    if (this.allTouched) return;
+    // More entries than rows means nobody has asked for a while: "all" is as
+    // good and keeps the list bounded.
+    if (this.touched.length >= this.rows.size) {
+      this.allTouched = true;
+      this.touched.length = 0;
+      return;
+    }
+    this.touched.push(row);
+  }
+
+  /** Notes that every row may have changed (a snapshot). */
+  touchAll(): void {
+    this.allTouched = true;
+    this.touched.length = 0;
+  }
+
+  /** Tells the value watchers what changed since the last call (DashboardModel.applyBatch calls it). */
+  valuesChanged(): void {
+    const changed = this.allTouched ? null : this.touched;
+    if (changed === null || changed.length > 0) for (const fn of this.valueWatchers) fn(changed);
+    this.touched.length = 0;
+    this.allTouched = false;
   }
 
   /** Replaces the membership, reusing row objects for symbols that stay. */
@@ -292,6 +336,7 @@ export class DashboardModel {
         row.seed(latest.get(`${c.connectionId}\u0000${row.symbol}`) ?? latest.get(`\u0000${row.symbol}`) ?? null);
       }
     }
+    for (const c of next) c.touchAll();
     this.connections = next;
     this.snapshotAt = nowMs;
     this.hasSnapshot = true;
@@ -299,12 +344,18 @@ export class DashboardModel {
   }
 
   applyTick(t: LiveTick, n = 1): boolean {
-    const row = this.byId.get(t.connection_id)?.rows.get(t.symbol) ?? this.ownerOf(t.symbol)?.rows.get(t.symbol);
+    let conn = this.byId.get(t.connection_id);
+    let row = conn?.rows.get(t.symbol);
     if (!row) {
+      conn = this.ownerOf(t.symbol);
+      row = conn?.rows.get(t.symbol);
+    }
+    if (!row || !conn) {
       this.unknownTicks++;
       return false;
     }
     row.apply(t, n);
+    conn.touch(row);
     this.shown(t.timestamp);
     return true;
   }
@@ -313,6 +364,7 @@ export class DashboardModel {
     if (b.snapshot) this.applySnapshot(b.snapshot, nowMs);
     for (const u of b.statuses) this.byId.get(u.connection_id)?.applyStatus(u);
     for (const t of b.ticks.values()) this.applyTick(t, t.n);
+    if (b.snapshot || b.ticks.size > 0) for (const c of this.connections) c.valuesChanged();
     for (const [id, r] of b.recent) this.byId.get(id)?.recent.push(r.ticks, r.total);
     for (const m of b.metrics.values()) {
       this.byId.get(m.connection_id)?.applyMetrics(m);
