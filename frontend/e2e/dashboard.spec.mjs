@@ -343,3 +343,32 @@ test('the page says "Behind" when its socket stalls, and "Live" again when it fl
   stalled = false;
   await expect(tile, 'live again once frames flow').toContainText('Live', { timeout: 15_000 });
 });
+
+test('the top bar never overlaps itself, from a phone to a wide screen', async ({ page, server }) => {
+  await adminDashboard(page, server);
+  for (const width of [390, 768, 1024, 1180, 1280, 1600]) {
+    await page.setViewportSize({ width, height: 900 });
+    await sleep(100); // one layout
+    const boxes = await page.evaluate(() =>
+      Object.fromEntries(
+        ['.topbar .left', '.topbar nav', '.topbar .find', '.topbar .right'].map((s) => {
+          const b = document.querySelector(s).getBoundingClientRect();
+          return [s, { left: b.left, right: b.right, top: b.top, bottom: b.bottom }];
+        }),
+      ),
+    );
+    const names = Object.keys(boxes);
+    for (let i = 0; i < names.length; i++) {
+      const a = boxes[names[i]];
+      expect(a.left, `${names[i]} starts on screen at ${width}px`).toBeGreaterThanOrEqual(0);
+      expect(a.right, `${names[i]} ends on screen at ${width}px`).toBeLessThanOrEqual(width);
+      for (let j = i + 1; j < names.length; j++) {
+        const b = boxes[names[j]];
+        const overlap = a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+        expect(overlap, `${names[i]} and ${names[j]} overlap at ${width}px`).toBe(false);
+      }
+    }
+    // Every page link can be reached (the bar scrolls sideways rather than hiding one).
+    await expect(page.locator('.topbar nav a')).toHaveCount(5);
+  }
+});
