@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tickwatch/tickwatch/backend/app"
 	"github.com/tickwatch/tickwatch/backend/app/apptest"
 	"github.com/tickwatch/tickwatch/backend/internal/testkit"
 	"github.com/tickwatch/tickwatch/backend/live"
@@ -396,4 +397,23 @@ func TestRedisWrongPassword(t *testing.T) {
 		return strings.Contains(e.Logs.String(), "WRONGPASS")
 	})
 	e.Do(apptest.Request{Method: "GET", Path: "/metrics"}) // checked for secrets by Do
+}
+
+// The load run (load_redis_test.go) starts `tickwatch simulate` with a
+// short --flush-interval; a value out of range is a usage error naming the
+// flag, never a simulator flushing in a busy loop.
+func TestSimulateFlushIntervalFlag(t *testing.T) {
+	for _, c := range []struct{ value, want string }{
+		{"0s", "--flush-interval=0s: must be from 1ms to 10s"},
+		{"11s", "--flush-interval=11s: must be from 1ms to 10s"},
+		{"soon", `invalid value "soon" for flag -flush-interval`},
+	} {
+		t.Run(c.value, func(t *testing.T) {
+			var stdout, stderr strings.Builder
+			code := app.Main([]string{"simulate", "--flush-interval", c.value}, nil, nil, &stdout, &stderr, nil, "test")
+			if code != 2 || !strings.Contains(stderr.String(), c.want) {
+				t.Fatalf("exit %d, stderr %q; want 2 and %q", code, stderr.String(), c.want)
+			}
+		})
+	}
 }
