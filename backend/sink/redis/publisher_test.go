@@ -648,3 +648,52 @@ func TestClientLog(t *testing.T) {
 		t.Fatalf("client log line: %s", got)
 	}
 }
+
+// A backlog that fills the queue and drains again costs no allocations the
+// next time: the free list keeps buffers for as many ticks as the queue
+// holds, and no more.
+func TestBacklogReusesBuffers(t *testing.T) {
+	// The batch count binds here; the tick cap leaves room for the size
+	// class rounding up each buffer's capacity.
+	const queueSize, batchLen, queueEvents = 64, 10, 2 * 64 * 10
+	p, err := New(Options{URL: "redis://127.0.0.1:1/0", QueueSize: queueSize, QueueEvents: queueEvents})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make([]massive.Event, batchLen)
+	cycle := func() { // what ingest and the writer do, minus the encoding
+		for range queueSize {
+			p.Ticks("connection_1", events)
+		}
+		for range queueSize {
+			b := <-p.queue
+			p.take(b)
+			p.recycle(b)
+		}
+	}
+	cycle() // warm: the first backlog allocates its buffers
+	if n := testing.AllocsPerRun(20, cycle); n != 0 {
+		t.Fatalf("%v allocations per backlog of %d batches after the first", n, queueSize)
+	}
+	if st := p.Stats(); st.Dropped != 0 {
+		t.Fatalf("dropped %d", st.Dropped)
+	}
+	// However many buffers come back, the list holds at most QueueSize of
+	// them with room for at most QueueEvents ticks.
+	for range 1000 {
+		p.recycle(&batch{events: make([]massive.Event, 0, 3*batchLen)})
+	}
+	if got := p.pooledEvents.Load(); got > queueEvents || len(p.free) != queueSize {
+		t.Fatalf("free list holds %d buffers for %d events, want %d buffers for at most %d", len(p.free), got, queueSize, queueEvents)
+	}
+	q, err := New(Options{URL: "redis://127.0.0.1:1/0", QueueSize: queueSize, QueueEvents: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 1000 {
+		q.recycle(&batch{events: make([]massive.Event, 0, 100)})
+	}
+	if got := q.pooledEvents.Load(); got > 1000 || got < 900 {
+		t.Fatalf("free list holds buffers for %d events, want just under the cap of 1000", got)
+	}
+}
