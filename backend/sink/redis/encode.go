@@ -127,26 +127,40 @@ func appendFloat(b []byte, v float64) []byte {
 
 // appendTenThousandths writes m/10^4 with the fraction's trailing zeros (and
 // a fraction of zero) left out. |m| < 1e15, so negating cannot overflow.
+// The digits are written right to left into a stack buffer in one pass
+// (fraction, point, integer part) rather than through strconv and a second
+// loop: two of these per tick make them the encoder's largest single cost.
 func appendTenThousandths(b []byte, m int64) []byte {
 	if m < 0 {
 		b = append(b, '-')
 		m = -m
 	}
-	b = strconv.AppendInt(b, m/10000, 10)
-	frac := m % 10000
-	if frac == 0 {
-		return b
+	u := uint64(m)
+	var d [20]byte // 15 digits and the point at most
+	i := len(d)
+	if frac := u % 10000; frac != 0 {
+		n := 4
+		for frac%10 == 0 {
+			frac /= 10
+			n--
+		}
+		for ; n > 0; n-- {
+			i--
+			d[i] = byte('0' + frac%10)
+			frac /= 10
+		}
+		i--
+		d[i] = '.'
 	}
-	d := [5]byte{'.', '0', '0', '0', '0'}
-	for i := 4; frac > 0; i-- {
-		d[i] = byte('0' + frac%10)
-		frac /= 10
+	u /= 10000
+	for u >= 10 {
+		i--
+		d[i] = byte('0' + u%10)
+		u /= 10
 	}
-	n := len(d)
-	for d[n-1] == '0' {
-		n--
-	}
-	return append(b, d[:n]...)
+	i--
+	d[i] = byte('0' + u)
+	return append(b, d[i:]...)
 }
 
 // appendString writes s as a JSON string. Tickers and connection ids are
