@@ -172,7 +172,7 @@ func (h *Hub) Close() {
 	}
 	h.mu.Unlock()
 	for _, c := range all {
-		c.stop(closeGoingAway, "server shutting down")
+		c.ws.Stop(closeGoingAway, "server shutting down")
 	}
 	h.cancel()
 	h.serves.Wait()
