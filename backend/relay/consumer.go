@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"errors"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,7 +21,7 @@ const closeGoingAway = websocket.CloseGoingAway
 
 // outItem is one frame waiting for a consumer's writer.
 type outItem struct {
-	data       []byte // shared with other consumers: never modified
+	data       []byte // a whole WebSocket frame (wsconn.Frame), shared with other consumers: never modified
 	events     int    // market events in data; 0 for statuses
 	closeAfter bool   // close the connection once this frame is written
 }
@@ -52,7 +53,8 @@ type consumer struct {
 	sent atomic.Uint64
 	slow atomic.Bool
 
-	batch []outItem // the writer's
+	batch []outItem   // the writer's
+	bufs  net.Buffers // the writer's: batch's frames for one writev
 }
 
 // Serve runs one consumer connection on an upgraded WebSocket until it
@@ -79,7 +81,7 @@ func (h *Hub) Serve(conn *websocket.Conn, remote string) {
 	}
 	c.log = h.log.With().Uint64("consumer_id", c.id).Str("remote", logsafe.Clip(remote)).Logger()
 	c.log.Debug().Msg("relay: consumer connected")
-	c.enqueue(outItem{data: massive.StatusFrame([2]string{massive.StatusConnected, "Connected Successfully"})})
+	c.status(massive.StatusConnected, "Connected Successfully")
 	authTimer := time.AfterFunc(h.opts.AuthTimeout, func() {
 		if !c.authed.Load() {
 			c.condemn(massive.StatusAuthTimeout, "")
@@ -176,9 +178,12 @@ func (c *consumer) lookup(key string) (Consumer, error) {
 	return c.h.opts.Keys.Lookup(ctx, key)
 }
 
+// statusFrame is massive.StatusFrame as a whole WebSocket frame.
+func statusFrame(st ...[2]string) []byte { return wsconn.TextFrame(massive.StatusFrame(st...)) }
+
 // status queues one status frame.
 func (c *consumer) status(status, message string) {
-	c.enqueue(outItem{data: massive.StatusFrame([2]string{status, message})})
+	c.enqueue(outItem{data: statusFrame([2]string{status, message})})
 }
 
 // condemn queues a closing status (its provider text when message is "")
@@ -191,7 +196,7 @@ func (c *consumer) condemn(status, message string) {
 	c.mu.Lock()
 	if !c.condemned {
 		c.condemned = true
-		c.queue = append(c.queue, outItem{data: massive.StatusFrame([2]string{status, message}), closeAfter: true})
+		c.queue = append(c.queue, outItem{data: statusFrame([2]string{status, message}), closeAfter: true})
 	}
 	c.mu.Unlock()
 	c.ws.Signal()
@@ -251,7 +256,7 @@ func (c *consumer) cutSlowLocked(lost []outItem) {
 		c.dropped += uint64(it.events)
 	}
 	msg, _ := massive.ClosingStatusText(massive.StatusSlowConsumer)
-	c.queue = append(c.queue, outItem{data: massive.StatusFrame([2]string{massive.StatusSlowConsumer, msg}), closeAfter: true})
+	c.queue = append(c.queue, outItem{data: statusFrame([2]string{massive.StatusSlowConsumer, msg}), closeAfter: true})
 	c.condemned = true
 	c.markSlow("queue full")
 }
@@ -273,8 +278,9 @@ func (c *consumer) name() string {
 	return ""
 }
 
-// Drain is wsconn's: it writes what is queued; done means a closing status
-// was written.
+// Drain is wsconn's: it writes what is queued, all of it in one system
+// call (a consumer that fell behind catches up in few writes, instead of
+// one per frame); done means a closing status was written.
 func (c *consumer) Drain() (done bool, err error) {
 	c.mu.Lock()
 	c.batch = append(c.batch[:0], c.queue...)
@@ -283,21 +289,27 @@ func (c *consumer) Drain() (done bool, err error) {
 	c.queued = 0
 	c.mu.Unlock()
 	defer clear(c.batch) // let shared frames go
+	events := 0
 	for i := range c.batch {
 		it := &c.batch[i]
-		if c.ws.Stopping() {
-			return false, nil
-		}
-		if err := c.ws.WriteMessage(it.data, c.h.opts.WriteTimeout); err != nil {
-			return false, err
-		}
-		c.sent.Add(uint64(it.events))
-		c.h.eventsOut.Add(uint64(it.events))
+		c.bufs = append(c.bufs, it.data)
+		events += it.events
 		if it.closeAfter {
-			return true, nil
+			done = true
+			break
 		}
 	}
-	return false, nil
+	bufs := c.bufs
+	defer func() { clear(c.bufs); c.bufs = c.bufs[:0] }()
+	if len(bufs) == 0 || c.ws.Stopping() {
+		return false, nil
+	}
+	if err := c.ws.WriteFrames(&bufs, c.h.opts.WriteTimeout); err != nil {
+		return false, err
+	}
+	c.sent.Add(uint64(events))
+	c.h.eventsOut.Add(uint64(events))
+	return done, nil
 }
 
 // WriteFailed is wsconn's: a write that timed out while nobody asked the

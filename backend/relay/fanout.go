@@ -3,6 +3,7 @@ package relay
 import (
 	"encoding/binary"
 
+	"github.com/tickwatch/tickwatch/backend/internal/wsconn"
 	"github.com/tickwatch/tickwatch/backend/massive"
 )
 
@@ -36,12 +37,13 @@ func (h *Hub) Ticks(connID string, batch []massive.Event) {
 			continue
 		}
 		set := h.routes[route{kind: ev.Kind, sym: ev.Symbol}]
-		wild := h.wild[ev.Kind]
-		for c := range set {
-			f.add(c, i)
+		if set != nil {
+			for _, c := range set.list {
+				f.add(c, i)
+			}
 		}
-		for c := range wild {
-			if _, dup := set[c]; !dup {
+		for _, c := range h.wild[ev.Kind].list {
+			if set == nil || !set.has(c) {
 				f.add(c, i)
 			}
 		}
@@ -109,11 +111,13 @@ func (f *fanout) framesFor(idx []int32, batch []massive.Event) []outItem {
 		}
 		obj := f.enc[sp[0]:sp[1]]
 		if frame != nil && len(frame)+len(obj)+1 >= maxFrameBytes {
-			set = append(set, outItem{data: append(frame, ']'), events: n})
+			set = append(set, outItem{data: wsconn.Frame(append(frame, ']')), events: n})
 			frame, n = nil, 0
 		}
 		if frame == nil {
-			frame = make([]byte, 0, min(maxFrameBytes, 2+len(idx)*(len(obj)+1)))
+			// Room for the WebSocket header in front: the frame goes to
+			// every consumer's socket as these very bytes.
+			frame = make([]byte, wsconn.FrameRoom, min(maxFrameBytes, wsconn.FrameRoom+2+len(idx)*(len(obj)+1)))
 			frame = append(frame, '[')
 		} else {
 			frame = append(frame, ',')
@@ -122,7 +126,7 @@ func (f *fanout) framesFor(idx []int32, batch []massive.Event) []outItem {
 		n++
 	}
 	if frame != nil {
-		set = append(set, outItem{data: append(frame, ']'), events: n})
+		set = append(set, outItem{data: wsconn.Frame(append(frame, ']')), events: n})
 	}
 	f.sets[string(f.key)] = len(f.built)
 	f.built = append(f.built, set)

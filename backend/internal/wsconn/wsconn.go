@@ -16,7 +16,9 @@
 package wsconn
 
 import (
+	"encoding/binary"
 	"errors"
+	"net"
 	"sync"
 	"time"
 
@@ -171,6 +173,66 @@ func (c *Conn) WriteMessage(data []byte, timeout time.Duration) error {
 func (c *Conn) WritePrepared(pm *websocket.PreparedMessage, timeout time.Duration) error {
 	c.arm(timeout)
 	return c.ws.WritePreparedMessage(pm)
+}
+
+// FrameRoom is the room a payload built for Frame leaves in front of it
+// for the frame header (the longest a server's frame header can be).
+const FrameRoom = 10
+
+// Frame turns buf, FrameRoom bytes of room followed by a payload, into one
+// final, unmasked text frame as the server sends it on the wire, and
+// returns the part of buf that is the frame. Building frames once lets many
+// connections share them, and lets WriteFrames send several in one system
+// call, which the websocket library's one-write-per-message API cannot.
+func Frame(buf []byte) []byte {
+	n := len(buf) - FrameRoom
+	var h []byte
+	switch {
+	case n < 126:
+		h = buf[FrameRoom-2 : FrameRoom]
+		h[1] = byte(n)
+	case n <= 0xffff:
+		h = buf[FrameRoom-4 : FrameRoom]
+		h[1] = 126
+		binary.BigEndian.PutUint16(h[2:], uint16(n))
+	default:
+		h = buf[:FrameRoom]
+		h[1] = 127
+		binary.BigEndian.PutUint64(h[2:], uint64(n))
+	}
+	h[0] = 0x81 // FIN, text
+	return buf[FrameRoom-len(h):]
+}
+
+// TextFrame is Frame for a payload built elsewhere (it copies it).
+func TextFrame(payload []byte) []byte {
+	buf := make([]byte, FrameRoom, FrameRoom+len(payload))
+	return Frame(append(buf, payload...))
+}
+
+// WriteFrames writes whole frames made by Frame, all of them with one
+// writev where the system allows, with deadline timeout (CloseGrace once
+// stopping); frames is consumed. For the Writer's Drain. The frames go to
+// the socket beside the library's writer, which is safe because every
+// write but one happens on the writer goroutine, and the one exception (the
+// library answering the peer's close frame from the reader) is a single
+// socket write, which the runtime never interleaves with another.
+func (c *Conn) WriteFrames(frames *net.Buffers, timeout time.Duration) error {
+	c.mu.Lock()
+	if c.stopped {
+		timeout = c.opts.CloseGrace
+	}
+	nc := c.ws.NetConn()
+	_ = nc.SetWriteDeadline(time.Now().Add(timeout))
+	c.mu.Unlock()
+	// net.Buffers uses writev only on the runtime's own connections;
+	// fasthttp hands a hijacked one over wrapped, with an accessor for the
+	// connection inside (the same socket, so deadlines set above apply).
+	if u, ok := nc.(interface{ UnsafeConn() net.Conn }); ok {
+		nc = u.UnsafeConn()
+	}
+	_, err := frames.WriteTo(nc)
+	return err
 }
 
 // arm sets the next write's deadline. Under mu, so that it cannot undo the
