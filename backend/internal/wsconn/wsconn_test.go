@@ -2,6 +2,7 @@ package wsconn_test
 
 import (
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -26,6 +27,7 @@ type queue struct {
 	frames   [][]byte
 	failed   chan bool // timedOut of each WriteFailed
 	writeFor time.Duration
+	wire     bool // write with WriteFrames, all queued frames at once
 }
 
 func (q *queue) push(b []byte) {
@@ -40,6 +42,13 @@ func (q *queue) Drain() (bool, error) {
 	fs := q.frames
 	q.frames = nil
 	q.mu.Unlock()
+	if q.wire {
+		bufs := make(net.Buffers, 0, len(fs))
+		for _, f := range fs {
+			bufs = append(bufs, wsconn.TextFrame(f))
+		}
+		return false, q.c.WriteFrames(&bufs, q.writeFor)
+	}
 	for _, f := range fs {
 		if q.c.Stopping() {
 			return false, nil
@@ -295,4 +304,35 @@ func TestServeReportsUnexpectedEnd(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Frames built by Frame, of every header length, written together by
+// WriteFrames, reach a client library as the messages they carry, in order.
+func TestWriteFrames(t *testing.T) {
+	s := serve(t, opts())
+	c, q := dial(t, s)
+	q.wire = true
+	sizes := []int{0, 1, 125, 126, 65535, 65536, 300_000}
+	q.mu.Lock()
+	for i, n := range sizes {
+		q.frames = append(q.frames, []byte(strings.Repeat(string(rune('a'+i)), n)))
+	}
+	q.mu.Unlock()
+	q.c.Signal()
+	c.SetReadLimit(1 << 20)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for i, n := range sizes {
+		typ, msg, err := c.ReadMessage()
+		if err != nil {
+			t.Fatalf("frame %d (%d bytes): %v", i, n, err)
+		}
+		if typ != websocket.TextMessage || len(msg) != n || strings.Trim(string(msg), string(rune('a'+i))) != "" {
+			t.Fatalf("frame %d: type %d, %d bytes, want a text message of %d %q", i, typ, len(msg), n, rune('a'+i))
+		}
+	}
+	q.c.Stop(websocket.CloseNormalClosure, "")
+	if code := closeCode(t, c); code != websocket.CloseNormalClosure {
+		t.Fatalf("close code %d after frames, want 1000", code)
+	}
+	waitEnded(t, s)
 }
