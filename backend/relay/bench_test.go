@@ -26,7 +26,7 @@ import (
 	"github.com/tickwatch/tickwatch/backend/relay"
 )
 
-// BenchmarkFanout measures the relay's fan-out at 100,000 events/s in, set
+// BenchmarkRelayFanout measures the relay's fan-out at 100,000 events/s in, set
 // up like a deployment: this process is the relay (the hub behind a real
 // Fiber listener on loopback), fed decoded batches of 100 trades (one per
 // symbol) every millisecond, as the manager would; the consumers are real
@@ -39,8 +39,8 @@ import (
 // latency the relay adds, from the Ticks call to a consumer having read
 // the whole frame, p50 and p99 over every frame every consumer read.
 //
-//	go test -run '^$' -bench Fanout -benchtime 3000x ./backend/relay
-func BenchmarkFanout(b *testing.B) {
+//	go test -run '^$' -bench RelayFanout -benchtime 3000x ./backend/relay
+func BenchmarkRelayFanout(b *testing.B) {
 	for _, n := range []int{10, 100} {
 		b.Run(fmt.Sprintf("consumers=%d", n), func(b *testing.B) { benchFanout(b, n) })
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/fasthttp/websocket"
 )
 
-// BenchmarkFanout's consumers run in a process of their own, as real
+// BenchmarkRelayFanout's consumers run in a process of their own, as real
 // consumers do: the benchmark re-executes this test binary with the
 // variables below set, and TestMain runs runBenchConsumers instead of the
 // tests. Timestamps need no clock exchange: both processes read the same
