@@ -37,7 +37,9 @@ import (
 // delivered (all consumers), the CPU of the relay process alone and of the
 // consumer process, in cores, the time Ticks takes per batch (p99), and the
 // latency the relay adds, from the Ticks call to a consumer having read
-// the whole frame, p50 and p99 over every frame every consumer read.
+// the whole frame, p50 and p99 over every frame every consumer read, and
+// per batch the first and the last consumer to have read it (their spread
+// is the consumers waiting on one another's writes).
 //
 //	go test -run '^$' -bench RelayFanout -benchtime 3000x ./backend/relay
 func BenchmarkRelayFanout(b *testing.B) {
@@ -161,12 +163,23 @@ func benchFanout(b *testing.B, consumers int) {
 		b.Fatal(err)
 	}
 	lat := make([]time.Duration, 0, len(recs))
+	// Per batch, the first and the last consumer to have it: the spread is
+	// the consumers waiting for one another's writes (and reads).
+	first := make([]time.Duration, b.N)
+	last := make([]time.Duration, b.N)
 	for _, r := range recs {
 		if r.Seq >= 0 && r.Seq < int64(len(sent)) {
-			lat = append(lat, time.Duration(r.At-sent[r.Seq]))
+			d := time.Duration(r.At - sent[r.Seq])
+			lat = append(lat, d)
+			if first[r.Seq] == 0 || d < first[r.Seq] {
+				first[r.Seq] = d
+			}
+			last[r.Seq] = max(last[r.Seq], d)
 		}
 	}
 	slices.Sort(lat)
+	slices.Sort(first)
+	slices.Sort(last)
 	slices.Sort(inTicks)
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	pct := func(s []time.Duration, p float64) float64 {
@@ -184,6 +197,9 @@ func benchFanout(b *testing.B, consumers int) {
 	b.ReportMetric(pct(inTicks, 0.99), "ticks_p99_ms")
 	b.ReportMetric(pct(lat, 0.50), "p50_ms")
 	b.ReportMetric(pct(lat, 0.99), "p99_ms")
+	b.ReportMetric(pct(first, 0.50), "first_p50_ms")
+	b.ReportMetric(pct(last, 0.50), "last_p50_ms")
+	b.ReportMetric(pct(last, 0.99), "last_p99_ms")
 	b.ReportMetric(float64(st.SlowDisconnects), "slow_cut")
 	b.ReportMetric(0, "ns/op") // one op is one paced millisecond: meaningless
 }
