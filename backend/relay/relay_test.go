@@ -268,6 +268,12 @@ func TestSlowConsumerCut(t *testing.T) {
 		t.Errorf("got %v, want slow_consumer", last)
 	}
 	stalled.expectClosed()
+	// The server unregisters the stalled consumer, and counts the healthy
+	// one's last write, only after the socket work the client has seen.
+	testkit.WaitFor(t, patience, "stalled consumer gone, healthy one counted", func() bool {
+		st := e.hub.Stats()
+		return len(st.Consumers) == 1 && st.Consumers[0].Sent == uint64(len(want))
+	})
 	st := e.hub.Stats()
 	if st.SlowDisconnects != 1 {
 		t.Errorf("slow disconnects = %d", st.SlowDisconnects)
@@ -338,6 +344,9 @@ func TestNotifyAndEventsOut(t *testing.T) {
 	}
 	unauthed.send(massive.ActionAuth, keyAlpha)
 	unauthed.expect(massive.StatusAuthSuccess, massive.MessageAuthenticated) // not the notice
+	// Counted once the write returns, which can be after the consumer has
+	// read the frame.
+	testkit.WaitFor(t, patience, "events out counted", func() bool { return e.hub.Stats().EventsOut >= 2 })
 	if st := e.hub.Stats(); st.EventsOut != 2 {
 		t.Errorf("events out = %d, want 2", st.EventsOut)
 	}
