@@ -366,3 +366,51 @@ func TestConcurrentAuthsFromOneAddress(t *testing.T) {
 		r.expect(massive.StatusAuthSuccess, massive.MessageAuthenticated)
 	}
 }
+
+// A batch too big for one frame goes out as several, each under the
+// official Go client's 1,000,000-byte read limit (the relay keeps to 512
+// KiB), with every event once and in order, and with nothing after a
+// frame's closing bracket.
+func TestBigBatchSplitsIntoFrames(t *testing.T) {
+	e := startRelay(t, relay.Options{})
+	r := authed(t, e.url, keyAlpha)
+	r.send(massive.ActionSubscribe, "T.AAPL")
+	r.statuses(1)
+	const n = 8000 // about 750 KB encoded
+	syms := make([]string, n)
+	for i := range syms {
+		syms[i] = "AAPL"
+	}
+	in := batch(t, "T", syms, 0)
+	for i := range in {
+		in[i].Seq = int64(i)
+	}
+	e.hub.Ticks("connection_1", in)
+	var dec massive.Decoder
+	var got []massive.Event
+	frames := 0
+	for len(got) < n {
+		_ = r.conn.SetReadDeadline(time.Now().Add(patience))
+		_, data, err := r.conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("after %d events in %d frames: %v", len(got), frames, err)
+		}
+		frames++
+		if len(data) > 512<<10 || data[0] != '[' || data[len(data)-1] != ']' {
+			t.Fatalf("frame %d: %d bytes, starts %q ends %q", frames, len(data), data[0], data[len(data)-1])
+		}
+		evs, _, err := dec.Decode(data, nil, nil)
+		if err != nil {
+			t.Fatalf("frame %d: %v", frames, err)
+		}
+		got = append(got, evs...)
+	}
+	if frames < 2 {
+		t.Errorf("%d events came in %d frame(s), want them split", n, frames)
+	}
+	for i, ev := range got {
+		if ev.Seq != int64(i) || ev.Symbol != "AAPL" {
+			t.Fatalf("event %d: %+v", i, ev)
+		}
+	}
+}
