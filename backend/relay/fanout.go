@@ -101,7 +101,7 @@ func (f *fanout) framesFor(idx []int32, batch []massive.Event) []outItem {
 	}
 	// Encode first (each event once per batch, whoever asks), so that
 	// every frame is allocated at its final size: growing a frame event
-	// by event copied it several times, a tenth of Ticks' time.
+	// by event copied it several times over.
 	left := 0 // bytes of the events not yet in a frame, each with its comma
 	for _, i := range idx {
 		sp := &f.span[i]

@@ -366,8 +366,8 @@ func (h *Hub) routeLocked(c *consumer, s massive.Sub, add bool) {
 
 // audience is the consumers of one route: a set kept as a slice too,
 // because Ticks walks it for every event it routes and walking a slice
-// costs a fraction of walking a map (a fifth of the relay's CPU with 100
-// consumers, before). Changes are rare: subscribe and unsubscribe.
+// costs a fraction of walking a map (map iteration was a third of Ticks'
+// time with 100 consumers). Changes are rare: subscribe and unsubscribe.
 type audience struct {
 	list []*consumer
 	at   map[*consumer]int // index in list
