@@ -556,7 +556,7 @@ func (h *Hub) EndAuthSession(id string) int {
 		}
 	})
 	for _, s := range match {
-		s.stop(CloseSessionEnded, "session ended")
+		s.ws.Stop(CloseSessionEnded, "session ended")
 	}
 	return len(match)
 }
@@ -583,7 +583,7 @@ func (h *Hub) Shutdown() {
 	}
 	h.mu.Unlock()
 	for _, s := range all {
-		s.stop(websocket.CloseGoingAway, "server shutting down")
+		s.ws.Stop(websocket.CloseGoingAway, "server shutting down")
 	}
 	h.serving.Wait()
 }

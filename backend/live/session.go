@@ -2,13 +2,14 @@ package live
 
 import (
 	"encoding/json"
-	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/fasthttp/websocket"
 	"github.com/rs/zerolog"
+
+	"github.com/tickwatch/tickwatch/backend/internal/wsconn"
 )
 
 // frame is an encoded server frame, possibly shared by many sessions.
@@ -18,11 +19,10 @@ type frame struct {
 }
 
 // session is one browser. The reader goroutine (Serve's own) handles client
-// frames and pongs; the writer goroutine does every write, including pings
-// and the close frame, because a websocket.Conn allows one writer.
+// frames; the writer goroutine does every write (see wsconn).
 type session struct {
 	h    *Hub
-	conn *websocket.Conn
+	ws   *wsconn.Conn
 	peer Peer
 	log  zerolog.Logger
 
@@ -37,19 +37,6 @@ type session struct {
 	resync      bool      // queue was discarded (or session is new): send a snapshot next
 	wantMetrics bool      // the browser sent request_metrics
 	behindSince time.Time // first overflow not yet caught up; zero when healthy
-	closeCode   int       // set by stop; 0 means no close frame is owed
-	closeText   string
-	stopped     bool // stop was called: writes get closeGrace, not MaxBehind
-
-	wake       chan struct{} // capacity 1: something was queued
-	quit       chan struct{} // closed by stop
-	quitOnce   sync.Once
-	writerDone chan struct{}
-
-	// deadlineMu orders the reader's deadline extensions against the
-	// writer's final short deadline, so a late pong cannot undo it.
-	deadlineMu sync.Mutex
-	closing    bool
 
 	// Scratch owned by the writer goroutine. It grows with use: most
 	// sessions never have more than a frame or two waiting.
@@ -65,14 +52,16 @@ func newSession(h *Hub, conn *websocket.Conn, p Peer) *session {
 		l = l.Str("remote", conn.RemoteAddr().String())
 	}
 	return &session{
-		h:          h,
-		conn:       conn,
-		peer:       p,
-		log:        l.Logger(),
-		resync:     true, // the first thing a browser gets is a snapshot
-		wake:       make(chan struct{}, 1),
-		quit:       make(chan struct{}),
-		writerDone: make(chan struct{}),
+		h: h,
+		ws: wsconn.New(conn, wsconn.Options{
+			PingInterval:   h.opts.PingInterval,
+			ControlTimeout: h.closeGrace,
+			CloseGrace:     h.closeGrace,
+			ReadLimit:      readLimit,
+		}),
+		peer:   p,
+		log:    l.Logger(),
+		resync: true, // the first thing a browser gets is a snapshot
 	}
 }
 
@@ -88,17 +77,14 @@ func (h *Hub) Serve(conn *websocket.Conn, p Peer) {
 			// Debug: a flood of refusals must not flood the log; /metrics counts them.
 			s.log.Debug().Str("reason", reason).Msg("live: session refused")
 		}
-		_ = conn.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(code, reason), time.Now().Add(s.h.closeGrace))
-		_ = conn.Close()
+		wsconn.Refuse(conn, code, reason, s.h.closeGrace)
 		return
 	}
 	s.log.Info().Msg("live: session started")
-	s.signal()
-	go s.writeLoop()
-	s.readLoop()
-	s.stop(0, "") // the reader is done: nobody will answer a close frame
-	<-s.writerDone
+	s.ws.Signal()
+	if err := s.ws.Serve(s, s.handle); err != nil {
+		s.log.Debug().Err(err).Msg("live: read ended")
+	}
 	h.unregister(s)
 	_ = conn.Close()
 	s.log.Info().Msg("live: session ended")
@@ -117,7 +103,7 @@ func (s *session) enqueueUrgent(f *frame) { s.push(&s.urgent, f) }
 func (s *session) push(lane *[]*frame, f *frame) {
 	s.mu.Lock()
 	switch {
-	case s.closeCode != 0 || s.resync:
+	case s.ws.Stopping() || s.resync:
 		// Anything queued now is older than the snapshot still to come.
 		s.h.droppedFrames.Add(1)
 	case len(*lane) >= s.h.opts.QueueSize:
@@ -135,7 +121,7 @@ func (s *session) push(lane *[]*frame, f *frame) {
 		*lane = append(*lane, f)
 	}
 	s.mu.Unlock()
-	s.signal()
+	s.ws.Signal()
 }
 
 // replaceWith makes snapshot f the next thing to send after the status
@@ -145,7 +131,7 @@ func (s *session) push(lane *[]*frame, f *frame) {
 // hub's orderMu, reach the browser in the order they were made.
 func (s *session) replaceWith(f *frame) {
 	s.mu.Lock()
-	if s.closeCode == 0 {
+	if !s.ws.Stopping() {
 		s.h.droppedFrames.Add(uint64(len(s.queue)))
 		clear(s.queue)
 		s.queue = s.queue[:0]
@@ -153,14 +139,14 @@ func (s *session) replaceWith(f *frame) {
 		s.resync = false
 	}
 	s.mu.Unlock()
-	s.signal()
+	s.ws.Signal()
 }
 
 func (s *session) requestMetrics() {
 	s.mu.Lock()
 	s.wantMetrics = true
 	s.mu.Unlock()
-	s.signal()
+	s.ws.Signal()
 }
 
 // setPace moves the session to tick pace p (0: the hub's). Going slower
@@ -179,21 +165,14 @@ func (s *session) setPace(p time.Duration) {
 		return
 	}
 	s.mu.Lock()
-	if s.closeCode == 0 && !s.resync {
+	if !s.ws.Stopping() && !s.resync {
 		s.h.droppedFrames.Add(uint64(len(s.queue)))
 		clear(s.queue)
 		s.queue = s.queue[:0]
 		s.resync = true
 	}
 	s.mu.Unlock()
-	s.signal()
-}
-
-func (s *session) signal() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
+	s.ws.Signal()
 }
 
 // behindFor is how long the session has been behind (0 when it is not).
@@ -211,39 +190,8 @@ func (s *session) closeSlow(now time.Time) {
 	if s.slow.CompareAndSwap(false, true) {
 		s.h.slowClosed.Add(1)
 		s.log.Warn().Dur("behind_ms", s.behindFor(now)).Msg("live: closing session that cannot keep up")
-		s.stop(websocket.CloseTryAgainLater, "too slow")
+		s.ws.Stop(websocket.CloseTryAgainLater, "too slow")
 	}
-}
-
-// stop ends the session. A non-zero code is sent as the close frame by the
-// writer; the first code wins. It also caps the write in progress, so a
-// writer stuck on a peer that stopped reading gives up within closeGrace.
-func (s *session) stop(code int, text string) {
-	s.mu.Lock()
-	if s.closeCode == 0 && code != 0 {
-		s.closeCode, s.closeText = code, text
-	}
-	if !s.stopped && s.conn != nil {
-		// Cap the write in progress; armWrite caps the ones after it.
-		_ = s.conn.NetConn().SetWriteDeadline(time.Now().Add(s.h.closeGrace))
-	}
-	s.stopped = true
-	s.mu.Unlock()
-	s.quitOnce.Do(func() {
-		close(s.quit)
-		// The websocket library re-arms the socket deadline for every chunk
-		// of a large message, so a deadline alone cannot bound a write to a
-		// peer that stopped reading; closing the socket can.
-		if s.conn != nil {
-			time.AfterFunc(2*s.h.closeGrace, func() {
-				select {
-				case <-s.writerDone:
-				default:
-					_ = s.conn.NetConn().Close()
-				}
-			})
-		}
-	})
 }
 
 // take moves what is pending into the writer's batch.
@@ -273,7 +221,7 @@ func (s *session) writeUrgent() error {
 	fs := s.takeUrgent()
 	defer clear(fs)
 	for _, f := range fs {
-		if s.stopping() {
+		if s.ws.Stopping() {
 			return nil
 		}
 		if err := s.writeFrame(f); err != nil {
@@ -293,45 +241,17 @@ func (s *session) settle() {
 	s.mu.Unlock()
 }
 
-func (s *session) stopping() bool {
-	select {
-	case <-s.quit:
-		return true
-	default:
-		return false
-	}
-}
-
-func (s *session) writeLoop() {
-	defer close(s.writerDone)
-	ping := time.NewTicker(s.h.opts.PingInterval)
-	defer ping.Stop()
-	for {
-		select {
-		case <-s.quit:
-			s.finish(true)
-			return
-		case <-ping.C:
-			if err := s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.h.closeGrace)); err != nil {
-				s.writeFailed(err)
-				return
-			}
-		case <-s.wake:
-			if err := s.drain(); err != nil {
-				s.writeFailed(err)
-				return
-			}
-		}
-	}
-}
-
-// drain writes one round of what is pending. It returns to writeLoop after
-// each round so pings still go out while frames keep coming. Snapshots and
+// Drain is wsconn's: it writes one round of what is pending. It returns to
+// the write loop after each round so pings still go out while frames keep coming. Snapshots and
 // request_metrics answers are built here, at the pace of this browser, not
 // the hub's. Urgent frames go first, and again before every queued frame, so
 // a status change waits for at most one frame in the write.
-func (s *session) drain() error {
+func (s *session) Drain() (done bool, err error) {
 	defer s.settle()
+	return false, s.drainRound()
+}
+
+func (s *session) drainRound() error {
 	if err := s.writeUrgent(); err != nil {
 		return err
 	}
@@ -348,7 +268,7 @@ func (s *session) drain() error {
 		}
 	}
 	for _, f := range s.batch {
-		if s.stopping() {
+		if s.ws.Stopping() {
 			return nil
 		}
 		if err := s.writeUrgent(); err != nil {
@@ -361,22 +281,8 @@ func (s *session) drain() error {
 	return nil
 }
 
-// armWrite sets the deadline of the next write: MaxBehind normally, only
-// closeGrace once the session is stopping, so a peer that stopped reading
-// cannot hold up shutdown for MaxBehind.
-func (s *session) armWrite() {
-	s.mu.Lock()
-	d := s.h.opts.MaxBehind
-	if s.stopped {
-		d = s.h.closeGrace
-	}
-	_ = s.conn.SetWriteDeadline(time.Now().Add(d))
-	s.mu.Unlock()
-}
-
 func (s *session) writeFrame(f *frame) error {
-	s.armWrite()
-	if err := s.conn.WritePreparedMessage(f.pm); err != nil {
+	if err := s.ws.WritePrepared(f.pm, s.h.opts.MaxBehind); err != nil {
 		return err
 	}
 	s.sent(f.size)
@@ -399,8 +305,7 @@ func (s *session) writeBuilt(build func([]byte) []byte) error {
 }
 
 func (s *session) writeRaw(b []byte) error {
-	s.armWrite()
-	if err := s.conn.WriteMessage(websocket.TextMessage, b); err != nil {
+	if err := s.ws.WriteMessage(b, s.h.opts.MaxBehind); err != nil {
 		return err
 	}
 	s.sent(len(b))
@@ -412,46 +317,16 @@ func (s *session) sent(n int) {
 	s.h.bytesSent.Add(uint64(n))
 }
 
-// writeFailed ends the session after a failed write. A write that timed
-// out without stop having been called means the peer stopped reading for
-// MaxBehind: that is a slow close too.
-func (s *session) writeFailed(err error) {
-	var ne interface{ Timeout() bool }
-	if !s.stopping() && errors.As(err, &ne) && ne.Timeout() && s.slow.CompareAndSwap(false, true) {
+// WriteFailed is wsconn's: a write that timed out without stop having been
+// called means the peer stopped reading for MaxBehind: that is a slow close
+// too.
+func (s *session) WriteFailed(err error, timedOut bool) {
+	if timedOut && s.slow.CompareAndSwap(false, true) {
 		s.h.slowClosed.Add(1)
 		s.log.Warn().Msg("live: closing session whose write timed out")
-	} else if !s.stopping() {
+	} else if !timedOut {
 		s.log.Debug().Err(err).Msg("live: write failed")
 	}
-	s.finish(false)
-}
-
-// finish sends the owed close frame (if the connection can still carry
-// one) and gives the reader closeGrace to receive the peer's answer.
-func (s *session) finish(canWrite bool) {
-	s.mu.Lock()
-	code, text := s.closeCode, s.closeText
-	s.mu.Unlock()
-	wait := time.Duration(0)
-	if canWrite && code != 0 {
-		err := s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(s.h.closeGrace))
-		if err == nil {
-			wait = s.h.closeGrace
-		}
-	}
-	s.deadlineMu.Lock()
-	s.closing = true
-	_ = s.conn.NetConn().SetReadDeadline(time.Now().Add(wait))
-	s.deadlineMu.Unlock()
-}
-
-// extendRead pushes the read deadline out after any sign of life.
-func (s *session) extendRead() {
-	s.deadlineMu.Lock()
-	if !s.closing {
-		_ = s.conn.NetConn().SetReadDeadline(time.Now().Add(2 * s.h.opts.PingInterval))
-	}
-	s.deadlineMu.Unlock()
 }
 
 // clientMessage is the only shape a browser sends.
@@ -461,31 +336,17 @@ type clientMessage struct {
 	IntervalMS int `json:"interval_ms"`
 }
 
-func (s *session) readLoop() {
-	s.conn.SetReadLimit(readLimit) // the library answers bigger frames with 1009
-	s.extendRead()
-	s.conn.SetPongHandler(func(string) error {
-		s.extendRead()
-		return nil
-	})
-	for {
-		_, msg, err := s.conn.ReadMessage()
-		if err != nil {
-			if !s.stopping() && websocket.IsUnexpectedCloseError(err, websocket.CloseGoingAway, websocket.CloseNormalClosure) {
-				s.log.Debug().Err(err).Msg("live: read ended")
-			}
-			return
-		}
-		s.extendRead()
-		var m clientMessage
-		if json.Unmarshal(msg, &m) != nil {
-			continue // anything else is ignored, as the contract says
-		}
-		switch m.Event {
-		case "request_metrics":
-			s.requestMetrics()
-		case "set_flush":
-			s.setPace(s.h.paceFor(m.IntervalMS))
-		}
+// handle applies one client message; anything but the known events is
+// ignored, as the contract says.
+func (s *session) handle(msg []byte) {
+	var m clientMessage
+	if json.Unmarshal(msg, &m) != nil {
+		return
+	}
+	switch m.Event {
+	case "request_metrics":
+		s.requestMetrics()
+	case "set_flush":
+		s.setPace(s.h.paceFor(m.IntervalMS))
 	}
 }

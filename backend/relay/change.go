@@ -45,8 +45,9 @@ func (c *consumer) endReason() string {
 		return ReasonSlow
 	}
 	c.mu.Lock()
-	status, text, code := c.endStatus, c.endText, c.closeCode
+	status, text := c.endStatus, c.endText
 	c.mu.Unlock()
+	code := c.ws.CloseCode()
 	switch {
 	case status == massive.StatusForceDisconnect && text == revokedMessage:
 		return ReasonRevoked

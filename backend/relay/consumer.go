@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"errors"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/tickwatch/tickwatch/backend/auth"
 	"github.com/tickwatch/tickwatch/backend/internal/logsafe"
+	"github.com/tickwatch/tickwatch/backend/internal/wsconn"
 	"github.com/tickwatch/tickwatch/backend/massive"
 )
 
@@ -19,19 +21,18 @@ const closeGoingAway = websocket.CloseGoingAway
 
 // outItem is one frame waiting for a consumer's writer.
 type outItem struct {
-	data       []byte // shared with other consumers: never modified
+	data       []byte // a whole WebSocket frame (wsconn.Frame), shared with other consumers: never modified
 	events     int    // market events in data; 0 for statuses
 	closeAfter bool   // close the connection once this frame is written
 }
 
-// consumer is one connection. Two goroutines serve it: the reader (Serve's
-// caller's goroutine) handles client messages strictly in order, as the
-// official clients expect; the writer does every write but the pong replies
-// and close frames (which the websocket library allows concurrently).
+// consumer is one connection. Two goroutines serve it (see wsconn): the
+// reader (Serve's caller's goroutine) handles client messages strictly in
+// order, as the official clients expect; the writer does every write.
 type consumer struct {
 	h      *Hub
 	id     uint64
-	conn   *websocket.Conn
+	ws     *wsconn.Conn
 	remote string
 	since  time.Time
 	log    zerolog.Logger
@@ -47,8 +48,6 @@ type consumer struct {
 	queue     []outItem
 	queued    int  // data frames in queue
 	condemned bool // a closing status is queued: no more data, messages ignored
-	closeCode int  // close frame the writer owes; first stop wins
-	closeText string
 	dropped   uint64
 	endStatus string // the closing status condemn queued, for endReason
 	endText   string
@@ -56,16 +55,8 @@ type consumer struct {
 	sent atomic.Uint64
 	slow atomic.Bool
 
-	// deadlineMu orders the reader's deadline extensions against finish's
-	// final short deadline, so a late message cannot undo it.
-	deadlineMu sync.Mutex
-	finished   bool
-
-	wake       chan struct{}
-	quit       chan struct{}
-	quitOnce   sync.Once
-	writerDone chan struct{}
-	batch      []outItem // the writer's
+	batch []outItem   // the writer's
+	bufs  net.Buffers // the writer's: batch's frames for one writev
 }
 
 // Serve runs one consumer connection on an upgraded WebSocket until it
@@ -75,66 +66,46 @@ type consumer struct {
 // may recycle conn (the Fiber contrib package does).
 func (h *Hub) Serve(conn *websocket.Conn, remote string) {
 	c := &consumer{
-		h:          h,
-		conn:       conn,
-		remote:     remote,
-		since:      time.Now(),
-		subs:       make(map[massive.Sub]struct{}),
-		wake:       make(chan struct{}, 1),
-		quit:       make(chan struct{}),
-		writerDone: make(chan struct{}),
+		h:      h,
+		remote: remote,
+		since:  time.Now(),
+		subs:   make(map[massive.Sub]struct{}),
+		ws: wsconn.New(conn, wsconn.Options{
+			PingInterval:   h.opts.PingInterval,
+			ControlTimeout: h.opts.WriteTimeout,
+			CloseGrace:     closeGrace,
+			ReadLimit:      readLimit,
+		}),
 	}
 	if !h.register(c) {
-		_ = conn.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(closeGrace))
-		_ = conn.Close()
+		wsconn.Refuse(conn, websocket.CloseGoingAway, "server shutting down", closeGrace)
 		return
 	}
 	c.log = h.log.With().Uint64("consumer_id", c.id).Str("remote", logsafe.Clip(remote)).Logger()
 	c.log.Debug().Msg("relay: consumer connected")
-	c.enqueue(outItem{data: massive.StatusFrame([2]string{massive.StatusConnected, "Connected Successfully"})})
-	go c.writeLoop()
-	c.readLoop()
-	c.stop(0, "") // the reader is done: nobody will read a close echo
-	<-c.writerDone
+	c.status(massive.StatusConnected, "Connected Successfully")
+	authTimer := time.AfterFunc(h.opts.AuthTimeout, func() {
+		if !c.authed.Load() {
+			c.condemn(massive.StatusAuthTimeout, "")
+		}
+	})
+	err := c.ws.Serve(c, func(msg []byte) {
+		// A condemned connection ignores what it is sent but keeps reading
+		// for the close echo.
+		if !c.isCondemned() {
+			c.handle(msg)
+		}
+	})
+	authTimer.Stop()
+	if err != nil {
+		c.log.Debug().Err(err).Msg("relay: read ended")
+	}
 	h.unregister(c)
 	_ = conn.Close()
 	if c.authed.Load() {
 		h.changed(c, false)
 	}
 	c.log.Info().Str("consumer", c.name()).Uint64("sent", c.sent.Load()).Msg("relay: consumer disconnected")
-}
-
-func (c *consumer) readLoop() {
-	c.conn.SetReadLimit(readLimit) // bigger messages: the library closes with 1009
-	c.extendRead()
-	c.conn.SetPongHandler(func(string) error {
-		c.extendRead()
-		return nil
-	})
-	for {
-		_, msg, err := c.conn.ReadMessage()
-		if err != nil {
-			if !c.stopping() && websocket.IsUnexpectedCloseError(err, websocket.CloseGoingAway, websocket.CloseNormalClosure) {
-				c.log.Debug().Err(err).Msg("relay: read ended")
-			}
-			return
-		}
-		c.extendRead()
-		// A condemned connection ignores what it is sent but keeps reading
-		// for the close echo.
-		if !c.isCondemned() {
-			c.handle(msg)
-		}
-	}
-}
-
-func (c *consumer) extendRead() {
-	c.deadlineMu.Lock()
-	if !c.finished {
-		_ = c.conn.SetReadDeadline(time.Now().Add(2 * c.h.opts.PingInterval))
-	}
-	c.deadlineMu.Unlock()
 }
 
 func (c *consumer) handle(raw []byte) {
@@ -213,9 +184,12 @@ func (c *consumer) lookup(key string) (Consumer, error) {
 	return c.h.opts.Keys.Lookup(ctx, key)
 }
 
+// statusFrame is massive.StatusFrame as a whole WebSocket frame.
+func statusFrame(st ...[2]string) []byte { return wsconn.TextFrame(massive.StatusFrame(st...)) }
+
 // status queues one status frame.
 func (c *consumer) status(status, message string) {
-	c.enqueue(outItem{data: massive.StatusFrame([2]string{status, message})})
+	c.enqueue(outItem{data: statusFrame([2]string{status, message})})
 }
 
 // condemn queues a closing status (its provider text when message is "")
@@ -229,10 +203,10 @@ func (c *consumer) condemn(status, message string) {
 	if !c.condemned {
 		c.condemned = true
 		c.endStatus, c.endText = status, message
-		c.queue = append(c.queue, outItem{data: massive.StatusFrame([2]string{status, message}), closeAfter: true})
+		c.queue = append(c.queue, outItem{data: statusFrame([2]string{status, message}), closeAfter: true})
 	}
 	c.mu.Unlock()
-	c.signal()
+	c.ws.Signal()
 }
 
 func (c *consumer) isCondemned() bool {
@@ -247,7 +221,7 @@ func (c *consumer) enqueue(it outItem) {
 		c.queue = append(c.queue, it)
 	}
 	c.mu.Unlock()
-	c.signal()
+	c.ws.Signal()
 }
 
 // enqueueData queues market frames without blocking. A consumer whose
@@ -262,13 +236,13 @@ func (c *consumer) enqueueData(frames []outItem) {
 	if c.queued+len(frames) > c.h.opts.QueueSize {
 		c.cutSlowLocked(frames)
 		c.mu.Unlock()
-		c.signal()
+		c.ws.Signal()
 		return
 	}
 	c.queue = append(c.queue, frames...)
 	c.queued += len(frames)
 	c.mu.Unlock()
-	c.signal()
+	c.ws.Signal()
 }
 
 // cutSlowLocked condemns c as a slow consumer; lost are the events still
@@ -289,7 +263,7 @@ func (c *consumer) cutSlowLocked(lost []outItem) {
 		c.dropped += uint64(it.events)
 	}
 	msg, _ := massive.ClosingStatusText(massive.StatusSlowConsumer)
-	c.queue = append(c.queue, outItem{data: massive.StatusFrame([2]string{massive.StatusSlowConsumer, msg}), closeAfter: true})
+	c.queue = append(c.queue, outItem{data: statusFrame([2]string{massive.StatusSlowConsumer, msg}), closeAfter: true})
 	c.condemned = true
 	c.markSlow("queue full")
 }
@@ -311,83 +285,10 @@ func (c *consumer) name() string {
 	return ""
 }
 
-func (c *consumer) signal() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (c *consumer) stopping() bool {
-	select {
-	case <-c.quit:
-		return true
-	default:
-		return false
-	}
-}
-
-// stop ends the connection: the writer sends the close frame (the first
-// non-zero code wins) and quits. The write in progress is capped at
-// closeGrace, so a peer that stopped reading cannot hold up shutdown.
-func (c *consumer) stop(code int, text string) {
-	c.mu.Lock()
-	if c.closeCode == 0 && code != 0 {
-		c.closeCode, c.closeText = code, text
-	}
-	c.mu.Unlock()
-	c.quitOnce.Do(func() {
-		_ = c.conn.NetConn().SetWriteDeadline(time.Now().Add(closeGrace))
-		close(c.quit)
-		// The websocket library re-arms the deadline for every chunk of a
-		// large frame, so only closing the socket bounds a stuck write.
-		time.AfterFunc(2*closeGrace, func() {
-			select {
-			case <-c.writerDone:
-			default:
-				_ = c.conn.NetConn().Close()
-			}
-		})
-	})
-}
-
-func (c *consumer) writeLoop() {
-	defer close(c.writerDone)
-	ping := time.NewTicker(c.h.opts.PingInterval)
-	defer ping.Stop()
-	authTimer := time.NewTimer(c.h.opts.AuthTimeout)
-	defer authTimer.Stop()
-	for {
-		select {
-		case <-c.quit:
-			c.finish(true)
-			return
-		case <-ping.C:
-			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.h.opts.WriteTimeout)); err != nil {
-				c.writeFailed(err)
-				return
-			}
-		case <-authTimer.C:
-			if !c.authed.Load() {
-				c.condemn(massive.StatusAuthTimeout, "")
-			}
-		case <-c.wake:
-			done, err := c.drain()
-			if err != nil {
-				c.writeFailed(err)
-				return
-			}
-			if done {
-				c.stop(websocket.CloseNormalClosure, "")
-				c.finish(true)
-				return
-			}
-		}
-	}
-}
-
-// drain writes what is queued; done means a closing status was written.
-func (c *consumer) drain() (done bool, err error) {
+// Drain is wsconn's: it writes what is queued, all of it in one system
+// call (a consumer that fell behind catches up in few writes, instead of
+// one per frame); done means a closing status was written.
+func (c *consumer) Drain() (done bool, err error) {
 	c.mu.Lock()
 	c.batch = append(c.batch[:0], c.queue...)
 	clear(c.queue)
@@ -395,55 +296,38 @@ func (c *consumer) drain() (done bool, err error) {
 	c.queued = 0
 	c.mu.Unlock()
 	defer clear(c.batch) // let shared frames go
+	events := 0
 	for i := range c.batch {
 		it := &c.batch[i]
-		if c.stopping() {
-			return false, nil
-		}
-		_ = c.conn.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
-		if err := c.conn.WriteMessage(websocket.TextMessage, it.data); err != nil {
-			return false, err
-		}
-		c.sent.Add(uint64(it.events))
-		c.h.eventsOut.Add(uint64(it.events))
+		c.bufs = append(c.bufs, it.data)
+		events += it.events
 		if it.closeAfter {
-			return true, nil
+			done = true
+			break
 		}
 	}
-	return false, nil
+	bufs := c.bufs
+	defer func() { clear(c.bufs); c.bufs = c.bufs[:0] }()
+	if len(bufs) == 0 || c.ws.Stopping() {
+		return false, nil
+	}
+	if err := c.ws.WriteFrames(&bufs, c.h.opts.WriteTimeout); err != nil {
+		return false, err
+	}
+	c.sent.Add(uint64(events))
+	c.h.eventsOut.Add(uint64(events))
+	return done, nil
 }
 
-// writeFailed ends the connection after a failed write. A write that timed
-// out while nobody asked the connection to stop means the consumer stopped
-// reading for WriteTimeout: that is a slow consumer too.
-func (c *consumer) writeFailed(err error) {
-	var ne interface{ Timeout() bool }
-	if !c.stopping() && errors.As(err, &ne) && ne.Timeout() {
+// WriteFailed is wsconn's: a write that timed out while nobody asked the
+// connection to stop means the consumer stopped reading for WriteTimeout:
+// that is a slow consumer too.
+func (c *consumer) WriteFailed(err error, timedOut bool) {
+	if timedOut {
 		c.markSlow("write timed out")
-	} else if !c.stopping() {
+	} else {
 		c.log.Debug().Err(err).Msg("relay: write failed")
 	}
-	c.stop(0, "")
-	c.finish(false)
-}
-
-// finish sends the owed close frame (if the socket can still carry one) and
-// gives the reader closeGrace to receive the peer's echo.
-func (c *consumer) finish(canWrite bool) {
-	c.mu.Lock()
-	code, text := c.closeCode, c.closeText
-	c.mu.Unlock()
-	wait := time.Duration(0)
-	if canWrite && code != 0 {
-		err := c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(closeGrace))
-		if err == nil {
-			wait = closeGrace
-		}
-	}
-	c.deadlineMu.Lock()
-	c.finished = true
-	_ = c.conn.SetReadDeadline(time.Now().Add(wait))
-	c.deadlineMu.Unlock()
 }
 
 func (c *consumer) stats() ConsumerStats {

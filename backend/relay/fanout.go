@@ -3,6 +3,7 @@ package relay
 import (
 	"encoding/binary"
 
+	"github.com/tickwatch/tickwatch/backend/internal/wsconn"
 	"github.com/tickwatch/tickwatch/backend/massive"
 )
 
@@ -36,12 +37,13 @@ func (h *Hub) Ticks(connID string, batch []massive.Event) {
 			continue
 		}
 		set := h.routes[route{kind: ev.Kind, sym: ev.Symbol}]
-		wild := h.wild[ev.Kind]
-		for c := range set {
-			f.add(c, i)
+		if set != nil {
+			for _, c := range set.list {
+				f.add(c, i)
+			}
 		}
-		for c := range wild {
-			if _, dup := set[c]; !dup {
+		for _, c := range h.wild[ev.Kind].list {
+			if set == nil || !set.has(c) {
 				f.add(c, i)
 			}
 		}
@@ -97,9 +99,10 @@ func (f *fanout) framesFor(idx []int32, batch []massive.Event) []outItem {
 	if j, ok := f.sets[string(f.key)]; ok {
 		return f.built[j]
 	}
-	var set []outItem
-	var frame []byte
-	n := 0 // events in frame
+	// Encode first (each event once per batch, whoever asks), so that
+	// every frame is allocated at its final size: growing a frame event
+	// by event copied it several times over.
+	left := 0 // bytes of the events not yet in a frame, each with its comma
 	for _, i := range idx {
 		sp := &f.span[i]
 		if sp[0] < 0 {
@@ -107,22 +110,31 @@ func (f *fanout) framesFor(idx []int32, batch []massive.Event) []outItem {
 			f.enc = massive.AppendEvent(f.enc, &batch[i])
 			sp[1] = int32(len(f.enc))
 		}
-		obj := f.enc[sp[0]:sp[1]]
+		left += int(sp[1]-sp[0]) + 1
+	}
+	var set []outItem
+	var frame []byte
+	n := 0 // events in frame
+	for _, i := range idx {
+		obj := f.enc[f.span[i][0]:f.span[i][1]]
 		if frame != nil && len(frame)+len(obj)+1 >= maxFrameBytes {
-			set = append(set, outItem{data: append(frame, ']'), events: n})
+			set = append(set, outItem{data: wsconn.Frame(append(frame, ']')), events: n})
 			frame, n = nil, 0
 		}
 		if frame == nil {
-			frame = make([]byte, 0, min(maxFrameBytes, 2+len(idx)*(len(obj)+1)))
+			// Room for the WebSocket header in front: the frame goes to
+			// every consumer's socket as these very bytes.
+			frame = make([]byte, wsconn.FrameRoom, min(maxFrameBytes, wsconn.FrameRoom+1+left))
 			frame = append(frame, '[')
 		} else {
 			frame = append(frame, ',')
 		}
 		frame = append(frame, obj...)
+		left -= len(obj) + 1
 		n++
 	}
 	if frame != nil {
-		set = append(set, outItem{data: append(frame, ']'), events: n})
+		set = append(set, outItem{data: wsconn.Frame(append(frame, ']')), events: n})
 	}
 	f.sets[string(f.key)] = len(f.built)
 	f.built = append(f.built, set)

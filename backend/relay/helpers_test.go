@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -23,6 +24,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if isBenchConsumers() {
+		// BenchmarkFanout re-executed this binary as its consumer process.
+		os.Exit(runBenchConsumers())
+	}
 	goleak.VerifyTestMain(m,
 		// fasthttp keeps one process-wide goroutine that refreshes the Date
 		// header every second; started once, never stopped, by design.

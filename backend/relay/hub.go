@@ -134,8 +134,8 @@ type Hub struct {
 	nextID    uint64
 	consumers map[uint64]*consumer
 	perKey    map[string]int // authenticated connections per Consumer.ID
-	routes    map[route]map[*consumer]struct{}
-	wild      [massive.KindMinuteAgg + 1]map[*consumer]struct{}
+	routes    map[route]*audience
+	wild      [massive.KindMinuteAgg + 1]*audience
 
 	tickMu sync.Mutex // guards the scratch below: Ticks may be called from several connections
 	fan    fanout
@@ -156,10 +156,10 @@ func New(opts Options) *Hub {
 		refs:      make(map[massive.Sub]int),
 		consumers: make(map[uint64]*consumer),
 		perKey:    make(map[string]int),
-		routes:    make(map[route]map[*consumer]struct{}),
+		routes:    make(map[route]*audience),
 	}
 	for k := range h.wild {
-		h.wild[k] = make(map[*consumer]struct{})
+		h.wild[k] = newAudience()
 	}
 	h.fan.sets = make(map[string]int)
 	return h
@@ -176,7 +176,7 @@ func (h *Hub) Close() {
 	}
 	h.mu.Unlock()
 	for _, c := range all {
-		c.stop(closeGoingAway, "server shutting down")
+		c.ws.Stop(closeGoingAway, "server shutting down")
 	}
 	h.cancel()
 	h.serves.Wait()
@@ -296,7 +296,7 @@ func (h *Hub) subscribe(c *consumer, add bool, params string) {
 	}
 	for len(statuses) > 0 {
 		n := min(len(statuses), 4096) // keeps an ack frame far below 1 MB
-		c.enqueue(outItem{data: massive.StatusFrame(statuses[:n]...)})
+		c.enqueue(outItem{data: statusFrame(statuses[:n]...)})
 		statuses = statuses[n:]
 	}
 	h.mu.Unlock()
@@ -344,9 +344,9 @@ func (h *Hub) routeLocked(c *consumer, s massive.Sub, add bool) {
 	k, _ := massive.ChannelKind(s.Channel)
 	if s.Ticker == massive.Wildcard {
 		if add {
-			h.wild[k][c] = struct{}{}
+			h.wild[k].add(c)
 		} else {
-			delete(h.wild[k], c)
+			h.wild[k].remove(c)
 		}
 		return
 	}
@@ -354,16 +354,54 @@ func (h *Hub) routeLocked(c *consumer, s massive.Sub, add bool) {
 	set := h.routes[r]
 	if add {
 		if set == nil {
-			set = make(map[*consumer]struct{})
+			set = newAudience()
 			h.routes[r] = set
 		}
-		set[c] = struct{}{}
+		set.add(c)
 		return
 	}
-	delete(set, c)
-	if len(set) == 0 {
-		delete(h.routes, r)
+	if set != nil {
+		set.remove(c)
+		if len(set.list) == 0 {
+			delete(h.routes, r)
+		}
 	}
+}
+
+// audience is the consumers of one route: a set kept as a slice too,
+// because Ticks walks it for every event it routes and walking a slice
+// costs a fraction of walking a map (map iteration was a third of Ticks'
+// time with 100 consumers). Changes are rare: subscribe and unsubscribe.
+type audience struct {
+	list []*consumer
+	at   map[*consumer]int // index in list
+}
+
+func newAudience() *audience { return &audience{at: make(map[*consumer]int)} }
+
+func (a *audience) has(c *consumer) bool {
+	_, ok := a.at[c]
+	return ok
+}
+
+func (a *audience) add(c *consumer) {
+	if !a.has(c) {
+		a.at[c] = len(a.list)
+		a.list = append(a.list, c)
+	}
+}
+
+func (a *audience) remove(c *consumer) {
+	i, ok := a.at[c]
+	if !ok {
+		return
+	}
+	last := len(a.list) - 1
+	a.list[i] = a.list[last]
+	a.at[a.list[i]] = i
+	a.list[last] = nil
+	a.list = a.list[:last]
+	delete(a.at, c)
 }
 
 // Disconnect ends consumer connection id with force_disconnect (an admin

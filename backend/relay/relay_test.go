@@ -262,6 +262,12 @@ func TestSlowConsumerCut(t *testing.T) {
 		t.Errorf("got %v, want slow_consumer", last)
 	}
 	stalled.expectClosed()
+	// The server unregisters the stalled consumer, and counts the healthy
+	// one's last write, only after the socket work the client has seen.
+	testkit.WaitFor(t, patience, "stalled consumer gone, healthy one counted", func() bool {
+		st := e.hub.Stats()
+		return len(st.Consumers) == 1 && st.Consumers[0].Sent == uint64(len(want))
+	})
 	st := e.hub.Stats()
 	if st.SlowDisconnects != 1 {
 		t.Errorf("slow disconnects = %d", st.SlowDisconnects)
@@ -332,6 +338,9 @@ func TestNotifyAndEventsOut(t *testing.T) {
 	}
 	unauthed.send(massive.ActionAuth, keyAlpha)
 	unauthed.expect(massive.StatusAuthSuccess, massive.MessageAuthenticated) // not the notice
+	// Counted once the write returns, which can be after the consumer has
+	// read the frame.
+	testkit.WaitFor(t, patience, "events out counted", func() bool { return e.hub.Stats().EventsOut >= 2 })
 	if st := e.hub.Stats(); st.EventsOut != 2 {
 		t.Errorf("events out = %d, want 2", st.EventsOut)
 	}
@@ -349,5 +358,53 @@ func TestConcurrentAuthsFromOneAddress(t *testing.T) {
 	}
 	for _, r := range conns {
 		r.expect(massive.StatusAuthSuccess, massive.MessageAuthenticated)
+	}
+}
+
+// A batch too big for one frame goes out as several, each under the
+// official Go client's 1,000,000-byte read limit (the relay keeps to 512
+// KiB), with every event once and in order, and with nothing after a
+// frame's closing bracket.
+func TestBigBatchSplitsIntoFrames(t *testing.T) {
+	e := startRelay(t, relay.Options{})
+	r := authed(t, e.url, keyAlpha)
+	r.send(massive.ActionSubscribe, "T.AAPL")
+	r.statuses(1)
+	const n = 8000 // about 750 KB encoded
+	syms := make([]string, n)
+	for i := range syms {
+		syms[i] = "AAPL"
+	}
+	in := batch(t, "T", syms, 0)
+	for i := range in {
+		in[i].Seq = int64(i)
+	}
+	e.hub.Ticks("connection_1", in)
+	var dec massive.Decoder
+	var got []massive.Event
+	frames := 0
+	for len(got) < n {
+		_ = r.conn.SetReadDeadline(time.Now().Add(patience))
+		_, data, err := r.conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("after %d events in %d frames: %v", len(got), frames, err)
+		}
+		frames++
+		if len(data) > 512<<10 || data[0] != '[' || data[len(data)-1] != ']' {
+			t.Fatalf("frame %d: %d bytes, starts %q ends %q", frames, len(data), data[0], data[len(data)-1])
+		}
+		evs, _, err := dec.Decode(data, nil, nil)
+		if err != nil {
+			t.Fatalf("frame %d: %v", frames, err)
+		}
+		got = append(got, evs...)
+	}
+	if frames < 2 {
+		t.Errorf("%d events came in %d frame(s), want them split", n, frames)
+	}
+	for i, ev := range got {
+		if ev.Seq != int64(i) || ev.Symbol != "AAPL" {
+			t.Fatalf("event %d: %+v", i, ev)
+		}
 	}
 }
