@@ -3,7 +3,8 @@
 // subscription and goes away with why, from the /admin-ws events alone
 // (the page's REST refresh while live is 30 s, longer than any wait here).
 
-import { expect, login, test } from './fixtures.mjs';
+import { join } from 'node:path';
+import { artifacts, expect, login, test } from './fixtures.mjs';
 
 /** Opens a relay consumer from its own blank page (no cookie: the key is its credential) and subscribes pairs. */
 async function openConsumer(newContext, server, key, pairs) {
@@ -59,6 +60,7 @@ test('a relay consumer appears and leaves live on the Consumers page', async ({ 
   await expect(nbRow.locator('td').nth(4)).toHaveText('2', { timeout: 10_000 });
   // The keys table follows too: one connection on the key.
   await expect(page.locator('section[aria-labelledby="keys-title"] tbody tr', { hasText: 'e2e notebook' }).locator('td').nth(4)).toHaveText('1');
+  await page.screenshot({ path: join(artifacts, 'consumers.png'), fullPage: true });
 
   // It leaves: the row goes, and the page says why.
   await notebook.close();
