@@ -29,7 +29,15 @@
 //   event's timeStamp to the first paint after it (as Event Timing does).
 // - DOM elements, JS heap (DevTools Runtime.getHeapUsage) and the RSS of the
 //   page's renderer process (/proc of the Chromium started here) are sampled
-//   every 5 s.
+//   every 5 s; runs of 2 minutes or more also list the RSS and heap samples
+//   once a minute under the table.
+// - long tasks by wall and by CPU time: a Chrome trace (CDP Tracing) over the
+//   first --trace seconds (30 by default, 0 for none) of the measured part;
+//   see trace.mjs. A PerformanceObserver long task is wall time, which on a
+//   shared box includes the renderer being descheduled; the trace's CPU time
+//   (tdur) does not, and the notes under the table say what each long task
+//   was. --profile adds V8's sampler to name functions (build the SPA with
+//   `npx vite build --minify false` to read them).
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -479,6 +487,7 @@ async function runLoad(bin, name) {
       linkLabel: fin.linkLabel,
       offsetMs,
       traced,
+      samples,
     };
   } finally {
     await browser.close();
@@ -510,9 +519,22 @@ function table(results) {
   for (const r of results) {
     if (!r.traced) continue;
     const l = r.traced.long;
-    notes.push(`- ${r.name}: ${l.length} task(s) of 50 ms or more (wall or CPU) in ${f0(r.traced.tracedMs / 1000)} s traced (${r.traced.threadTasks} main-thread tasks); trace ${r.traced.file.replace(repoRoot + '/', '')}`);
+    const tr = r.traced;
+    const by = Object.entries(tr.cpuMsPerSecBy)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${f0(v)}`)
+      .join(', ');
+    notes.push(
+      `- ${r.name}: ${l.length} task(s) of 50 ms or more (wall or CPU) in ${f0(tr.tracedMs / 1000)} s traced (${tr.threadTasks} main-thread tasks); main thread CPU ${f0(tr.cpuMsPerSec)} ms/s (${by}); CPU per task of 1 ms+ p50 / p99 / max ${tr.taskCpuP50.toFixed(1)} / ${f0(tr.taskCpuP99)} / ${f0(tr.taskCpuMax)} ms; trace ${tr.file.replace(repoRoot + '/', '')}`,
+    );
     // The CPU-longest first: on a shared box, wall time also counts time the renderer was not running.
     for (const t of [...l].sort((a, b) => (b.cpuMs ?? b.wallMs) - (a.cpuMs ?? a.wallMs)).slice(0, 12)) notes.push(`  - ${describeLong(t)}`);
+  }
+  for (const r of results) {
+    if (durationS < 120) continue;
+    // The first sample of each minute, and the last.
+    const perMin = r.samples.filter((x, i, a) => i === 0 || i === a.length - 1 || Math.floor(x.t / 60) !== Math.floor(a[i - 1].t / 60));
+    lines.push('', `${r.name}, renderer RSS / JS heap MB by minute: ${perMin.map((x) => `${f0(x.t)} s ${f0(x.rss)} / ${f0(x.heap)}`).join(', ')}`);
   }
   if (notes.length) lines.push('', 'Long tasks in the trace, longest CPU time first (wall = dur, CPU = the main thread\'s own running time, tdur; in brackets ms of CPU self time by category):', ...notes);
   return lines.join('\n');

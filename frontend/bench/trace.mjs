@@ -156,9 +156,14 @@ export function analyseTrace(events, thresholdMs = 50) {
   const thr = thresholdMs * 1000;
   const long = [];
   let j = 0; // index into mine: events are sorted, tasks too
+  const totals = {}; // CPU self time by category over every task (µs)
+  const taskCpu = []; // CPU time of every task of 1 ms or more (ms)
+  let cpuSum = 0;
   for (const task of tasks) {
     const cpu = typeof task.tdur === 'number' ? task.tdur : null;
-    if (task.dur < thr && (cpu === null || cpu < thr)) continue;
+    cpuSum += cpu ?? task.dur;
+    if ((cpu ?? task.dur) >= 1000) taskCpu.push((cpu ?? task.dur) / 1000);
+    const isLong = task.dur >= thr || (cpu !== null && cpu >= thr);
     const tEnd = task.ts + task.dur;
     while (j < mine.length && mine[j].ts < task.ts) j++;
     // Self time per category, DevTools style: an event's own time minus its children's, under the nearest categorised ancestor.
@@ -186,6 +191,8 @@ export function analyseTrace(events, thresholdMs = 50) {
     close(Infinity);
     const root = stack[0];
     by.other = (by.other ?? 0) + Math.max(0, root.dur - root.childUs);
+    for (const [k, v] of Object.entries(by)) totals[k] = (totals[k] ?? 0) + v;
+    if (!isLong) continue;
     // Functions the profiler caught inside this task, by sample count.
     const fns = new Map();
     for (const [t, fn] of samples) if (t >= task.ts && t <= tEnd) fns.set(fn, (fns.get(fn) ?? 0) + 1);
@@ -194,7 +201,14 @@ export function analyseTrace(events, thresholdMs = 50) {
     for (const [k, v] of Object.entries(by)) if (v >= 500) ms[k] = Math.round(v / 1000);
     long.push({ wallMs: task.dur / 1000, cpuMs: cpu === null ? null : cpu / 1000, atMs: (task.ts - t0) / 1000, entry: entry ?? '(no script)', by: ms, top });
   }
-  return { threadTasks: tasks.length, tracedMs: (t1 - t0) / 1000, long };
+  const tracedMs = (t1 - t0) / 1000;
+  taskCpu.sort((a, b) => a - b);
+  const q = (p) => (taskCpu.length ? taskCpu[Math.min(taskCpu.length - 1, Math.ceil(p * taskCpu.length) - 1)] : 0);
+  // Main-thread CPU per second of trace, in all and by category: steadier than
+  // counts of rare long tasks when comparing runs on a noisy box.
+  const perSec = {};
+  for (const [k, v] of Object.entries(totals)) perSec[k] = v / 1000 / (tracedMs / 1000);
+  return { threadTasks: tasks.length, tracedMs, long, cpuMsPerSec: cpuSum / 1000 / (tracedMs / 1000), cpuMsPerSecBy: perSec, taskCpuP50: q(0.5), taskCpuP99: q(0.99), taskCpuMax: taskCpu.at(-1) ?? 0 };
 }
 
 /** One line per long task for the notes under the table. */
