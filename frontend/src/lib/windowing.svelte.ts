@@ -46,7 +46,9 @@ export class WindowedRows {
       overscan,
       initialRect: { width: 0, height: initialRows * rowHeight },
       scrollToFn: elementScroll,
-      observeElementRect,
+      // A box with no height yet (not laid out, display: none, a test
+      // without layout) renders the initial rows rather than none.
+      observeElementRect: (inst, cb) => observeElementRect(inst, (rect) => cb(rect.height > 0 ? rect : { width: rect.width, height: initialRows * rowHeight })),
       observeElementOffset,
       onChange: () => this.update(),
     };
