@@ -29,7 +29,15 @@
 //   event's timeStamp to the first paint after it (as Event Timing does).
 // - DOM elements, JS heap (DevTools Runtime.getHeapUsage) and the RSS of the
 //   page's renderer process (/proc of the Chromium started here) are sampled
-//   every 5 s.
+//   every 5 s; runs of 2 minutes or more also list the RSS and heap samples
+//   once a minute under the table.
+// - long tasks by wall and by CPU time: a Chrome trace (CDP Tracing) over the
+//   first --trace seconds (30 by default, 0 for none) of the measured part;
+//   see trace.mjs. A PerformanceObserver long task is wall time, which on a
+//   shared box includes the renderer being descheduled; the trace's CPU time
+//   (tdur) does not, and the notes under the table say what each long task
+//   was. --profile adds V8's sampler to name functions (build the SPA with
+//   `npx vite build --minify false` to read them).
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +47,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 import { freePort } from '../e2e/server.mjs';
+import { analyseTrace, describeLong, PROFILE_CATEGORIES, TRACE_CATEGORIES } from './trace.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -55,10 +64,15 @@ const { values: opts } = parseArgs({
     loads: { type: 'string', default: 'demo,heavy,extreme' },
     drops: { type: 'string', default: '6' },
     label: { type: 'string', default: '' },
+    // Seconds of Chrome trace recorded from the start of the measured part (0: none).
+    trace: { type: 'string', default: '30' },
+    // Adds V8's sampling profiler to the trace: names the functions inside each long task.
+    profile: { type: 'boolean', default: false },
   },
 });
 const durationS = Number(opts.duration);
 const WARMUP_S = 5;
+const traceS = Math.min(Number(opts.trace), durationS);
 
 async function waitHealthy(url, proc, what) {
   const deadline = Date.now() + 30_000;
@@ -263,6 +277,42 @@ function pageProbes() {
   );
 }
 
+/**
+ * Starts a Chrome trace of the page (see trace.mjs); stop() ends it, saves it
+ * to .task/trace-<load>-<time>.json (open it in DevTools' Performance panel)
+ * and returns the long tasks it found.
+ */
+async function startTrace(cdp) {
+  // BENCH_TRACE_EXTRA adds categories, e.g. disabled-by-default-devtools.timeline.invalidationTracking.
+  const extra = (process.env.BENCH_TRACE_EXTRA ?? '').split(',').filter(Boolean);
+  const categories = [...TRACE_CATEGORIES, ...(opts.profile ? PROFILE_CATEGORIES : []), ...extra];
+  await cdp.send('Tracing.start', {
+    transferMode: 'ReturnAsStream',
+    traceConfig: { recordMode: 'recordAsMuchAsPossible', includedCategories: categories, excludedCategories: ['*'] },
+  });
+  return {
+    async stop(load) {
+      const done = new Promise((res) => cdp.once('Tracing.tracingComplete', res));
+      await cdp.send('Tracing.end');
+      const { stream } = await done;
+      const chunks = [];
+      for (;;) {
+        const r = await cdp.send('IO.read', { handle: stream, size: 1 << 20 });
+        chunks.push(r.base64Encoded ? Buffer.from(r.data, 'base64').toString('utf8') : r.data);
+        if (r.eof) break;
+      }
+      await cdp.send('IO.close', { handle: stream });
+      const text = chunks.join('');
+      mkdirSync(join(repoRoot, '.task'), { recursive: true });
+      const file = join(repoRoot, '.task', `trace-${load}-${Date.now()}.json`);
+      writeFileSync(file, text);
+      const parsed = JSON.parse(text);
+      const events = Array.isArray(parsed) ? parsed : parsed.traceEvents;
+      return { file, ...analyseTrace(events, 50) };
+    },
+  };
+}
+
 async function runLoad(bin, name) {
   const load = LOADS[name];
   const stack = await startStack(bin, load);
@@ -324,6 +374,8 @@ async function runLoad(bin, name) {
       window.__bench.frames.length = 0;
     });
     const t0 = Date.now();
+    const tracing = traceS > 0 ? await startTrace(cdp) : null;
+    let traced = null;
 
     const samples = []; // {t, rss, heap, dom}
     const tickLat = [];
@@ -386,9 +438,11 @@ async function runLoad(bin, name) {
         sortsDone++;
         nextSort += sortEvery;
       }
+      if (tracing && !traced && el >= traceS * 1000) traced = await tracing.stop(name);
       await drain();
       await sleep(1000);
     }
+    if (tracing && !traced) traced = await tracing.stop(name);
     await drain();
     await sample();
     const fin = await page.evaluate(() => {
@@ -432,6 +486,8 @@ async function runLoad(bin, name) {
       setFlush,
       linkLabel: fin.linkLabel,
       offsetMs,
+      traced,
+      samples,
     };
   } finally {
     await browser.close();
@@ -441,16 +497,46 @@ async function runLoad(bin, name) {
 
 const f0 = (x) => (Number.isFinite(x) ? Math.round(x).toString() : '—');
 
+function traceCols(t) {
+  if (!t) return '— | —';
+  const wall = t.long.filter((l) => l.wallMs >= 50);
+  const cpu = t.long.filter((l) => l.cpuMs !== null && l.cpuMs >= 50);
+  const max = (xs) => f0(Math.max(0, ...xs));
+  return `${f0(t.tracedMs / 1000)} s: ${wall.length}, ${max(wall.map((l) => l.wallMs))} | ${cpu.length}, ${max(cpu.map((l) => l.cpuMs))}`;
+}
+
 function table(results) {
   const lines = [
-    `| load | fps median / p5 | long tasks (count, max ms) | tick-to-DOM p50 / p99 ms (n) | status-to-paint p50 / p99 ms (n) | DOM elements (max) | JS heap MB first / max | renderer RSS MB first / last / max | sort click ms median / max (n) | page said at the end | asked for slower flush |`,
-    `|---|---|---|---|---|---|---|---|---|---|---|`,
+    `| load | fps median / p5 | long tasks (count, max ms) | tick-to-DOM p50 / p99 ms (n) | status-to-paint p50 / p99 ms (n) | DOM elements (max) | JS heap MB first / max | renderer RSS MB first / last / max | sort click ms median / max (n) | page said at the end | asked for slower flush | traced s: long tasks by wall (count, max ms) | traced: long tasks by CPU time (count, max ms) |`,
+    `|---|---|---|---|---|---|---|---|---|---|---|---|---|`,
   ];
   for (const r of results) {
     lines.push(
-      `| ${r.name} | ${f0(r.fpsMedian)} / ${f0(r.fpsP5)} | ${r.longCount}, ${f0(r.longMax)} | ${f0(r.tickP50)} / ${f0(r.tickP99)} (${r.tickN}) | ${f0(r.statusP50)} / ${f0(r.statusP99)} (${r.statusN}) | ${r.domMax} | ${f0(r.heapFirst)} / ${f0(r.heapMax)} | ${f0(r.rssFirst)} / ${f0(r.rssLast)} / ${f0(r.rssMax)} | ${f0(r.clickMedian)} / ${f0(r.clickMax)} (${r.clicks}) | ${r.linkLabel.replace(/\|/g, '/')} | ${r.setFlush.length ? r.setFlush.join('→') + ' ms' : 'no'} |`,
+      `| ${r.name} | ${f0(r.fpsMedian)} / ${f0(r.fpsP5)} | ${r.longCount}, ${f0(r.longMax)} | ${f0(r.tickP50)} / ${f0(r.tickP99)} (${r.tickN}) | ${f0(r.statusP50)} / ${f0(r.statusP99)} (${r.statusN}) | ${r.domMax} | ${f0(r.heapFirst)} / ${f0(r.heapMax)} | ${f0(r.rssFirst)} / ${f0(r.rssLast)} / ${f0(r.rssMax)} | ${f0(r.clickMedian)} / ${f0(r.clickMax)} (${r.clicks}) | ${r.linkLabel.replace(/\|/g, '/')} | ${r.setFlush.length ? r.setFlush.join('→') + ' ms' : 'no'} | ${traceCols(r.traced)} |`,
     );
   }
+  const notes = [];
+  for (const r of results) {
+    if (!r.traced) continue;
+    const l = r.traced.long;
+    const tr = r.traced;
+    const by = Object.entries(tr.cpuMsPerSecBy)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${f0(v)}`)
+      .join(', ');
+    notes.push(
+      `- ${r.name}: ${l.length} task(s) of 50 ms or more (wall or CPU) in ${f0(tr.tracedMs / 1000)} s traced (${tr.threadTasks} main-thread tasks); main thread CPU ${f0(tr.cpuMsPerSec)} ms/s (${by}); CPU per task of 1 ms+ p50 / p99 / max ${tr.taskCpuP50.toFixed(1)} / ${f0(tr.taskCpuP99)} / ${f0(tr.taskCpuMax)} ms; trace ${tr.file.replace(repoRoot + '/', '')}`,
+    );
+    // The CPU-longest first: on a shared box, wall time also counts time the renderer was not running.
+    for (const t of [...l].sort((a, b) => (b.cpuMs ?? b.wallMs) - (a.cpuMs ?? a.wallMs)).slice(0, 12)) notes.push(`  - ${describeLong(t)}`);
+  }
+  for (const r of results) {
+    if (durationS < 120) continue;
+    // The first sample of each minute, and the last.
+    const perMin = r.samples.filter((x, i, a) => i === 0 || i === a.length - 1 || Math.floor(x.t / 60) !== Math.floor(a[i - 1].t / 60));
+    lines.push('', `${r.name}, renderer RSS / JS heap MB by minute: ${perMin.map((x) => `${f0(x.t)} s ${f0(x.rss)} / ${f0(x.heap)}`).join(', ')}`);
+  }
+  if (notes.length) lines.push('', 'Long tasks in the trace, longest CPU time first (wall = dur, CPU = the main thread\'s own running time, tdur; in brackets ms of CPU self time by category):', ...notes);
   return lines.join('\n');
 }
 

@@ -372,3 +372,18 @@ test('the top bar never overlaps itself, from a phone to a wide screen', async (
     await expect(page.locator('.topbar nav a')).toHaveCount(5);
   }
 });
+
+test('a recent-ticks list keeps only the rows in view in the DOM, says how many it holds, and scrolls to the oldest', async ({ page, server }) => {
+  await adminDashboard(page, server);
+  const list = page.locator(`${col(1)} .recent ol`);
+  // The demo market fills the 50 within seconds.
+  await expect(list.locator('li').first()).toHaveAttribute('aria-setsize', '50', { timeout: 20_000 });
+  const inDom = () => list.locator('li[aria-posinset]').count();
+  expect(await inDom(), 'rows in the DOM at the top').toBeLessThanOrEqual(13);
+  await expect(list.locator('li').first()).toHaveAttribute('aria-posinset', '1');
+  // Pause, so the list holds still, then scroll to its end: the 50th row is rendered.
+  await page.locator(col(1)).getByRole('button', { name: /Pause/ }).click();
+  await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
+  await expect(list.locator('li[aria-posinset="50"]')).toBeVisible({ timeout: 10_000 });
+  expect(await inDom(), 'rows in the DOM at the bottom').toBeLessThanOrEqual(13);
+});

@@ -77,14 +77,14 @@ describe('Dashboard', () => {
     mount('admin', model);
     expect(document.querySelectorAll('section[data-connection]')).toHaveLength(3);
     for (const id of [1, 2, 3]) {
-      // 20 visible rows plus an overscan of 8: the DOM does not grow with the ticker count.
+      // 20 visible rows plus an overscan of 4: the DOM does not grow with the ticker count.
       const rows = [...column(id).querySelectorAll<HTMLElement>('tbody tr[data-symbol]')];
-      expect(rows).toHaveLength(28);
-      expect(rows.map((r) => r.dataset.symbol)).toEqual(Array.from({ length: 28 }, (_, i) => `T${id}X${String(i).padStart(3, '0')}`));
-      expect(rows.map((r) => r.getAttribute('aria-rowindex'))).toEqual(Array.from({ length: 28 }, (_, i) => String(i + 2)));
+      expect(rows).toHaveLength(24);
+      expect(rows.map((r) => r.dataset.symbol)).toEqual(Array.from({ length: 24 }, (_, i) => `T${id}X${String(i).padStart(3, '0')}`));
+      expect(rows.map((r) => r.getAttribute('aria-rowindex'))).toEqual(Array.from({ length: 24 }, (_, i) => String(i + 2)));
       expect(column(id).querySelector('table')!.getAttribute('aria-rowcount')).toBe('151');
-      // The spacer below stands for the 122 rows not rendered, at 24 px each.
-      expect(column(id).querySelector<HTMLElement>('tbody tr.pad:last-child')!.style.height).toBe(`${122 * 24}px`);
+      // The spacer below stands for the 126 rows not rendered, at 24 px each.
+      expect(column(id).querySelector<HTMLElement>('tbody tr.pad:last-child')!.style.height).toBe(`${126 * 24}px`);
     }
     expect(within(column(2)).getByRole('heading', { level: 2 }).textContent).toContain('secondary');
     expect(screen.getByText('Simulated data')).toBeTruthy();
@@ -240,6 +240,22 @@ describe('Dashboard', () => {
     expect(syms()[0]).toBe('T1X000');
     await fireEvent.click(within(column(1)).getByRole('button', { name: /Symbol/ }));
     expect(syms()[0]).toBe('T1X011');
+  });
+
+  it('keeps only the recent ticks in view in the DOM, and tells assistive tech how many there are', () => {
+    const model = new DashboardModel();
+    model.applySnapshot(demoSnapshot(1, 3));
+    mount('viewer', model);
+    const tick = (price: number): ServerEvent => ({ event: 'tick_update', data: { connection_id: 'connection_1', symbol: 'T1X001', price, size: 1, timestamp: 1000 } });
+    apply(model, ...Array.from({ length: 60 }, (_, i) => tick(100 + i)));
+    const items = [...column(1).querySelectorAll<HTMLElement>('.recent li[aria-posinset]')];
+    // The list holds 50; its 200 px box shows 10 rows, plus an overscan of 3.
+    expect(items).toHaveLength(13);
+    expect(items[0]!.getAttribute('aria-setsize')).toBe('50');
+    expect(items.map((li) => li.getAttribute('aria-posinset'))).toEqual(Array.from({ length: 13 }, (_, i) => String(i + 1)));
+    expect(items[0]!.textContent).toContain('159.00');
+    // One spacer below stands for the 37 rows not rendered, at 20 px each.
+    expect(column(1).querySelector<HTMLElement>('.recent li.pad:last-child')!.style.height).toBe(`${37 * 20}px`);
   });
 
   it('pauses the recent stream and counts what it skipped', async () => {

@@ -102,7 +102,11 @@ export class PendingBatch {
       case 'tick_update': {
         const t = e.data;
         const prev = b.ticks.get(t.symbol);
-        b.ticks.set(t.symbol, { ...t, n: (prev?.n ?? 0) + 1 });
+        // The parsed event is ours alone: count on it rather than copy it
+        // (thousands of ticks a second at market open, each a copy for the GC).
+        const ct = t as CoalescedTick;
+        ct.n = (prev?.n ?? 0) + 1;
+        b.ticks.set(t.symbol, ct);
         let r = b.recent.get(t.connection_id);
         if (!r) b.recent.set(t.connection_id, (r = { ticks: [], total: 0 }));
         r.total++;

@@ -24,7 +24,8 @@ export class RecentStream {
   paused = $state(false);
   skipped = $state(0);
   private seq = 0;
-  private held: RecentItem[] = [];
+  /** Ticks waiting for the next release, oldest first; references, no copies (see push). */
+  private held: LiveTick[] = [];
   private shownAt = -Infinity;
   private timer: ReturnType<typeof setTimeout> | null = null;
 
@@ -41,12 +42,17 @@ export class RecentStream {
       this.skipped += total;
       return;
     }
-    const fresh = this.freshItems(ticks);
     if (this.everyMs <= 0) {
-      this.show(fresh);
+      this.show(this.freshItems(ticks));
       return;
     }
-    this.held = fresh.concat(this.held).slice(0, this.cap);
+    // Display items are built only when a list is shown: at market-open load
+    // a frame brings ~50 ticks per column, 60 times a second, and building
+    // (then concatenating and trimming) 50 items for each of them was garbage
+    // for the collector, since only the last set before a release is seen.
+    // The held ticks are trimmed in chunks so a flood costs amortised O(1).
+    for (const t of ticks) this.held.push(t);
+    if (this.held.length >= this.cap * 2) this.held = this.held.slice(-this.cap);
     const wait = this.shownAt + this.everyMs - this.now();
     if (wait <= 0) this.release();
     else this.timer ??= setTimeout(() => this.release(), wait);
@@ -58,7 +64,7 @@ export class RecentStream {
     this.shownAt = this.now();
     const held = this.held;
     this.held = [];
-    if (!this.paused && held.length > 0) this.show(held);
+    if (!this.paused && held.length > 0) this.show(this.freshItems(held));
   }
 
   private show(fresh: RecentItem[]): void {

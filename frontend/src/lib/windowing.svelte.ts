@@ -5,6 +5,7 @@
 // rows [start, end) plus spacers above and below, and its DOM stays the
 // same size however many tickers a connection has.
 
+import { untrack } from 'svelte';
 import { elementScroll, observeElementOffset, observeElementRect, Virtualizer, type VirtualizerOptions } from '@tanstack/virtual-core';
 
 export interface WindowSlice {
@@ -45,7 +46,9 @@ export class WindowedRows {
       overscan,
       initialRect: { width: 0, height: initialRows * rowHeight },
       scrollToFn: elementScroll,
-      observeElementRect,
+      // A box with no height yet (not laid out, display: none, a test
+      // without layout) renders the initial rows rather than none.
+      observeElementRect: (inst, cb) => observeElementRect(inst, (rect) => cb(rect.height > 0 ? rect : { width: rect.width, height: initialRows * rowHeight })),
       observeElementOffset,
       onChange: () => this.update(),
     };
@@ -78,7 +81,10 @@ export class WindowedRows {
 
   private update(): void {
     const next = sliceOf(this.v.getVirtualItems(), this.v.options.count, this.rowHeight);
-    const cur = this.slice;
+    // Untracked: attach() and setCount() run inside the components' effects,
+    // which must not come to depend on the slice they write (a list whose
+    // count changes several times a second re-ran its attach effect in a loop).
+    const cur = untrack(() => this.slice);
     if (cur.start !== next.start || cur.end !== next.end || cur.padTop !== next.padTop || cur.padBottom !== next.padBottom) this.slice = next;
   }
 }
