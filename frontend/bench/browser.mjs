@@ -7,13 +7,14 @@
 //   go tool task bench:browser                       # every load, 60 s each
 //   go tool task bench:browser -- --duration 300     # the issue's 5 minutes
 //   go tool task bench:browser -- --loads heavy --duration 30
+//   go tool task bench:browser -- --loads heavy --duration 300 --warmup 60   # steady-state memory
 //
 // TICKWATCH_BIN names the binary (the task builds it); CHROMIUM_PATH overrides
 // /usr/bin/chromium. Output also goes to .task/bench-browser-<time>.md.
 //
 // How each figure is taken (all in the page unless said otherwise):
 // - fps: requestAnimationFrame callbacks counted per wall-clock second; median
-//   and 5th percentile of those seconds after a warm-up (the first 5 s).
+//   and 5th percentile of those seconds after a warm-up (the first 5 s, `--warmup`).
 // - long tasks: PerformanceObserver('longtask') after the warm-up.
 // - tick-to-DOM: Node receives every /admin-ws frame through the DevTools
 //   protocol (off the page's main thread) and remembers each symbol's recent
@@ -64,6 +65,10 @@ const { values: opts } = parseArgs({
     loads: { type: 'string', default: 'demo,heavy,extreme' },
     drops: { type: 'string', default: '6' },
     label: { type: 'string', default: '' },
+    // Seconds between the dashboard's first rows and the measured part: 5 by
+    // default; a long one (60) leaves out the renderer's caches filling up
+    // when the question is whether memory is flat in steady state.
+    warmup: { type: 'string', default: '5' },
     // Seconds of Chrome trace recorded from the start of the measured part (0: none).
     trace: { type: 'string', default: '30' },
     // Adds V8's sampling profiler to the trace: names the functions inside each long task.
@@ -71,7 +76,7 @@ const { values: opts } = parseArgs({
   },
 });
 const durationS = Number(opts.duration);
-const WARMUP_S = 5;
+const WARMUP_S = Number(opts.warmup);
 const traceS = Math.min(Number(opts.trace), durationS);
 
 async function waitHealthy(url, proc, what) {
