@@ -183,8 +183,11 @@ func TestMessagesInOrderAndDrainDoneClosesNormally(t *testing.T) {
 func TestFirstStopCodeWins(t *testing.T) {
 	s := serve(t, opts())
 	c, q := dial(t, s)
-	q.c.Stop(0, "")
+	// The first code is set before the writer can see any Stop, so the
+	// order is deterministic; a Stop(0) first would race the writer, which
+	// may finish (owing no close frame) before a later code arrives.
 	q.c.Stop(websocket.CloseTryAgainLater, "too slow")
+	q.c.Stop(0, "")
 	q.c.Stop(websocket.CloseGoingAway, "later code loses")
 	if !q.c.Stopping() {
 		t.Fatal("Stopping false after Stop")
