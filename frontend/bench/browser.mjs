@@ -223,15 +223,39 @@ function formatPrice(p) {
 /** Installed in the page before it loads: the in-page probes. */
 function pageProbes() {
   const w = window;
-  const T = (w.__bench = { frames: [], longtasks: [], priceMuts: [], statusPaints: [], clicks: [], measuring: false });
+  const T = (w.__bench = { frames: [], longtasks: [], longDetail: [], loaf: [], priceMuts: [], statusPaints: [], clicks: [], measuring: false });
   const loop = () => {
     T.frames.push(Date.now());
     requestAnimationFrame(loop);
   };
   requestAnimationFrame(loop);
   new PerformanceObserver((l) => {
-    for (const e of l.getEntries()) if (T.measuring) T.longtasks.push(e.duration);
+    for (const e of l.getEntries()) {
+      if (!T.measuring) continue;
+      T.longtasks.push(e.duration);
+      T.longDetail.push({ at: Math.round(e.startTime), ms: Math.round(e.duration), by: e.attribution?.[0]?.name ?? '' });
+    }
   }).observe({ type: 'longtask', buffered: false });
+  // Long animation frames (Chromium 123+) say what a long frame spent its
+  // time on (scripts with their entry point, style and layout, blocking
+  // time), which the longtask entry does not.
+  try {
+    new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) {
+        if (!T.measuring || e.duration < 50) continue;
+        T.loaf.push({
+          at: Math.round(e.startTime),
+          ms: Math.round(e.duration),
+          blocking: Math.round(e.blockingDuration),
+          render: Math.round(e.renderStart ? e.startTime + e.duration - e.renderStart : 0),
+          layout: Math.round(e.styleAndLayoutStart ? e.startTime + e.duration - e.styleAndLayoutStart : 0),
+          scripts: e.scripts.map((x) => `${x.invoker || x.invokerType} ${Math.round(x.duration)}ms`).slice(0, 4),
+        });
+      }
+    }).observe({ type: 'long-animation-frame', buffered: false });
+  } catch {
+    // an older Chromium: no long-animation-frame entries
+  }
   // After the next paint: rAF runs before it, a posted message after it.
   const afterPaint = (cb) =>
     requestAnimationFrame(() => {
@@ -454,7 +478,7 @@ async function runLoad(bin, name) {
       const b = window.__bench;
       b.measuring = false;
       const lt = document.querySelector('.tile.link');
-      return { frames: b.frames, longtasks: b.longtasks, clicks: b.clicks, linkLabel: lt ? lt.textContent.replace(/\s+/g, ' ').trim() : '' };
+      return { frames: b.frames, longtasks: b.longtasks, longDetail: b.longDetail, loaf: b.loaf, clicks: b.clicks, linkLabel: lt ? lt.textContent.replace(/\s+/g, ' ').trim() : '' };
     });
     // Frames per wall-clock second.
     const perSec = new Map();
@@ -473,6 +497,8 @@ async function runLoad(bin, name) {
       fpsP5: pct(fps, 5),
       longCount: fin.longtasks.length,
       longMax: Math.max(0, ...fin.longtasks),
+      longDetail: fin.longDetail,
+      loaf: fin.loaf,
       tickP50: pct(tickLat, 50),
       tickP99: pct(tickLat, 99),
       tickN: tickLat.length,
