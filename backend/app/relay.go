@@ -69,7 +69,9 @@ func newRelay(cfg *config.Config, mgr *manager.Manager, st *store.Store, log zer
 		r.srv = fiber.New(fiber.Config{AppName: "tickwatch-relay", DisableStartupMessage: true})
 		// A listener of its own serves programs only: no dashboard, no
 		// proxies in front to trust, so the peer address names the client.
-		r.srv.Get("/stocks", r.hub.Handler(nil))
+		h := r.hub.Handler(nil)
+		r.srv.Get("/stocks", h)
+		r.srv.Get("//stocks", h) // a Feed with a trailing slash, as on the main listener
 	}
 	return r, nil
 }

@@ -209,7 +209,12 @@ type consumerConn struct {
 
 func dialConsumer(t *testing.T, e *apptest.Stack) *consumerConn {
 	t.Helper()
-	conn, _, err := websocket.DefaultDialer.Dial(relayURL(e), nil)
+	return dialConsumerAt(t, relayURL(e))
+}
+
+func dialConsumerAt(t *testing.T, url string) *consumerConn {
+	t.Helper()
+	conn, _, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {
 		t.Fatalf("dial /stocks: %v", err)
 	}
@@ -302,6 +307,16 @@ func authedConsumer(t *testing.T, e *apptest.Stack, key string) *consumerConn {
 
 // TestRelayBadInput: what a misbehaving program sends through the real
 // endpoint is answered the way Massive answers, and the server carries on.
+// TestRelayFeedWithTrailingSlash: client-go dials Feed+"/stocks", so a Feed
+// written "ws://host:port/" arrives as "//stocks"; it is served the same.
+func TestRelayFeedWithTrailingSlash(t *testing.T) {
+	e := relayStack(t)
+	k := createKey(t, e, `{"name":"slash"}`)
+	c := dialConsumerAt(t, "ws"+strings.TrimPrefix(e.Base, "http")+"//stocks")
+	c.send(massive.ActionAuth, k.Key)
+	c.expect(massive.StatusAuthSuccess, massive.MessageAuthenticated)
+}
+
 func TestRelayBadInput(t *testing.T) {
 	e := relayStack(t)
 	k := createKey(t, e, `{"name":"single","max_conns":1,"allow_list":["aapl"]}`)

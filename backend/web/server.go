@@ -151,7 +151,12 @@ func (s *Server) routes() {
 	if s.d.RelayHandler != nil {
 		// Massive's URL shape: the official clients dial Feed + "/stocks".
 		// A key in the protocol guards it, not the dashboard's session.
-		a.Get("/stocks", s.d.RelayHandler(s.clientIP))
+		h := s.d.RelayHandler(s.clientIP)
+		a.Get("/stocks", h)
+		// client-go joins Feed and "/stocks" by concatenation: a Feed
+		// written with a trailing slash ("ws://tickwatch:8080/") dials
+		// "//stocks", which the router does not fold into "/stocks".
+		a.Get("//stocks", h)
 	}
 
 	api := a.Group("/api")
