@@ -39,6 +39,12 @@
 //   (tdur) does not, and the notes under the table say what each long task
 //   was. --profile adds V8's sampler to name functions (build the SPA with
 //   `npx vite build --minify false` to read them).
+// - what allocates: --alloc S runs V8's sampling heap profiler over the first
+//   S seconds of the measured part, freed objects included, and writes the
+//   allocation sites by bytes to .task/bench-alloc-<load>.txt. The RSS samples
+//   carry its parts (anonymous, file, shared memory) and V8's committed heap.
+// - BENCH_EXTRA_ARGS adds Chromium flags, e.g. "--js-flags=--trace-gc" (with
+//   DEBUG=pw:browser to see the renderer's output).
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -73,6 +79,10 @@ const { values: opts } = parseArgs({
     trace: { type: 'string', default: '30' },
     // Adds V8's sampling profiler to the trace: names the functions inside each long task.
     profile: { type: 'boolean', default: false },
+    // Seconds of V8's sampling heap profiler from the start of the measured
+    // part (0: none): writes the allocation sites by bytes allocated, collected
+    // or not, to .task/ (read names from a `npx vite build --minify false` build).
+    alloc: { type: 'string', default: '0' },
   },
 });
 const durationS = Number(opts.duration);
@@ -184,18 +194,47 @@ function procChildren() {
   return kids;
 }
 
-/** RSS in MB of the largest renderer under this Node process (our one page). */
-function rendererRssMB() {
+/** Writes the sampled allocation sites, heaviest first, to .task/bench-alloc-<load>.txt. */
+function writeAllocProfile(name, profile, seconds) {
+  const self = new Map(); // "fn url:line" -> bytes
+  let total = 0;
+  const walk = (n, stack) => {
+    const f = n.callFrame;
+    const here = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}:${f.columnNumber + 1}`;
+    if (n.selfSize > 0) {
+      self.set(here + '  <  ' + stack.slice(-3).reverse().join('  <  '), (self.get(here + '  <  ' + stack.slice(-3).reverse().join('  <  ')) ?? 0) + n.selfSize);
+      total += n.selfSize;
+    }
+    for (const c of n.children) walk(c, [...stack, here]);
+  };
+  walk(profile.head, []);
+  const lines = [`${name}: ${(total / 2 ** 20).toFixed(1)} MB allocated in ${seconds.toFixed(0)} s (${(total / 2 ** 20 / seconds).toFixed(2)} MB/s), sampled every 16 KB`];
+  for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) lines.push(`${(v / 2 ** 20).toFixed(2).padStart(7)} MB ${(100 * v / total).toFixed(1).padStart(5)} %  ${k}`);
+  mkdirSync(join(repoRoot, '.task'), { recursive: true });
+  const file = join(repoRoot, '.task', `bench-alloc-${name}.txt`);
+  writeFileSync(file, lines.join('\n') + '\n');
+  console.error(`bench:browser: allocation profile in ${file}`);
+}
+
+/**
+ * RSS in MB of the largest renderer under this Node process (our one page),
+ * with its parts: anonymous memory (V8 and Blink heaps, caches), file-backed
+ * pages (code, fonts) and shared memory (in software rendering, the raster
+ * tiles handed to the compositor), so growth can be put down to one of them.
+ */
+function rendererRss() {
   const kids = procChildren();
   const stack = [...(kids.get(process.pid) ?? [])];
-  let best = 0;
+  let best = { total: 0, anon: 0, file: 0, shmem: 0 };
+  const kb = (status, key) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
   while (stack.length) {
     const pid = stack.pop();
     stack.push(...(kids.get(pid) ?? []));
     try {
       if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (m) best = Math.max(best, Number(m[1]) / 1024);
+      const st = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const total = kb(st, 'VmRSS');
+      if (total > best.total) best = { total, anon: kb(st, 'RssAnon'), file: kb(st, 'RssFile'), shmem: kb(st, 'RssShmem') };
     } catch {
       // gone
     }
@@ -347,7 +386,7 @@ async function runLoad(bin, name) {
   const stack = await startStack(bin, load);
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...(process.env.BENCH_EXTRA_ARGS ? process.env.BENCH_EXTRA_ARGS.split(' ') : [])],
   });
   try {
     const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, colorScheme: 'dark' });
@@ -404,6 +443,13 @@ async function runLoad(bin, name) {
     });
     const t0 = Date.now();
     const tracing = traceS > 0 ? await startTrace(cdp) : null;
+    const allocS = Math.min(Number(opts.alloc), durationS);
+    let allocDone = allocS <= 0;
+    if (!allocDone) {
+      await cdp.send('HeapProfiler.enable');
+      // Objects the GC has already freed are kept in the profile: the question is what allocates, not what lives.
+      await cdp.send('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    }
     let traced = null;
 
     const samples = []; // {t, rss, heap, dom}
@@ -436,7 +482,9 @@ async function runLoad(bin, name) {
     const sample = async () => {
       const heap = await cdp.send('Runtime.getHeapUsage');
       const dom = await page.evaluate(() => document.getElementsByTagName('*').length);
-      samples.push({ t: (Date.now() - t0) / 1000, rss: rendererRssMB(), heap: heap.usedSize / 2 ** 20, dom });
+      const r = rendererRss();
+      // heapTotal is what V8 has committed (young and old generation), which RSS counts; heap is what is in use.
+      samples.push({ t: (Date.now() - t0) / 1000, rss: r.total, anon: r.anon, file: r.file, shmem: r.shmem, heap: heap.usedSize / 2 ** 20, heapTotal: heap.totalSize / 2 ** 20, dom });
     };
 
     const drops = Math.max(1, Number(opts.drops));
@@ -468,6 +516,10 @@ async function runLoad(bin, name) {
         nextSort += sortEvery;
       }
       if (tracing && !traced && el >= traceS * 1000) traced = await tracing.stop(name);
+      if (!allocDone && el >= allocS * 1000) {
+        allocDone = true;
+        writeAllocProfile(name, (await cdp.send('HeapProfiler.stopSampling')).profile, el / 1000);
+      }
       await drain();
       await sleep(1000);
     }
@@ -566,6 +618,7 @@ function table(results) {
     // The first sample of each minute, and the last.
     const perMin = r.samples.filter((x, i, a) => i === 0 || i === a.length - 1 || Math.floor(x.t / 60) !== Math.floor(a[i - 1].t / 60));
     lines.push('', `${r.name}, renderer RSS / JS heap MB by minute: ${perMin.map((x) => `${f0(x.t)} s ${f0(x.rss)} / ${f0(x.heap)}`).join(', ')}`);
+    lines.push('', `${r.name}, renderer RSS by part, anon (V8 committed) / file / shmem MB by minute: ${perMin.map((x) => `${f0(x.t)} s ${f0(x.anon)} (${f0(x.heapTotal)}) / ${f0(x.file)} / ${f0(x.shmem)}`).join(', ')}`);
   }
   if (notes.length) lines.push('', 'Long tasks in the trace, longest CPU time first (wall = dur, CPU = the main thread\'s own running time, tdur; in brackets ms of CPU self time by category):', ...notes);
   return lines.join('\n');
