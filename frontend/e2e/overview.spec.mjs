@@ -85,6 +85,26 @@ test('the overview draws one cell per ticker, in the table order, and a hover na
   await expect(tip, 'descending: the last symbol comes first').toHaveAttribute('data-symbol', tickers.at(-1));
 });
 
+test('the tooltip follows its ticker while it is shown, even for a row the windowed table does not render', async ({ page, server }) => {
+  await adminDashboard(page, server);
+  const tickers = await sortedTickers(page, 1);
+  const { centre } = await overview(page, 1, tickers.length);
+  // The last ticker's row is far below the table's window: no table row
+  // shows it, yet the model keeps it current and the tooltip follows it
+  // (per tick through its watch on the row, at the latest on the next
+  // second's redraw).
+  const last = tickers.at(-1);
+  await expect(page.locator(`${col(1)} tbody tr[data-symbol="${last}"]`), 'the row is not in the DOM').toHaveCount(0);
+  const { x, y } = centre(tickers.length - 1);
+  await page.mouse.move(x, y);
+  const tip = page.locator(`${col(1)} .heat .tip`);
+  await expect(tip).toHaveAttribute('data-symbol', last);
+  const price = tip.locator('.mono').nth(1);
+  await expect(price).toHaveText(/\d/, { timeout: 10_000 });
+  const first = await price.textContent();
+  await expect.poll(() => price.textContent(), { message: `${last}'s price moves in the tooltip`, timeout: 20_000 }).not.toBe(first);
+});
+
 test('keyboard: arrows move a focus cell and say what it holds; Enter shows the row in the windowed table', async ({ page, server }) => {
   await adminDashboard(page, server);
   const tickers = await sortedTickers(page, 1);
