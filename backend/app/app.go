@@ -72,7 +72,8 @@ type options struct {
 // MaxPageCount), so tests can give a running server a full disk.
 func WithStoreMaxPages(n int) Option { return func(o *options) { o.storeMaxPages = n } }
 
-// pruneEvery is how often audit entries past AUDIT_RETENTION are deleted.
+// pruneEvery is how often audit entries past AUDIT_RETENTION and alert
+// incidents resolved longer than ALERT_RETENTION ago are deleted.
 const pruneEvery = time.Hour
 
 // New builds every part; nothing runs yet except the simulator's listener
@@ -266,8 +267,9 @@ func (a *App) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		// Only fails on a non-positive setting, which config refuses.
-		if err := a.state.RunAuditPruner(runCtx, a.cfg.AuditRetention.Duration(), pruneEvery); err != nil {
-			a.log.Error().Err(err).Msg("audit pruner")
+		retention := store.Retention{Audit: a.cfg.AuditRetention.Duration(), Alerts: a.cfg.AlertRetention.Duration()}
+		if err := a.state.RunPruner(runCtx, retention, pruneEvery); err != nil {
+			a.log.Error().Err(err).Msg("store pruner")
 		}
 	}()
 

@@ -72,6 +72,7 @@ type Config struct {
 
 	DataDir        string `env:"DATA_DIR" envDefault:"./tickwatch-data" accept:"a directory path tickwatch may create and write" help:"Where admin changes, the audit log and credentials are stored (tickwatch.db); created if missing."`
 	AuditRetention Days   `env:"AUDIT_RETENTION" envDefault:"90d" accept:"a duration of at least 1h, in days (90d) or Go units (2160h)" help:"How long audit log entries are kept."`
+	AlertRetention Days   `env:"ALERT_RETENTION" envDefault:"90d" accept:"a duration of at least 1h, in days (90d) or Go units (2160h)" help:"How long resolved alert incidents are kept in the store after they resolve (firing ones always are)."`
 
 	FlushInterval   time.Duration `env:"LIVE_FLUSH_INTERVAL" envDefault:"100ms" accept:"a duration from 10ms to 5s" help:"How often coalesced ticks are pushed to browsers."`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"4s" accept:"a duration from 100ms to 60s" help:"Grace period for shutdown."`
@@ -87,7 +88,7 @@ type Config struct {
 	AlertReconnects          int           `env:"ALERT_RECONNECTS" envDefault:"5" accept:"an integer from 1 to 100000" help:"More reconnects of one connection than this within ALERT_RECONNECT_WINDOW is a storm."`
 	AlertReconnectWindow     time.Duration `env:"ALERT_RECONNECT_WINDOW" envDefault:"10m" accept:"a duration from 1s to 24h" help:"Window of the reconnect-storm count."`
 	AlertDropWindow          time.Duration `env:"ALERT_DROP_WINDOW" envDefault:"1m" accept:"a duration from 1s to 1h" help:"Frames dropped (reader, browser queues, sinks) within this window are an alert."`
-	AlertKeepResolved        time.Duration `env:"ALERT_KEEP_RESOLVED" envDefault:"1h" accept:"a duration from 1m to 720h" help:"How long resolved alerts stay listed by /api/admin/alerts (the store keeps them all)."`
+	AlertKeepResolved        time.Duration `env:"ALERT_KEEP_RESOLVED" envDefault:"1h" accept:"a duration from 1m to 720h" help:"How long resolved alerts stay listed by /api/admin/alerts (the store keeps them for ALERT_RETENTION)."`
 	AlertWebhookURLs         []string      `env:"ALERT_WEBHOOK_URLS" accept:"comma list of http(s) URLs" help:"Each firing and resolved alert is POSTed as JSON (with a Slack/Mattermost text field) to these URLs." secret:"true"`
 
 	HTTPMaxConns      int `env:"HTTP_MAX_CONNS" envDefault:"0" accept:"an integer from 0 to 1000000 (0 = the open-file limit minus a reserve)" help:"Connections served at once; beyond it a new one gets 503 and is closed."`
@@ -405,8 +406,15 @@ func (c *Config) validate(vars map[string]string) []Problem {
 	if strings.TrimSpace(c.DataDir) == "" {
 		bad("DataDir", "empty")
 	}
-	if c.AuditRetention.Duration() < time.Hour {
-		bad("AuditRetention", "too short")
+	// Retentions are pruned hourly; less than that would be a promise the
+	// pruner cannot keep.
+	for _, r := range []struct {
+		field string
+		v     Days
+	}{{"AuditRetention", c.AuditRetention}, {"AlertRetention", c.AlertRetention}} {
+		if r.v.Duration() < time.Hour {
+			bad(r.field, "too short")
+		}
 	}
 	if c.FlushInterval < 10*time.Millisecond || c.FlushInterval > 5*time.Second {
 		bad("FlushInterval", "out of range")

@@ -47,24 +47,41 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
-// TestStoreSettings: DATA_DIR and AUDIT_RETENTION defaults and spellings.
+// TestStoreSettings: DATA_DIR, AUDIT_RETENTION and ALERT_RETENTION defaults
+// and spellings.
 func TestStoreSettings(t *testing.T) {
 	cfg, err := load(t)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.DataDir != "./tickwatch-data" || cfg.AuditRetention.Duration() != 90*24*time.Hour {
-		t.Errorf("defaults: DATA_DIR=%q AUDIT_RETENTION=%s", cfg.DataDir, cfg.AuditRetention.Duration())
+	if cfg.DataDir != "./tickwatch-data" || cfg.AuditRetention.Duration() != 90*24*time.Hour || cfg.AlertRetention.Duration() != 90*24*time.Hour {
+		t.Errorf("defaults: DATA_DIR=%q AUDIT_RETENTION=%s ALERT_RETENTION=%s", cfg.DataDir, cfg.AuditRetention.Duration(), cfg.AlertRetention.Duration())
 	}
-	for in, want := range map[string]time.Duration{"30d": 30 * 24 * time.Hour, "2160h": 2160 * time.Hour, " 1d ": 24 * time.Hour, "1h30m": 90 * time.Minute} {
-		cfg, err := load(t, "AUDIT_RETENTION="+in, "DATA_DIR=/data")
-		if err != nil {
-			t.Errorf("%q: %v", in, err)
-			continue
+	for _, v := range []struct {
+		name string
+		get  func(*Config) Days
+	}{
+		{"AUDIT_RETENTION", func(c *Config) Days { return c.AuditRetention }},
+		{"ALERT_RETENTION", func(c *Config) Days { return c.AlertRetention }},
+	} {
+		for in, want := range map[string]time.Duration{"30d": 30 * 24 * time.Hour, "2160h": 2160 * time.Hour, " 1d ": 24 * time.Hour, "1h30m": 90 * time.Minute, "1h": time.Hour} {
+			cfg, err := load(t, v.name+"="+in, "DATA_DIR=/data")
+			if err != nil {
+				t.Errorf("%s=%q: %v", v.name, in, err)
+				continue
+			}
+			if v.get(cfg).Duration() != want || cfg.DataDir != "/data" {
+				t.Errorf("%s=%q parsed as %s", v.name, in, v.get(cfg).Duration())
+			}
 		}
-		if cfg.AuditRetention.Duration() != want || cfg.DataDir != "/data" {
-			t.Errorf("%q parsed as %s", in, cfg.AuditRetention.Duration())
-		}
+	}
+	// Each variable sets its own field only.
+	cfg, err = load(t, "AUDIT_RETENTION=7d", "ALERT_RETENTION=400d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AuditRetention.Duration() != 7*24*time.Hour || cfg.AlertRetention.Duration() != 400*24*time.Hour {
+		t.Errorf("AUDIT_RETENTION=7d ALERT_RETENTION=400d parsed as %s, %s", cfg.AuditRetention.Duration(), cfg.AlertRetention.Duration())
 	}
 }
 
@@ -130,6 +147,10 @@ func TestInvalid(t *testing.T) {
 		{"AUDIT_RETENTION=forever", `AUDIT_RETENTION="forever": invalid duration; accepted: a duration of at least 1h, in days (90d) or Go units (2160h)`},
 		{"AUDIT_RETENTION=1.5d", `AUDIT_RETENTION="1.5d": invalid duration`},
 		{"AUDIT_RETENTION=30m", `AUDIT_RETENTION="30m": too short`},
+		{"ALERT_RETENTION=forever", `ALERT_RETENTION="forever": invalid duration; accepted: a duration of at least 1h, in days (90d) or Go units (2160h)`},
+		{"ALERT_RETENTION=1.5d", `ALERT_RETENTION="1.5d": invalid duration`},
+		{"ALERT_RETENTION=59m59s", `ALERT_RETENTION="59m59s": too short; accepted: a duration of at least 1h`},
+		{"ALERT_RETENTION=-90d", `ALERT_RETENTION="-90d": invalid duration`},
 		{"ADMIN_WS_MAX_SESSIONS=0", `ADMIN_WS_MAX_SESSIONS="0": out of range`},
 		{"ADMIN_WS_MAX_PER_USER=100001", `ADMIN_WS_MAX_PER_USER="100001": out of range`},
 		{"WEBSOCKET_CONNECTION_2_ENABLED=maybe", `WEBSOCKET_CONNECTION_2_ENABLED="maybe": invalid boolean`},
@@ -256,7 +277,7 @@ func TestUsageListsEveryVariable(t *testing.T) {
 	var b bytes.Buffer
 	WriteUsage(&b)
 	for _, v := range []string{"HTTP_ADDR", "LOG_LEVEL", "MASSIVE_API_KEY", "USE_MULTI_CONNECTION", "WEBSOCKET_CONNECTION_{n}_SYMBOLS", "SESSION_TTL",
-		"REDIS_URL", "REDIS_TICK_STREAM_MAXLEN", "REDIS_REQUIRED", "DATA_DIR", "AUDIT_RETENTION", "tickwatch backup PATH"} {
+		"REDIS_URL", "REDIS_TICK_STREAM_MAXLEN", "REDIS_REQUIRED", "DATA_DIR", "AUDIT_RETENTION", "ALERT_RETENTION", "tickwatch backup PATH"} {
 		if !strings.Contains(b.String(), v) {
 			t.Errorf("usage lacks %s", v)
 		}

@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// DefaultAlertRetention is how long resolved alert incidents are kept unless
+// configured.
+const DefaultAlertRetention = 90 * 24 * time.Hour
+
 // AlertRecord is one alert incident as the history keeps it (the alert
 // package's Alert, without the store importing it).
 type AlertRecord struct {
@@ -22,6 +26,8 @@ type AlertRecord struct {
 
 // LastAlertID is the highest incident id ever saved (0 for none), so a
 // restarted server continues the sequence and an id names one incident.
+// The alert engine assigns ids, not SQLite (no AUTOINCREMENT), so max(id)
+// is the only record of the sequence: PruneAlerts never deletes that row.
 func (s *Store) LastAlertID(ctx context.Context) (int64, error) {
 	var id sql.NullInt64
 	if err := s.r.QueryRowContext(ctx, `SELECT max(id) FROM alerts`).Scan(&id); err != nil {
@@ -62,6 +68,20 @@ func (s *Store) ResolveOpenAlerts(ctx context.Context, at time.Time) (int64, err
 		return err
 	})
 	return n, err
+}
+
+// PruneAlerts deletes incidents resolved before olderThan, in batches, and
+// returns how many it deleted. An incident still firing stays however old it
+// is. So does the incident with the highest id, whatever its age: it carries
+// LastAlertID across restarts (without it, a server whose incidents were all
+// resolved long ago would hand out their ids again). That keeps at most one
+// row past the retention, until a newer incident fires.
+func (s *Store) PruneAlerts(ctx context.Context, olderThan time.Time) (int64, error) {
+	// resolved_ms has no index (only the partial one on firing rows): the
+	// scan runs once an hour over a table the retention keeps bounded.
+	return s.deleteInBatches(ctx, "prune alerts resolved before "+olderThan.UTC().Format(time.RFC3339), `
+DELETE FROM alerts WHERE id IN (SELECT id FROM alerts
+	WHERE resolved_ms IS NOT NULL AND resolved_ms < ? AND id < (SELECT max(id) FROM alerts) LIMIT ?)`, ms(olderThan))
 }
 
 // ListAlerts returns the incidents fired at or after since, newest first,

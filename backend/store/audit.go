@@ -22,10 +22,6 @@ const (
 // Detail must not make one row megabytes). Same bound as auth's ring.
 const maxAuditField = 1024
 
-// pruneBatch is how many rows one prune transaction deletes: small batches
-// keep the single writer free for admin actions between them.
-const pruneBatch = 1000
-
 // AuditEntry is one admin action. The fields are auth.AuditEntry's plus ID,
 // Role and ClientIP. Callers must not put secrets in entries.
 type AuditEntry struct {
@@ -160,50 +156,6 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) (AuditPage, error)
 // PruneAudit deletes entries older than olderThan, in batches, and returns how
 // many it deleted.
 func (s *Store) PruneAudit(ctx context.Context, olderThan time.Time) (int64, error) {
-	op := "prune audit entries before " + olderThan.UTC().Format(time.RFC3339)
-	var total int64
-	for {
-		var n int64
-		err := s.write(ctx, op, func(tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, `DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at_ms < ? LIMIT ?)`,
-				ms(olderThan), pruneBatch)
-			if err != nil {
-				return err
-			}
-			n, err = res.RowsAffected()
-			return err
-		})
-		total += n
-		if err != nil || n < pruneBatch {
-			return total, err
-		}
-	}
-}
-
-// RunAuditPruner deletes audit entries older than retention now and then every
-// `every`, until ctx ends (then it returns nil). Run it in a goroutine the
-// app owns. A failed prune is logged and retried at the next tick: a full
-// disk must not stop the server.
-func (s *Store) RunAuditPruner(ctx context.Context, retention, every time.Duration) error {
-	if retention <= 0 || every <= 0 {
-		return fmt.Errorf("%w: audit pruner needs a positive retention and interval (got %s, %s)", ErrInvalid, retention, every)
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		n, err := s.PruneAudit(ctx, s.now().Add(-retention))
-		switch {
-		case ctx.Err() != nil:
-			return nil
-		case err != nil:
-			s.log.Warn().Err(err).Msg("audit prune failed; retrying at the next interval")
-		case n > 0:
-			s.log.Info().Int64("deleted", n).Dur("retention_ms", retention).Msg("audit entries pruned")
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	return s.deleteInBatches(ctx, "prune audit entries before "+olderThan.UTC().Format(time.RFC3339),
+		`DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at_ms < ? LIMIT ?)`, ms(olderThan))
 }

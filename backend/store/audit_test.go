@@ -1,18 +1,11 @@
 package store
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/rs/zerolog"
-
-	"github.com/tickwatch/tickwatch/backend/internal/testkit"
 )
 
 func TestAuditAppendRoundTrip(t *testing.T) {
@@ -153,26 +146,16 @@ func TestAuditListFiltersAndPages(t *testing.T) {
 func TestAuditPrune(t *testing.T) {
 	s, _ := openT(t, "")
 	ctx := ctxT(t)
-	// More old rows than one prune batch, written in one transaction so
-	// the test does not fsync 2,500 times.
+	// More old rows than one prune batch.
 	const old, recent = 2*pruneBatch + 500, 7
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range old + recent {
+	insertRows(t, s, old+recent, `INSERT INTO audit (at_ms, user, role, action, target, result, detail, client_ip)
+VALUES (?, 'u', '', 'a', '', 'ok', '', '')`, func(i int) []any {
 		at := t0.Add(-100 * 24 * time.Hour) // older than 90 days
 		if i >= old {
 			at = t0.Add(-time.Duration(i-old) * time.Hour)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO audit (at_ms, user, role, action, target, result, detail, client_ip)
-VALUES (?, 'u', '', 'a', '', 'ok', '', '')`, ms(at)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
+		return []any{ms(at)}
+	})
 	n, err := s.PruneAudit(ctx, t0.Add(-DefaultAuditRetention))
 	if err != nil || n != old {
 		t.Fatalf("PruneAudit = %d, %v; want %d", n, err, old)
@@ -189,57 +172,5 @@ VALUES (?, 'u', '', 'a', '', 'ok', '', '')`, ms(at)); err != nil {
 	id, err := s.AppendAudit(ctx, AuditEntry{User: "u", Action: "a"})
 	if err != nil || id <= page.Entries[0].ID {
 		t.Errorf("new id %d after prune, newest before %d", id, page.Entries[0].ID)
-	}
-}
-
-func TestRunAuditPruner(t *testing.T) {
-	dir := t.TempDir()
-	clk := testkit.NewClock(t0)
-	logs := &testkit.SyncBuffer{}
-	s, err := Open(dir, Options{Now: clk.Now, Log: zerolog.New(logs)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ctx := ctxT(t)
-	if _, err := s.AppendAudit(ctx, AuditEntry{Time: t0.Add(-2 * time.Hour), User: "u", Action: "old"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.AppendAudit(ctx, AuditEntry{Time: t0, User: "u", Action: "new"}); err != nil {
-		t.Fatal(err)
-	}
-
-	if err := s.RunAuditPruner(ctx, 0, time.Second); !errors.Is(err, ErrInvalid) {
-		t.Errorf("RunAuditPruner with zero retention = %v, want ErrInvalid", err)
-	}
-
-	runCtx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := s.RunAuditPruner(runCtx, 3*time.Hour, 5*time.Millisecond); err != nil {
-			t.Errorf("RunAuditPruner: %v", err)
-		}
-	}()
-	count := func() int {
-		page, err := s.ListAudit(ctx, AuditFilter{})
-		if err != nil {
-			t.Error(err)
-		}
-		return len(page.Entries)
-	}
-	// Retention 3h keeps both at first; once the clock moves 2h on, the
-	// old entry is 4h old and the next tick prunes it.
-	clk.Advance(2 * time.Hour)
-	testkit.WaitFor(t, 10*time.Second, "the old entry pruned", func() bool { return count() == 1 })
-	cancel()
-	wg.Wait()
-	if !strings.Contains(logs.String(), "audit entries pruned") {
-		t.Errorf("no prune log line: %s", logs.String())
-	}
-	// A duration field names its unit (zerolog's Dur writes milliseconds).
-	if !strings.Contains(logs.String(), `"retention_ms":10800000`) {
-		t.Errorf("prune log line without retention_ms of 3h: %s", logs.String())
 	}
 }

@@ -8,14 +8,17 @@
 //     removed from a connection at runtime, each with who and when;
 //   - the audit log of admin actions, paged and filtered, pruned after a
 //     retention period (DefaultAuditRetention);
+//   - the alert history: every incident with its resolution and
+//     acknowledgement; resolved ones are pruned after a retention period
+//     (DefaultAlertRetention), firing ones never (RunPruner prunes both);
 //   - API tokens (issue 10) and relay consumer keys (issue 13), as SHA-256
 //     hashes plus a short display prefix: the plaintext is returned once, at
 //     creation, and never stored.
 //
-// Alert history (issue 14) is meant to arrive as a later migration: append a
-// step to schemaSteps in migrate.go (never edit a released step) and extend
-// wantSchema, seeds and checks in migrate_test.go, which then tests the new
-// step from an empty file and from the previous version with data in it
+// A schema change is a new migration: append a step to schemaSteps in
+// migrate.go (never edit a released step) and extend wantSchema, seeds and
+// checks in migrate_test.go, which then tests the new step from an empty
+// file and from the previous version with data in it
 // (TestSchemaStepsHaveSeedsAndChecks fails until they are extended).
 //
 // What is NOT stored: anything per tick. The store is only for admin actions

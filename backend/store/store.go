@@ -47,7 +47,7 @@ type Options struct {
 	TokenTouchInterval time.Duration
 	// Now is the clock for created/at stamps and pruning (tests pass a fake).
 	Now func() time.Time
-	// Log receives RunAuditPruner's reports; the zero Logger discards them.
+	// Log receives RunPruner's reports; the zero Logger discards them.
 	Log zerolog.Logger
 	// MaxPageCount, when > 0, caps the file at that many pages on the
 	// writer connection: a write that needs one more fails as a full disk
