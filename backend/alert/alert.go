@@ -75,16 +75,19 @@ func (a Alert) Text() string {
 	return b.String()
 }
 
-// Event is what listeners get: a transition (firing, resolved) or an
-// acknowledgement of a firing or resolved incident.
+// Event is what listeners get: a transition (firing, resolved), an update
+// of a firing incident that stands for many (a ticker_silent group whose
+// count or members changed), or an acknowledgement.
 type Event struct {
-	Type  string // "firing", "resolved", "acknowledged"
+	Type  string // "firing", "updated", "resolved", "acknowledged"
 	Alert Alert
 }
 
-// Event types.
+// Event types. Only firing and resolved are transitions (webhooks); an
+// update keeps the dashboard and the history current.
 const (
 	EventFiring       = "firing"
+	EventUpdated      = "updated"
 	EventResolved     = "resolved"
 	EventAcknowledged = "acknowledged"
 )

@@ -2,10 +2,13 @@ package alert
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/tickwatch/tickwatch/backend/massive"
+	"github.com/tickwatch/tickwatch/backend/tickstore"
 )
 
 // finding is one condition a detector sees as true right now.
@@ -16,6 +19,14 @@ type finding struct {
 	since                time.Time
 	value, threshold     float64
 	unit, message        string
+	// members are the keys of the per-ticker incidents a grouped
+	// ticker_silent finding stands for: one of them still firing is folded
+	// into the group, not left dangling.
+	members []string
+	// live: a change of value or message is news (an "updated" event).
+	// Not for findings whose value is a growing duration, which changes
+	// at every check.
+	live bool
 }
 
 // sample is a counter reading at a time, for windowed counts.
@@ -53,12 +64,14 @@ type detectors struct {
 	driftSince   map[string]time.Time
 	reconnects   map[string]*window
 	drops        map[string]*window
-	silent       map[string]int // connection -> silent tickers at the last check
+	silent       map[string]int  // connection -> silent tickers at the last check
+	grouped      map[string]bool // connection -> its silent tickers are one incident
 }
 
 func newDetectors(cfg *Config) *detectors {
 	return &detectors{cfg: cfg, enabledSince: map[string]time.Time{}, driftSince: map[string]time.Time{},
-		reconnects: map[string]*window{}, drops: map[string]*window{}, silent: map[string]int{}}
+		reconnects: map[string]*window{}, drops: map[string]*window{}, silent: map[string]int{},
+		grouped: map[string]bool{}}
 }
 
 // run evaluates every detector on snap at now.
@@ -84,6 +97,13 @@ func (d *detectors) run(now time.Time, snap Snapshot) []finding {
 	}
 	if open {
 		out = d.tickerSilent(out, now, snap)
+	}
+	// A group ends when none of its connection's tickers is silent any
+	// more (or silence stopped counting: market closed, link down).
+	for conn := range d.grouped {
+		if d.silent[conn] == 0 {
+			delete(d.grouped, conn)
+		}
 	}
 	for _, dr := range snap.Drops {
 		out = d.countDrops(out, now, dr.Source, "", dr.Total)
@@ -154,8 +174,10 @@ func (d *detectors) drift(out []finding, now time.Time, c *Conn) []finding {
 		message: fmt.Sprintf("%d subscriptions differ from the desired set for %s; %s", n, fmtDur(now.Sub(since)), strings.Join(parts, "; "))})
 }
 
-func clipList(l []string) string {
-	const show = 5
+func clipList(l []string) string { return clipN(l, 5) }
+
+// clipN joins the first show items of l and says how many more there are.
+func clipN(l []string, show int) string {
 	if len(l) <= show {
 		return strings.Join(l, ", ")
 	}
@@ -207,6 +229,16 @@ const minGaps = 3
 // tickerSilent: a ticker far quieter than its own recent interval while
 // its connection keeps delivering other tickers. A connection that is
 // silent as a whole is the connection detector's business.
+//
+// More than TickerSilenceGroup silent tickers of one connection at once
+// are one incident for the connection (key ticker_silent:<conn>:*): the
+// headline failure, a link that silently stopped resubscribing, takes
+// hundreds of tickers at once, and one incident per ticker would bury the
+// one fact that matters under hundreds of alerts and webhook posts. Once
+// formed, the group stays until none of the connection's tickers is
+// silent, however few remain: a count hovering around the threshold would
+// otherwise swap the group for per-ticker incidents and back at every
+// crossing, each swap costing up to TickerSilenceGroup+1 webhook posts.
 func (d *detectors) tickerSilent(out []finding, now time.Time, snap Snapshot) []finding {
 	live := map[string]bool{}
 	for i := range snap.Conns {
@@ -217,6 +249,7 @@ func (d *detectors) tickerSilent(out []finding, now time.Time, snap Snapshot) []
 		silent, _ := d.silentFor(now, c)
 		live[c.ID] = silent <= d.cfg.Silence
 	}
+	var byConn map[string][]silentTicker
 	for _, t := range snap.Tickers {
 		if !live[t.ConnectionID] || t.Gaps < minGaps || t.LastSeen.IsZero() {
 			continue
@@ -227,10 +260,66 @@ func (d *detectors) tickerSilent(out []finding, now time.Time, snap Snapshot) []
 			continue
 		}
 		d.silent[t.ConnectionID]++
-		out = append(out, finding{key: key(KindTickerSilent, t.ConnectionID, t.Symbol), kind: KindTickerSilent,
-			conn: t.ConnectionID, ticker: t.Symbol, since: t.LastSeen, value: secs(gap), threshold: secs(thr), unit: "seconds",
-			message: fmt.Sprintf("no event for %s while its connection keeps ticking (usual gap %s, threshold %s)",
-				fmtDur(gap), fmtDur(t.MedianGap), fmtDur(thr))})
+		if byConn == nil {
+			byConn = map[string][]silentTicker{}
+		}
+		byConn[t.ConnectionID] = append(byConn[t.ConnectionID], silentTicker{t, gap, thr})
+	}
+	// Connections in order, so new incidents get their ids in a stable order.
+	for _, conn := range slices.Sorted(maps.Keys(byConn)) {
+		l := byConn[conn]
+		if len(l) > d.cfg.TickerSilenceGroup || d.grouped[conn] {
+			d.grouped[conn] = true
+			out = append(out, d.silentGroup(conn, l))
+			continue
+		}
+		for _, s := range l {
+			out = append(out, finding{key: key(KindTickerSilent, conn, s.t.Symbol), kind: KindTickerSilent,
+				conn: conn, ticker: s.t.Symbol, since: s.t.LastSeen, value: secs(s.gap), threshold: secs(s.thr), unit: "seconds",
+				message: fmt.Sprintf("no event for %s while its connection keeps ticking (usual gap %s, threshold %s)",
+					fmtDur(s.gap), fmtDur(s.t.MedianGap), fmtDur(s.thr))})
+		}
 	}
 	return out
 }
+
+// silentTicker is a ticker the detector found silent: for how long, and
+// its own threshold.
+type silentTicker struct {
+	t        tickstore.Timing
+	gap, thr time.Duration
+}
+
+// groupShow is how many symbols a group's message names.
+const groupShow = 10
+
+// silentGroup is the one finding for the silent tickers l of conn. Its
+// message names the longest-silent first and carries no duration, so it
+// changes only when the set of silent tickers does: that is when the
+// engine sends an "updated" event, not at every check.
+func (d *detectors) silentGroup(conn string, l []silentTicker) finding {
+	slices.SortFunc(l, func(a, b silentTicker) int {
+		if c := a.t.LastSeen.Compare(b.t.LastSeen); c != 0 {
+			return c
+		}
+		return strings.Compare(a.t.Symbol, b.t.Symbol)
+	})
+	syms := make([]string, len(l))
+	members := make([]string, len(l))
+	for i, s := range l {
+		syms[i] = s.t.Symbol
+		members[i] = key(KindTickerSilent, conn, s.t.Symbol)
+	}
+	what := fmt.Sprintf("%d tickers silent", len(l))
+	if len(l) == 1 {
+		what = "1 ticker silent"
+	}
+	g := d.cfg.TickerSilenceGroup
+	return finding{key: groupKey(conn), kind: KindTickerSilent, conn: conn, since: l[0].t.LastSeen,
+		value: float64(len(l)), threshold: float64(g), unit: "tickers", members: members, live: true,
+		message: fmt.Sprintf("%s while %s keeps ticking: %s (more than %d at once: one incident until all recover)",
+			what, conn, clipN(syms, groupShow), g)}
+}
+
+// groupKey is the dedup key of conn's grouped ticker_silent incident.
+func groupKey(conn string) string { return key(KindTickerSilent, conn, "*") }

@@ -45,6 +45,8 @@ type rigOpts struct {
 	cfg   alert.Config
 	queue int         // client queue size (0: default)
 	tap   manager.Tap // optional
+	// symbols of connection_1 (default AAPL, MSFT, NVDA)
+	symbols []string
 }
 
 func newRig(t *testing.T, o rigOpts) *rig {
@@ -54,13 +56,16 @@ func newRig(t *testing.T, o rigOpts) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sim.Close() })
+	if o.symbols == nil {
+		o.symbols = []string{"AAPL", "MSFT", "NVDA"}
+	}
 	reg, err := universe.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
 	store := tickstore.New(tickstore.Options{})
 	mgr, err := manager.New(manager.Config{
-		Slots:           []manager.SlotConfig{{ID: 1, Name: "one", Enabled: true, Symbols: []string{"AAPL", "MSFT", "NVDA"}}},
+		Slots:           []manager.SlotConfig{{ID: 1, Name: "one", Enabled: true, Symbols: o.symbols}},
 		MultiConnection: true,
 		Client: massive.Config{URL: sim.URL(), APIKey: key, Channels: []string{"T"},
 			ReconnectDelay: 20 * time.Millisecond, MaxReconnectDelay: 100 * time.Millisecond,
@@ -263,6 +268,74 @@ func TestTickerSilentSlowed(t *testing.T) {
 	if err := r.sim.Slow("MSFT", 0); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestTickerSilentGroupLostResubscription is the headline failure: the
+// upstream quietly drops many of one connection's subscriptions while it
+// keeps delivering the others. Above ALERT_TICKER_SILENCE_GROUP that is
+// one incident for the connection, with the exact count, not one per
+// ticker; a reconnect (a fresh subscribe) resolves it once.
+func TestTickerSilentGroupLostResubscription(t *testing.T) {
+	t.Parallel()
+	syms := []string{"AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA", "JPM", "V", "KO", "PEP", "WMT"}
+	lost := syms[:8]
+	const group = 3
+	r := newRig(t, rigOpts{symbols: syms, cfg: alert.Config{TickerSilenceGroup: group}})
+	time.Sleep(300 * time.Millisecond) // let every symbol build its gap history
+	id := r.simConn(t)
+	for _, s := range lost {
+		if err := r.sim.Forget(id, s, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k := "ticker_silent:connection_1:*"
+	a := r.wait(t, "firing", k)
+	firedInTime(t, a, time.Second)
+	if a.Ticker != "" || a.ConnectionID != "connection_1" || a.Threshold != group || a.Unit != "tickers" {
+		t.Errorf("group %+v", a)
+	}
+	// The eight were forgotten within microseconds but each crosses its
+	// own threshold, so they may be counted over a check or two: the group
+	// reaches all eight, as an update of the one incident.
+	testkit.WaitFor(t, 10*time.Second, "the group counting 8 tickers", func() bool {
+		for _, x := range r.eng.List() {
+			if x.Key == k && x.State == alert.Firing && x.Value == 8 {
+				return true
+			}
+		}
+		return false
+	})
+	if n := r.eng.SilentTickers()["connection_1"]; n != 8 {
+		t.Errorf("silent tickers on connection_1 = %d, want 8", n)
+	}
+	if n := r.eng.FiringByKind()[alert.KindTickerSilent]; n != 1 {
+		t.Errorf("firing ticker_silent incidents = %d, want 1", n)
+	}
+	// Before the group formed at most `group` tickers had their own
+	// incident; each of those was folded into it when it formed, and none
+	// fired after.
+	inc := r.incidents()
+	var perTicker int
+	for _, s := range syms {
+		pk := "ticker_silent:connection_1:" + s
+		if inc["firing "+pk] != inc["resolved "+pk] || inc["firing "+pk] > 1 {
+			t.Errorf("%s: %d firing, %d resolved events", pk, inc["firing "+pk], inc["resolved "+pk])
+		}
+		perTicker += inc["firing "+pk]
+	}
+	if perTicker > group {
+		t.Errorf("%d per-ticker incidents fired, want at most %d before the group took over", perTicker, group)
+	}
+	for _, s := range syms[len(lost):] {
+		if inc["firing ticker_silent:connection_1:"+s] != 0 {
+			t.Errorf("%s kept ticking but fired", s)
+		}
+	}
+	if err := r.mgr.Reconnect("connection_1"); err != nil {
+		t.Fatal(err)
+	}
+	r.wait(t, "resolved", k)
+	exactlyOnce(t, r, k)
 }
 
 func TestSubscriptionDrift(t *testing.T) {

@@ -7,4 +7,8 @@
 // the webhooks, /metrics and the store's history. The US equities market
 // calendar lives here too, so silence at night or on a holiday is not an
 // alert.
+//
+// Many silent tickers of one connection at once (more than
+// TickerSilenceGroup) are one ticker_silent incident for the connection,
+// not one per ticker: see tickerSilent in detect.go.
 package alert

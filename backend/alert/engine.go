@@ -18,6 +18,7 @@ type Config struct {
 	Silence             time.Duration // connection silent after [15s]
 	TickerSilenceMin    time.Duration // a ticker is silent after at least [2m]
 	TickerSilenceFactor float64       // ... and this many of its median gaps [20]
+	TickerSilenceGroup  int           // more silent tickers of one connection: one incident [5]
 	Drift               time.Duration // subscriptions may differ this long [10s]
 	StormReconnects     int           // more reconnects than this [5]
 	StormWindow         time.Duration // ... within this window [10m]
@@ -46,6 +47,9 @@ func (c *Config) defaults() {
 	}
 	if c.StormReconnects <= 0 {
 		c.StormReconnects = 5
+	}
+	if c.TickerSilenceGroup <= 0 {
+		c.TickerSilenceGroup = 5
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -137,10 +141,23 @@ func (e *Engine) Check(ctx context.Context) {
 	found := e.det.run(now, snap)
 	var events []Event
 	seen := make(map[string]bool, len(found))
+	var folded map[string]string // per-ticker key -> the group that took it over
 	for _, f := range found {
 		seen[f.key] = true
+		for _, m := range f.members {
+			if e.active[m] != nil {
+				if folded == nil {
+					folded = map[string]string{}
+				}
+				folded[m] = f.key
+			}
+		}
 		if a := e.active[f.key]; a != nil {
+			changed := a.Value != f.value || a.Message != f.message
 			a.Value, a.Threshold, a.Message = f.value, f.threshold, f.message
+			if f.live && changed {
+				events = append(events, Event{Type: EventUpdated, Alert: *a})
+			}
 			continue
 		}
 		e.nextID++
@@ -155,21 +172,25 @@ func (e *Engine) Check(ctx context.Context) {
 		}
 		at := now
 		a.State, a.ResolvedAt = Resolved, &at
-		a.Message = "resolved: " + a.Message
+		if g := e.active[folded[k]]; g != nil {
+			// Still silent, but now part of its connection's group: this
+			// incident ends here so nothing is left firing beside the group.
+			a.Message = fmt.Sprintf("resolved: folded into incident %d (%s), still silent: %s", g.ID, g.Key, a.Message)
+		} else {
+			a.Message = "resolved: " + a.Message
+		}
 		delete(e.active, k)
 		e.resolved = append(e.resolved, a)
 		events = append(events, Event{Type: EventResolved, Alert: *a})
 	}
 	e.pruneLocked(now)
 	e.mu.Unlock()
-	// Firing before resolved, each in id order, so a webhook reader sees a
-	// stable sequence.
+	// Firing, then updated, then resolved, each in id order, so a webhook
+	// reader sees a stable sequence (a group firing before the per-ticker
+	// incidents it folds resolve).
 	slices.SortStableFunc(events, func(a, b Event) int {
 		if a.Type != b.Type {
-			if a.Type == EventFiring {
-				return -1
-			}
-			return 1
+			return eventRank(a.Type) - eventRank(b.Type)
 		}
 		return int(a.Alert.ID - b.Alert.ID)
 	})
@@ -178,6 +199,17 @@ func (e *Engine) Check(ctx context.Context) {
 		e.save(ctx, ev.Alert)
 		e.emit(ev)
 	}
+}
+
+// eventRank orders one check's events: firing, updated, resolved.
+func eventRank(typ string) int {
+	switch typ {
+	case EventFiring:
+		return 0
+	case EventUpdated:
+		return 1
+	}
+	return 2
 }
 
 func (e *Engine) pruneLocked(now time.Time) {
@@ -284,7 +316,7 @@ func (e *Engine) FiringByKind() map[Kind]int {
 }
 
 // SilentTickers is how many tickers of each connection were silent at the
-// last check.
+// last check: tickers, not incidents (a group is one incident for many).
 func (e *Engine) SilentTickers() map[string]int {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -46,7 +46,8 @@ func (a *App) newAlerting(st *status.Source) (*alerting, error) {
 	eng, err := alert.New(context.Background(), alert.Config{
 		Calendar: cal, CheckInterval: cfg.AlertCheckInterval, Silence: cfg.AlertSilence,
 		TickerSilenceMin: cfg.AlertTickerSilenceMin, TickerSilenceFactor: cfg.AlertTickerSilenceFactor,
-		Drift: cfg.AlertDrift, StormReconnects: cfg.AlertReconnects, StormWindow: cfg.AlertReconnectWindow,
+		TickerSilenceGroup: cfg.AlertTickerSilenceGroup, Drift: cfg.AlertDrift,
+		StormReconnects: cfg.AlertReconnects, StormWindow: cfg.AlertReconnectWindow,
 		DropWindow: cfg.AlertDropWindow, KeepResolved: cfg.AlertKeepResolved,
 		History: alertHistory{a.state}, Logger: log,
 	}, src)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fasthttp/websocket"
+
 	"github.com/tickwatch/tickwatch/backend/alert"
 	"github.com/tickwatch/tickwatch/backend/app/apptest"
 	"github.com/tickwatch/tickwatch/backend/internal/testkit"
@@ -25,6 +27,49 @@ func alertEnv(extra ...string) []string {
 type alertList struct {
 	Alerts []alert.Alert `json:"alerts"`
 	Firing int           `json:"firing"`
+}
+
+// waitAlert waits up to 15 s for GET /api/admin/alerts to list the
+// incident with key in state st, with done true of it and the list.
+func waitAlert(t *testing.T, e *apptest.Stack, what, key string, st alert.State, done func(alert.Alert, alertList) bool) alert.Alert {
+	t.Helper()
+	var got alert.Alert
+	testkit.WaitFor(t, 15*time.Second, what, func() bool {
+		var l alertList
+		e.GetJSON("/api/admin/alerts", "viewer", &l)
+		a, ok := findAlert(l, key, st)
+		got = a
+		return ok && done(a, l)
+	})
+	return got
+}
+
+// alertEvents reads ws until it closes and passes on the data of its
+// "alert" events; the channel closes with the socket.
+func alertEvents(ws *websocket.Conn) <-chan map[string]any {
+	out := make(chan map[string]any, 64)
+	go func() {
+		defer close(out)
+		for {
+			_, data, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			var frame []struct {
+				Event string         `json:"event"`
+				Data  map[string]any `json:"data"`
+			}
+			if json.Unmarshal(data, &frame) != nil {
+				continue
+			}
+			for _, ev := range frame {
+				if ev.Event == "alert" {
+					out <- ev.Data
+				}
+			}
+		}
+	}()
+	return out
 }
 
 func findAlert(l alertList, key string, st alert.State) (alert.Alert, bool) {
@@ -55,29 +100,7 @@ func TestMutedSymbolAlertEndToEnd(t *testing.T) {
 	}))
 	defer recv.Close()
 	e := apptest.Start(t, apptest.Options{Environ: alertEnv("ALERT_WEBHOOK_URLS=" + recv.URL + "/hook")})
-	ws := e.DialAdminWS("viewer")
-	wsEvents := make(chan map[string]any, 16)
-	go func() {
-		for {
-			_, data, err := ws.ReadMessage()
-			if err != nil {
-				close(wsEvents)
-				return
-			}
-			var frame []struct {
-				Event string         `json:"event"`
-				Data  map[string]any `json:"data"`
-			}
-			if json.Unmarshal(data, &frame) != nil {
-				continue
-			}
-			for _, ev := range frame {
-				if ev.Event == "alert" {
-					wsEvents <- ev.Data
-				}
-			}
-		}
-	}()
+	wsEvents := alertEvents(e.DialAdminWS("viewer"))
 
 	testkit.WaitFor(t, 10*time.Second, "AAPL ticking", func() bool {
 		c, ok := e.SimConnBySymbol("AAPL")
@@ -86,14 +109,7 @@ func TestMutedSymbolAlertEndToEnd(t *testing.T) {
 	time.Sleep(500 * time.Millisecond) // gap history for every symbol
 	e.SimFault("mute?symbol=AAPL")
 	key := "ticker_silent:connection_1:AAPL"
-	var fired alert.Alert
-	testkit.WaitFor(t, 15*time.Second, "AAPL alert firing in the API", func() bool {
-		var l alertList
-		e.GetJSON("/api/admin/alerts", "viewer", &l)
-		a, ok := findAlert(l, key, alert.Firing)
-		fired = a
-		return ok && l.Firing >= 1
-	})
+	fired := waitAlert(t, e, "AAPL alert firing in the API", key, alert.Firing, func(_ alert.Alert, l alertList) bool { return l.Firing >= 1 })
 	if fired.ConnectionID != "connection_1" || fired.Ticker != "AAPL" || fired.Threshold < 1 || fired.Value <= fired.Threshold || fired.Since.IsZero() {
 		t.Errorf("firing alert %+v", fired)
 	}
@@ -187,4 +203,55 @@ func TestReadyWhen(t *testing.T) {
 		t.Fatalf("reconnect: %d %s", r.Status, r.Body)
 	}
 	testkit.WaitFor(t, 10*time.Second, "ready again", func() bool { c, _ := ready(); return c == 200 })
+}
+
+// TestGroupedSilenceAlertEndToEnd: with ALERT_TICKER_SILENCE_GROUP=1, two
+// tickers of connection_1 quietly dropped by the upstream (the third keeps
+// ticking) are one incident for the connection in the API and on
+// /admin-ws, while /metrics still counts the two tickers; a reconnect
+// resolves it.
+func TestGroupedSilenceAlertEndToEnd(t *testing.T) {
+	e := apptest.Start(t, apptest.Options{Environ: alertEnv("ALERT_TICKER_SILENCE_GROUP=1")})
+	wsEvents := alertEvents(e.DialAdminWS("viewer"))
+	testkit.WaitFor(t, 10*time.Second, "AAPL ticking", func() bool {
+		c, ok := e.SimConnBySymbol("AAPL")
+		return ok && c.Sent > 50
+	})
+	time.Sleep(500 * time.Millisecond) // gap history for every symbol
+	c, _ := e.SimConnBySymbol("AAPL")
+	e.SimFault("forget?conn=" + jsonInt(c.ID) + "&symbol=AAPL")
+	e.SimFault("forget?conn=" + jsonInt(c.ID) + "&symbol=MSFT")
+	key := "ticker_silent:connection_1:*"
+	fired := waitAlert(t, e, "the group counting both tickers", key, alert.Firing, func(a alert.Alert, _ alertList) bool { return a.Value == 2 })
+	if fired.Ticker != "" || fired.Kind != alert.KindTickerSilent || fired.Unit != "tickers" ||
+		!strings.HasPrefix(fired.Message, "2 tickers silent while connection_1 keeps ticking: ") {
+		t.Errorf("group %+v", fired)
+	}
+	metrics := e.Do(apptest.Request{Method: "GET", Path: "/metrics"}).Body
+	for _, want := range []string{`tickwatch_alerts_firing{kind="ticker_silent"} 1`, `tickwatch_tickers_silent{connection="connection_1"} 2`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	deadline := time.After(10 * time.Second)
+	for got := false; !got; {
+		select {
+		case ev, ok := <-wsEvents:
+			if !ok {
+				t.Fatal("/admin-ws closed")
+			}
+			if ev["key"] == key && ev["type"] == "firing" {
+				got = true
+				if _, has := ev["ticker"]; has || ev["connection"] != "connection_1" {
+					t.Errorf("/admin-ws group event %v: want a connection and no ticker", ev)
+				}
+			}
+		case <-deadline:
+			t.Fatal("no group alert event on /admin-ws")
+		}
+	}
+	if r := e.Do(apptest.Request{Method: "POST", Path: "/api/admin/connections/1/reconnect", Role: "admin"}); r.Status != 200 {
+		t.Fatalf("reconnect: %d %s", r.Status, r.Body)
+	}
+	waitAlert(t, e, "the group resolved", key, alert.Resolved, func(alert.Alert, alertList) bool { return true })
 }

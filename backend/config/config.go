@@ -84,6 +84,7 @@ type Config struct {
 	AlertSilence             time.Duration `env:"ALERT_SILENCE" envDefault:"15s" accept:"a duration from 100ms to 1h" help:"An enabled connection without a message this long (market open) is an alert."`
 	AlertTickerSilenceMin    time.Duration `env:"ALERT_TICKER_SILENCE_MIN" envDefault:"2m" accept:"a duration from 100ms to 24h" help:"A ticker silent for ALERT_TICKER_SILENCE_FACTOR times its median gap, and at least this long, while its connection ticks, is an alert."`
 	AlertTickerSilenceFactor float64       `env:"ALERT_TICKER_SILENCE_FACTOR" envDefault:"20" accept:"a number from 2 to 10000" help:"How many of its usual gaps a ticker may be silent."`
+	AlertTickerSilenceGroup  int           `env:"ALERT_TICKER_SILENCE_GROUP" envDefault:"5" accept:"an integer from 1 to 100000" help:"More silent tickers of one connection than this at once are one ticker_silent incident for the connection, not one per ticker."`
 	AlertDrift               time.Duration `env:"ALERT_DRIFT" envDefault:"10s" accept:"a duration from 100ms to 1h" help:"Acknowledged subscriptions may differ from the desired set this long."`
 	AlertReconnects          int           `env:"ALERT_RECONNECTS" envDefault:"5" accept:"an integer from 1 to 100000" help:"More reconnects of one connection than this within ALERT_RECONNECT_WINDOW is a storm."`
 	AlertReconnectWindow     time.Duration `env:"ALERT_RECONNECT_WINDOW" envDefault:"10m" accept:"a duration from 1s to 24h" help:"Window of the reconnect-storm count."`
@@ -469,6 +470,9 @@ func (c *Config) validateAlerts(vars map[string]string) []Problem {
 	}
 	if c.AlertTickerSilenceFactor < 2 || c.AlertTickerSilenceFactor > 10000 {
 		bad("AlertTickerSilenceFactor", "out of range")
+	}
+	if c.AlertTickerSilenceGroup < 1 || c.AlertTickerSilenceGroup > 100000 {
+		bad("AlertTickerSilenceGroup", "out of range")
 	}
 	if c.AlertReconnects < 1 || c.AlertReconnects > 100000 {
 		bad("AlertReconnects", "out of range")

@@ -62,6 +62,21 @@ describe('alertView and the strip', () => {
     expect(v.when).toBe('for 2m 41s');
     expect(v.firing && !v.faded && !v.acked).toBe(true);
   });
+  it("titles a connection's ticker_silent group without a ticker", () => {
+    const group = alert({
+      key: 'ticker_silent:connection_2:*',
+      connection: 'connection_2',
+      ticker: undefined,
+      value: 312,
+      threshold: 5,
+      unit: 'tickers',
+      message: '312 tickers silent while connection_2 keeps ticking: AAPL, MSFT, NVDA and 309 more (more than 5 at once: one incident until all recover)',
+    });
+    delete group.ticker; // the API omits it
+    const v = alertView(group, NOW);
+    expect(v.title).toBe('Tickers silent: connection_2');
+    expect(v.detail).toBe(group.message);
+  });
   it('fades resolved ones after a while, then hides them; firing ones come first', () => {
     const resolvedAt = (ms: number) => (NOW - ms) / 1000;
     const list = [
@@ -106,6 +121,12 @@ describe('AlertsModel', () => {
     expect(m.firing).toBe(1);
     m.onFrame(JSON.stringify([{ event: 'alert', data: { ...alert({ id: 1, state: 'resolved', resolved_at: 1773153299 }), type: 'resolved' } }]));
     expect(m.firing).toBe(0);
+    // A group's count changes in place: an "updated" event replaces it by id.
+    const group = alert({ id: 2, key: 'ticker_silent:connection_2:*', connection: 'connection_2', ticker: undefined, value: 6, unit: 'tickers' });
+    m.onFrame(JSON.stringify([{ event: 'alert', data: { ...group, type: 'firing' } }]));
+    m.onFrame(JSON.stringify([{ event: 'alert', data: { ...group, value: 312, message: '312 tickers silent', type: 'updated' } }]));
+    expect(m.list.filter((a) => a.id === 2).map((a) => [a.value, a.message, a.state])).toEqual([[312, '312 tickers silent', 'firing']]);
+    expect(m.firing).toBe(1);
     m.onFrame('[{"event":"tick_update","data":{}}]');
     expect(api.loads).toBe(1);
     m.onFrame('[{"event":"snapshot","data":{}}]');

@@ -27,7 +27,8 @@ export interface Alert {
 
 /** The data of an /admin-ws "alert" event. */
 export interface AlertEvent extends Alert {
-  type: 'firing' | 'resolved' | 'acknowledged';
+  /** updated: a firing ticker_silent group whose count or symbols changed. */
+  type: 'firing' | 'updated' | 'resolved' | 'acknowledged';
 }
 
 export interface AlertList {
@@ -128,12 +129,15 @@ export function alertView(a: Alert, nowMs: number): AlertView {
   const firing = a.state === 'firing';
   const resolvedAt = a.resolved_at ? a.resolved_at * 1000 : NaN;
   const where = [a.ticker, a.connection, a.source].filter(Boolean).join(' · ');
+  // A ticker_silent incident without a ticker is a connection's group
+  // (many tickers at once); its message names them and says how many.
+  const label = a.kind === 'ticker_silent' && !a.ticker ? 'Tickers silent' : kindLabel(a.kind);
   return {
     id: a.id,
     firing,
     faded: !firing && Number.isFinite(resolvedAt) && nowMs - resolvedAt >= FADE_AFTER_MS,
     acked: !!a.acked_by,
-    title: where ? `${kindLabel(a.kind)}: ${where}` : kindLabel(a.kind),
+    title: where ? `${label}: ${where}` : label,
     detail: a.message,
     when: firing ? `for ${span(nowMs - a.since * 1000)}` : `resolved ${span(nowMs - resolvedAt)} ago`,
     ackedBy: a.acked_by ?? '',
