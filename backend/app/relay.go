@@ -171,12 +171,16 @@ func (r *relayService) RelayCounts() map[string]int {
 // relayUpstream is the manager as the relay's Upstream.
 type relayUpstream struct{ mgr *manager.Manager }
 
-func (u relayUpstream) Acquire(channel, ticker string) error {
-	_, err := u.mgr.AcquireRelay(channel, ticker)
-	return err
+func (u relayUpstream) Acquire(pairs []massive.Sub) []error {
+	res := u.mgr.AcquireRelay(pairs)
+	errs := make([]error, len(res))
+	for i, r := range res {
+		errs[i] = r.Err
+	}
+	return errs
 }
 
-func (u relayUpstream) Release(channel, ticker string) { u.mgr.ReleaseRelay(channel, ticker) }
+func (u relayUpstream) Release(pairs []massive.Sub) { u.mgr.ReleaseRelay(pairs) }
 
 // consumerKeys looks consumer keys up in the store for the relay.
 type consumerKeys struct {

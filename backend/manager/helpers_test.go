@@ -62,11 +62,13 @@ type envOpts struct {
 	tps      int
 	channels []string
 	defUni   string
+	// clientLogs: the clients log (info) to env.logs too.
+	clientLogs bool
 }
 
 // newEnv starts a simulator on 127.0.0.1:0 and a manager pointed at it (not
 // connected). Cleanup disconnects the manager, then closes the simulator.
-func newEnv(t *testing.T, o envOpts) *env {
+func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	if o.tps == 0 {
 		o.tps = 300
@@ -85,6 +87,10 @@ func newEnv(t *testing.T, o envOpts) *env {
 	t.Cleanup(func() { _ = sim.Close() })
 	logs := &testkit.SyncBuffer{}
 	e := &env{sim: sim, store: tickstore.New(tickstore.Options{}), obs: &recorder{}, logs: logs}
+	var clientLog zerolog.Logger // zero value: discards
+	if o.clientLogs {
+		clientLog = zerolog.New(logs).Level(zerolog.InfoLevel)
+	}
 	m, err := New(Config{
 		Slots:           o.slots,
 		MultiConnection: o.multi,
@@ -96,6 +102,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 			ReconnectDelay:    20 * time.Millisecond,
 			MaxReconnectDelay: 100 * time.Millisecond,
 			HandshakeTimeout:  3 * time.Second,
+			Logger:            clientLog,
 		},
 		Universes: registry(t),
 		Store:     e.store,

@@ -91,7 +91,10 @@ type Manager struct {
 	observers []Observer
 	started   bool                      // between Connect and Disconnect
 	relay     map[massive.Sub]*relaySub // the relay's pairs (relay.go); opMu+mu
-	channels  []string                  // the clients' channels, normalized
+	// relayBySym indexes relay by ticker (ticker -> channels), so placing
+	// a pair and moving a ticker's pairs cost no scan of every pair; opMu+mu
+	relayBySym map[string]map[string]struct{}
+	channels   []string // the clients' channels, normalized
 
 	// taps is copy-on-write: the hot path loads it without a lock.
 	taps atomic.Pointer[[]Tap]
@@ -110,6 +113,8 @@ func New(cfg Config) (*Manager, error) {
 		store:  cfg.Store,
 		assign: make(map[string]*slot),
 		relay:  make(map[massive.Sub]*relaySub),
+
+		relayBySym: make(map[string]map[string]struct{}),
 	}
 	if len(cfg.Client.Channels) == 0 {
 		m.channels = []string{massive.KindSecondAgg.Prefix()} // the client's default

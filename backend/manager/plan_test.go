@@ -7,7 +7,7 @@ import (
 	"github.com/tickwatch/tickwatch/backend/universe"
 )
 
-func registry(t *testing.T) *universe.Registry {
+func registry(t testing.TB) *universe.Registry {
 	t.Helper()
 	reg, err := universe.Default()
 	if err != nil {

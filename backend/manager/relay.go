@@ -53,69 +53,137 @@ type RelaySub struct {
 	Configured bool
 }
 
-// AcquireRelay adds one reference to the relay pair (channel, ticker),
-// subscribing it upstream for the first one, and returns the connection
-// that carries it. ticker may be massive.Wildcard. It does not call back
-// into the relay.
-func (m *Manager) AcquireRelay(channel, ticker string) (string, error) {
-	sub, err := relayPair(channel, ticker)
-	if err != nil {
-		return "", fmt.Errorf("relay subscribe: %w", err)
-	}
-	m.opMu.Lock()
-	defer m.opMu.Unlock()
-
-	m.mu.Lock()
-	if rs, ok := m.relay[sub]; ok {
-		rs.refs++
-		m.mu.Unlock()
-		return rs.slot.connID, nil
-	}
-	s, err := m.placeRelayLocked(sub)
-	if err != nil {
-		m.mu.Unlock()
-		return "", fmt.Errorf("relay subscribe %s: %w", sub, err)
-	}
-	m.relay[sub] = &relaySub{slot: s, refs: 1}
-	s.relay[sub] = struct{}{}
-	// Under mu, so that a client being built (newClient reads the pairs
-	// under mu) either sees the pair or is the client called here.
-	if s.client != nil {
-		s.client.AddExtra(sub.String())
-	}
-	m.mu.Unlock()
-	s.log.Debug().Str("subscription", sub.String()).Msg("relay subscription added")
-	m.notifyConfig()
-	return s.connID, nil
+// RelayResult is AcquireRelay's answer for one pair.
+type RelayResult struct {
+	ConnectionID string // the connection that carries the pair; "" on error
+	Err          error
 }
 
-// ReleaseRelay drops one reference to (channel, ticker); the last one
-// unsubscribes it upstream unless the slot's own tickers still need it.
-func (m *Manager) ReleaseRelay(channel, ticker string) {
-	sub, err := relayPair(channel, ticker)
-	if err != nil {
-		return
+// AcquireRelay adds one reference to each relay pair (channel, ticker;
+// ticker may be massive.Wildcard), subscribing upstream the pairs that get
+// their first one, and returns one result per pair, in order. A consumer's
+// whole subscribe message comes as one call: the batch is placed under ONE
+// acquisition of the manager's locks, each connection's client gets its
+// new pairs in one AddExtra (which the client sends in as few frames as
+// its params limit allows, and logs once), and observers get one
+// ConfigChanged. Pair by pair, a 30,000-pair subscribe held the lock
+// 30,000 times and sent about 13,000 tiny frames, stalling everything that
+// reads the manager (the alert engine first). It does not call back into
+// the relay.
+func (m *Manager) AcquireRelay(pairs []massive.Sub) []RelayResult {
+	out := make([]RelayResult, len(pairs))
+	valid := make([]massive.Sub, len(pairs))
+	for i, p := range pairs {
+		sub, err := relayPair(p.Channel, p.Ticker)
+		if err != nil {
+			out[i].Err = fmt.Errorf("relay subscribe: %w", err)
+			continue
+		}
+		valid[i] = sub
 	}
 	m.opMu.Lock()
 	defer m.opMu.Unlock()
+
+	added := make(map[*slot][]string)
 	m.mu.Lock()
-	rs, ok := m.relay[sub]
-	if !ok {
-		m.mu.Unlock()
-		return
+	for i, sub := range valid {
+		if out[i].Err != nil {
+			continue
+		}
+		if rs, ok := m.relay[sub]; ok {
+			rs.refs++
+			out[i].ConnectionID = rs.slot.connID
+			continue
+		}
+		s, err := m.placeRelayLocked(sub)
+		if err != nil {
+			out[i].Err = fmt.Errorf("relay subscribe %s: %w", sub, err)
+			continue
+		}
+		m.addRelayLocked(sub, s)
+		added[s] = append(added[s], sub.String())
+		out[i].ConnectionID = s.connID
 	}
-	if rs.refs--; rs.refs > 0 {
-		m.mu.Unlock()
-		return
+	m.applyRelayUnlock(added, true)
+	return out
+}
+
+// ReleaseRelay drops one reference to each pair; a pair's last one
+// unsubscribes it upstream unless the slot's own tickers still need it.
+// Like AcquireRelay it works on the whole list at once (a consumer leaving
+// with 30,000 pairs is one call). Invalid and unknown pairs are ignored.
+func (m *Manager) ReleaseRelay(pairs []massive.Sub) {
+	m.opMu.Lock()
+	defer m.opMu.Unlock()
+	removed := make(map[*slot][]string)
+	m.mu.Lock()
+	for _, p := range pairs {
+		sub, err := relayPair(p.Channel, p.Ticker)
+		if err != nil {
+			continue
+		}
+		rs, ok := m.relay[sub]
+		if !ok {
+			continue
+		}
+		if rs.refs--; rs.refs > 0 {
+			continue
+		}
+		m.removeRelayLocked(sub, rs.slot)
+		removed[rs.slot] = append(removed[rs.slot], sub.String())
 	}
-	delete(m.relay, sub)
-	delete(rs.slot.relay, sub)
-	if rs.slot.client != nil {
-		rs.slot.client.RemoveExtra(sub.String())
+	m.applyRelayUnlock(removed, false)
+}
+
+// applyRelayUnlock hands each slot's client its added (or removed) pairs
+// in one call, releases mu, and tells the observers once. The client calls
+// are made under mu, so that a client being built (newClient reads the
+// pairs under mu) either sees the change or is the client called here; a
+// client call only edits its sets and wakes its loop, which sends. Callers
+// hold opMu and mu.
+func (m *Manager) applyRelayUnlock(edits map[*slot][]string, add bool) {
+	for s, entries := range edits {
+		switch {
+		case s.client == nil:
+		case add:
+			s.client.AddExtra(entries...)
+		default:
+			s.client.RemoveExtra(entries...)
+		}
 	}
 	m.mu.Unlock()
-	rs.slot.log.Debug().Str("subscription", sub.String()).Msg("relay subscription removed")
-	m.notifyConfig()
+	for s, entries := range edits {
+		s.log.Debug().Int("pairs", len(entries)).Bool("added", add).Msg("relay subscriptions changed")
+	}
+	if len(edits) > 0 {
+		m.notifyConfig()
+	}
+}
+
+// addRelayLocked records a new pair on s, in the pair table, the slot's
+// set and the per-ticker index. Callers hold opMu and mu.
+func (m *Manager) addRelayLocked(sub massive.Sub, s *slot) {
+	m.relay[sub] = &relaySub{slot: s, refs: 1}
+	s.relay[sub] = struct{}{}
+	chans := m.relayBySym[sub.Ticker]
+	if chans == nil {
+		chans = make(map[string]struct{}, 1)
+		m.relayBySym[sub.Ticker] = chans
+	}
+	chans[sub.Channel] = struct{}{}
+}
+
+// removeRelayLocked forgets a pair whose last reference is gone. Callers
+// hold opMu and mu.
+func (m *Manager) removeRelayLocked(sub massive.Sub, s *slot) {
+	delete(m.relay, sub)
+	delete(s.relay, sub)
+	if chans := m.relayBySym[sub.Ticker]; chans != nil {
+		delete(chans, sub.Channel)
+		if len(chans) == 0 {
+			delete(m.relayBySym, sub.Ticker)
+		}
+	}
 }
 
 // Carries reports whether connection connID delivers (channel, ticker):
@@ -175,11 +243,13 @@ func (m *Manager) placeRelayLocked(sub massive.Sub) (*slot, error) {
 	return best, nil
 }
 
-// relayHome is the enabled slot where the relay carries sym, or nil.
-// Callers hold mu.
+// relayHome is the enabled slot where the relay carries sym, or nil. It
+// looks sym up in the per-ticker index (a handful of channels at most)
+// rather than scanning every pair: placing a batch of N new pairs that
+// way cost N x (pairs carried). Callers hold mu.
 func (m *Manager) relayHome(sym string) *slot {
-	for sub, rs := range m.relay {
-		if sub.Ticker == sym && rs.slot.enabled {
+	for ch := range m.relayBySym[sym] {
+		if rs := m.relay[massive.Sub{Channel: ch, Ticker: sym}]; rs != nil && rs.slot.enabled {
 			return rs.slot
 		}
 	}
@@ -194,8 +264,10 @@ func (s *slot) load() int { return len(s.tickers)*len(s.m.channels) + len(s.rela
 // client calls to make once mu is released. Callers hold opMu and mu.
 func (m *Manager) followTickerLocked(sym string, to *slot) []func() {
 	var calls []func()
-	for sub, rs := range m.relay {
-		if sub.Ticker != sym || rs.slot == to {
+	for ch := range m.relayBySym[sym] {
+		sub := massive.Sub{Channel: ch, Ticker: sym}
+		rs := m.relay[sub]
+		if rs == nil || rs.slot == to {
 			continue
 		}
 		from := rs.slot

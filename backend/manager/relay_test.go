@@ -66,9 +66,9 @@ func TestRelayPairs(t *testing.T) {
 
 	acquire := func(ch, tk, wantConn string) {
 		t.Helper()
-		got, err := e.m.AcquireRelay(ch, tk)
-		if err != nil || got != wantConn {
-			t.Fatalf("AcquireRelay(%s, %s) = %q, %v; want %s", ch, tk, got, err, wantConn)
+		r := e.m.AcquireRelay([]massive.Sub{{Channel: ch, Ticker: tk}})[0]
+		if r.Err != nil || r.ConnectionID != wantConn {
+			t.Fatalf("AcquireRelay(%s, %s) = %q, %v; want %s", ch, tk, r.ConnectionID, r.Err, wantConn)
 		}
 	}
 	acquire("A", "AAPL", "connection_1") // already carried
@@ -93,8 +93,7 @@ func TestRelayPairs(t *testing.T) {
 	}
 
 	// One reference of two released: still subscribed; both: gone.
-	e.m.ReleaseRelay("T", "XOM")
-	e.m.ReleaseRelay("Q", "XOM")
+	e.m.ReleaseRelay([]massive.Sub{{Channel: "T", Ticker: "XOM"}, {Channel: "Q", Ticker: "XOM"}})
 	e.waitTables(t, "Q.XOM released", []string{"A.AAPL", "A.MSFT", "T.AAPL"}, []string{"A.TSLA", "T.XOM"})
 
 	// An admin puts XOM on connection_1: the relay pair follows it.
@@ -110,9 +109,7 @@ func TestRelayPairs(t *testing.T) {
 	e.waitTables(t, "T.XOM kept for consumers", []string{"A.AAPL", "A.MSFT", "T.AAPL", "T.XOM"}, []string{"A.TSLA"})
 
 	// The last consumers leave: configured A.AAPL stays.
-	for _, p := range [][2]string{{"T", "XOM"}, {"T", "AAPL"}, {"A", "AAPL"}, {"A", "NOPE"}} {
-		e.m.ReleaseRelay(p[0], p[1])
-	}
+	e.m.ReleaseRelay([]massive.Sub{{Channel: "T", Ticker: "XOM"}, {Channel: "T", Ticker: "AAPL"}, {Channel: "A", Ticker: "AAPL"}, {Channel: "A", Ticker: "NOPE"}})
 	e.waitTables(t, "back to the configuration", []string{"A.AAPL", "A.MSFT"}, []string{"A.TSLA"})
 	if got := relayOf(t, e.m, "connection_1"); len(got) != 0 {
 		t.Errorf("connection_1 relay after release = %v", got)
@@ -128,8 +125,8 @@ func TestRelayPairsRebuiltClientAndRefusals(t *testing.T) {
 	}})
 	e.m.Connect()
 	e.waitConnected(t, 1)
-	if _, err := e.m.AcquireRelay("T", "NVDA"); err != nil {
-		t.Fatal(err)
+	if r := e.m.AcquireRelay([]massive.Sub{{Channel: "T", Ticker: "NVDA"}}); r[0].Err != nil {
+		t.Fatal(r[0].Err)
 	}
 	e.waitTables(t, "T.NVDA", []string{"A.AAPL", "T.NVDA"})
 	if err := e.m.SetEnabled("connection_1", false); err != nil {
@@ -148,15 +145,15 @@ func TestRelayPairsRebuiltClientAndRefusals(t *testing.T) {
 		{"LULD", "AAPL", ErrRelayChannel},
 		{"T", "bad$", ErrInvalidSymbol},
 	} {
-		if _, err := e.m.AcquireRelay(c.ch, c.tk); !errors.Is(err, c.want) {
-			t.Errorf("AcquireRelay(%s, %s) = %v, want %v", c.ch, c.tk, err, c.want)
+		if r := e.m.AcquireRelay([]massive.Sub{{Channel: c.ch, Ticker: c.tk}}); !errors.Is(r[0].Err, c.want) {
+			t.Errorf("AcquireRelay(%s, %s) = %v, want %v", c.ch, c.tk, r[0].Err, c.want)
 		}
 	}
 	// TSLA's owner is disabled: refused rather than carried twice later.
 	if _, err := e.m.RestoreConn("connection_2", ConnState{Tickers: []string{"TSLA"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.m.AcquireRelay("T", "TSLA"); !errors.Is(err, ErrDisabled) {
-		t.Errorf("AcquireRelay on a disabled owner = %v, want ErrDisabled", err)
+	if r := e.m.AcquireRelay([]massive.Sub{{Channel: "T", Ticker: "TSLA"}}); !errors.Is(r[0].Err, ErrDisabled) {
+		t.Errorf("AcquireRelay on a disabled owner = %v, want ErrDisabled", r[0].Err)
 	}
 }

@@ -55,27 +55,45 @@ func (k keyTable) Lookup(_ context.Context, key string) (relay.Consumer, error) 
 	return c, nil
 }
 
-// upstream is an in-test relay.Upstream that records every call, in order.
+// upstream is an in-test relay.Upstream that records every pair, in
+// order, and how many calls carried them.
 type upstream struct {
-	mu     sync.Mutex
-	calls  []string // "+T.AAPL", "-T.AAPL"
-	refuse map[string]bool
+	mu       sync.Mutex
+	calls    []string // "+T.AAPL", "-T.AAPL"
+	acquires int      // Acquire calls
+	releases int      // Release calls
+	refuse   map[string]bool
 }
 
-func (u *upstream) Acquire(ch, ticker string) error {
+func (u *upstream) Acquire(pairs []massive.Sub) []error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.refuse[ch+"."+ticker] {
-		return errors.New("no enabled connection")
+	u.acquires++
+	errs := make([]error, len(pairs))
+	for i, p := range pairs {
+		if u.refuse[p.String()] {
+			errs[i] = errors.New("no enabled connection")
+			continue
+		}
+		u.calls = append(u.calls, "+"+p.String())
 	}
-	u.calls = append(u.calls, "+"+ch+"."+ticker)
-	return nil
+	return errs
 }
 
-func (u *upstream) Release(ch, ticker string) {
+func (u *upstream) Release(pairs []massive.Sub) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	u.calls = append(u.calls, "-"+ch+"."+ticker)
+	u.releases++
+	for _, p := range pairs {
+		u.calls = append(u.calls, "-"+p.String())
+	}
+}
+
+// callCounts returns how many Acquire and Release calls there were.
+func (u *upstream) callCounts() (acquires, releases int) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.acquires, u.releases
 }
 
 func (u *upstream) log() []string {

@@ -38,16 +38,22 @@ type Keys interface {
 }
 
 // Upstream is the side that holds the upstream connections (the manager,
-// through an adapter in app). Acquire is called when the first consumer
-// subscribes (channel, ticker) and Release when the last one leaves; each
-// pair is acquired at most once at a time. Ticker may be massive.Wildcard
-// when Options.AllowWildcard is set. A pair that upstream already carries
-// for its own configuration must stay subscribed on Release. Both are
-// called with the Hub's subscription lock held, so they must not call back
-// into the Hub, and should not block on the network.
+// through an adapter in app). Acquire is called with the pairs that get
+// their first consumer and Release with those whose last consumer left;
+// each pair is acquired at most once at a time. A consumer's whole
+// subscribe or unsubscribe message, and its disconnect, is ONE call with
+// every pair it changes, so the upstream side can take its locks and send
+// its frames once per message rather than once per pair (a 30,000-pair
+// subscribe pair by pair stalled the manager for seconds). Acquire
+// answers one error per pair, in order, nil for a pair now carried.
+// Ticker may be massive.Wildcard when Options.AllowWildcard is set. A pair
+// that upstream already carries for its own configuration must stay
+// subscribed on Release. Both are called with the Hub's subscription lock
+// held, so they must not call back into the Hub, and should not block on
+// the network.
 type Upstream interface {
-	Acquire(channel, ticker string) error
-	Release(channel, ticker string)
+	Acquire(pairs []massive.Sub) []error
+	Release(pairs []massive.Sub)
 }
 
 // Options configure a Hub. Zero values take the documented defaults.
@@ -250,25 +256,47 @@ func (h *Hub) refusal(c *consumer, s massive.Sub) string {
 }
 
 // subscribe applies one subscribe or unsubscribe message for c and queues
-// its statuses, one per entry.
+// its statuses, one per entry. The pairs that need upstream are acquired
+// (or released) in one Upstream call for the whole message.
 func (h *Hub) subscribe(c *consumer, add bool, params string) {
 	subs, bad := massive.ParseParams(params)
 	statuses := make([][2]string, 0, len(subs)+len(bad))
 	h.subMu.Lock()
 	var changed []massive.Sub
 	if add {
-		for _, s := range subs {
-			if why := h.refusal(c, s); why != "" {
-				statuses = append(statuses, [2]string{massive.StatusError, why})
+		// First pass: what the message asks upstream for, each new pair
+		// once. Second pass, in entry order: statuses and counts.
+		refused := make([]string, len(subs))
+		var need []massive.Sub
+		seen := make(map[massive.Sub]struct{})
+		for i, s := range subs {
+			if refused[i] = h.refusal(c, s); refused[i] != "" {
+				continue
+			}
+			if _, dup := c.subs[s]; dup {
+				continue
+			}
+			if _, dup := seen[s]; dup {
+				continue
+			}
+			seen[s] = struct{}{}
+			if h.refs[s] == 0 {
+				need = append(need, s)
+			}
+		}
+		failed := h.acquireLocked(c, need)
+		for i, s := range subs {
+			if refused[i] != "" {
+				statuses = append(statuses, [2]string{massive.StatusError, refused[i]})
+				continue
+			}
+			if err, ok := failed[s]; ok {
+				statuses = append(statuses, [2]string{massive.StatusError, "upstream cannot carry " + s.String() + ": " + err.Error()})
 				continue
 			}
 			if _, dup := c.subs[s]; !dup {
-				if err := h.acquireLocked(s); err != nil {
-					h.log.Warn().Err(err).Str("consumer", c.who.Name).Str("subscription", s.String()).Msg("relay: upstream refused a subscription")
-					statuses = append(statuses, [2]string{massive.StatusError, "upstream cannot carry " + s.String() + ": " + err.Error()})
-					continue
-				}
 				c.subs[s] = struct{}{}
+				h.refs[s]++
 				changed = append(changed, s)
 			}
 			statuses = append(statuses, [2]string{massive.StatusSuccess, massive.AckSubscribed + s.String()})
@@ -303,23 +331,47 @@ func (h *Hub) subscribe(c *consumer, add bool, params string) {
 	h.subMu.Unlock()
 }
 
-// acquireLocked counts one more consumer of s, acquiring it upstream for
-// the first one.
-func (h *Hub) acquireLocked(s massive.Sub) error {
-	if h.refs[s] == 0 {
-		if h.opts.Upstream == nil {
-			return errors.New("no upstream")
+// acquireLocked acquires upstream, in one call, the pairs that get their
+// first consumer, and returns the ones refused with why. The caller counts
+// the references of the others. h.subMu is held.
+func (h *Hub) acquireLocked(c *consumer, need []massive.Sub) map[massive.Sub]error {
+	failed := make(map[massive.Sub]error)
+	if len(need) == 0 {
+		return failed
+	}
+	if h.opts.Upstream == nil {
+		for _, s := range need {
+			failed[s] = errors.New("no upstream")
 		}
-		if err := h.opts.Upstream.Acquire(s.Channel, s.Ticker); err != nil {
-			return err
+		return failed
+	}
+	errs := h.opts.Upstream.Acquire(need)
+	var first massive.Sub
+	for i, s := range need {
+		var err error
+		if i < len(errs) {
+			err = errs[i]
+		} else {
+			err = errors.New("upstream gave no answer") // a broken Upstream, not a crash
+		}
+		if err != nil {
+			failed[s] = err
+			if len(failed) == 1 {
+				first = s
+			}
 		}
 	}
-	h.refs[s]++
-	return nil
+	if len(failed) > 0 {
+		// One line per message, naming the first: a big refused subscribe
+		// (no enabled connection) must not write thousands of lines.
+		h.log.Warn().Err(failed[first]).Str("consumer", c.who.Name).Str("subscription", first.String()).
+			Int("refused", len(failed)).Msg("relay: upstream refused subscriptions")
+	}
+	return failed
 }
 
-// dropSubsLocked removes subs from c: routes, counts, and upstream releases
-// for pairs no consumer wants any more.
+// dropSubsLocked removes subs from c: routes, counts, and one upstream
+// release of the pairs no consumer wants any more.
 func (h *Hub) dropSubsLocked(c *consumer, subs []massive.Sub) {
 	if len(subs) == 0 {
 		return
@@ -329,12 +381,16 @@ func (h *Hub) dropSubsLocked(c *consumer, subs []massive.Sub) {
 		h.routeLocked(c, s, false)
 	}
 	h.mu.Unlock()
+	var release []massive.Sub
 	for _, s := range subs {
 		delete(c.subs, s)
 		if h.refs[s]--; h.refs[s] <= 0 {
 			delete(h.refs, s)
-			h.opts.Upstream.Release(s.Channel, s.Ticker)
+			release = append(release, s)
 		}
+	}
+	if len(release) > 0 && h.opts.Upstream != nil {
+		h.opts.Upstream.Release(release)
 	}
 	c.nsubs.Store(int64(len(c.subs)))
 }

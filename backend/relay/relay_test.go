@@ -117,10 +117,68 @@ func TestUpstreamRefusalIsAnErrorStatus(t *testing.T) {
 	e := startRelay(t, relay.Options{})
 	e.up.refuse["T.ZZZ"] = true
 	r := authed(t, e.url, keyAlpha)
-	r.send(massive.ActionSubscribe, "T.ZZZ")
-	r.expect(massive.StatusError, "upstream cannot carry T.ZZZ: no enabled connection")
-	if st := e.hub.Stats(); len(st.Subscriptions) != 0 {
-		t.Errorf("refused subscription counted: %+v", st.Subscriptions)
+	// A refusal in the middle of a message: the statuses keep entry order
+	// and the others are carried.
+	r.send(massive.ActionSubscribe, "T.AAPL,T.ZZZ,Q.AAPL,T.ZZZ")
+	want := []string{
+		"success: subscribed to: T.AAPL",
+		"error: upstream cannot carry T.ZZZ: no enabled connection",
+		"success: subscribed to: Q.AAPL",
+		"error: upstream cannot carry T.ZZZ: no enabled connection",
+	}
+	if got := r.statuses(4); !slices.Equal(got, want) {
+		t.Errorf("statuses\n got %q\nwant %q", got, want)
+	}
+	if st := e.hub.Stats(); len(st.Subscriptions) != 2 {
+		t.Errorf("subscriptions %+v, want T.AAPL and Q.AAPL only", st.Subscriptions)
+	}
+}
+
+// A consumer's subscribe message, however long, is one Upstream.Acquire
+// call with its new pairs, and its disconnect one Release of them all: the
+// manager behind Upstream takes its locks and sends its frames once per
+// message. Counted: pair by pair it was 30,000 calls each way.
+func TestBigSubscribeIsOneUpstreamCall(t *testing.T) {
+	e := startRelay(t, relay.Options{})
+	other := authed(t, e.url, keyAlpha)
+	other.send(massive.ActionSubscribe, "T.AAPL")
+	other.statuses(1)
+
+	const n = 30000
+	entries := make([]string, n)
+	for i := range entries {
+		entries[i] = fmt.Sprintf("T.X%05d", i)
+	}
+	entries[n-1] = "T.AAPL" // already acquired for the other consumer
+	r := authed(t, e.url, keyAlpha)
+	a0, r0 := e.up.callCounts()
+	r.send(massive.ActionSubscribe, strings.Join(entries, ","))
+	got := r.statuses(n)
+	if got[0] != "success: subscribed to: T.X00000" || got[n-1] != "success: subscribed to: T.AAPL" {
+		t.Errorf("statuses start %q, end %q", got[0], got[n-1])
+	}
+	a1, r1 := e.up.callCounts()
+	if a1-a0 != 1 || r1 != r0 {
+		t.Errorf("subscribe: %d Acquire and %d Release calls, want 1 and 0", a1-a0, r1-r0)
+	}
+	if calls := e.up.log(); len(calls) != 1+(n-1) {
+		t.Errorf("%d pairs acquired, want %d", len(calls), n)
+	}
+
+	// Leaving releases everything but the other consumer's T.AAPL, at once.
+	_ = r.conn.Close()
+	testkit.WaitFor(t, patience, "release on disconnect", func() bool {
+		_, rel := e.up.callCounts()
+		return rel > r1
+	})
+	a2, r2 := e.up.callCounts()
+	if a2 != a1 || r2-r1 != 1 {
+		t.Errorf("disconnect: %d Acquire and %d Release calls, want 0 and 1", a2-a1, r2-r1)
+	}
+	calls := e.up.log()
+	if released := calls[n:]; len(released) != n-1 || slices.Contains(released, "-T.AAPL") {
+		t.Errorf("released %d pairs (T.AAPL among them: %v), want %d without it",
+			len(released), slices.Contains(released, "-T.AAPL"), n-1)
 	}
 }
 
