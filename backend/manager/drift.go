@@ -7,8 +7,9 @@ import (
 )
 
 // Drift is how one connected link's acknowledged subscriptions differ from
-// what its client wants: the alert package's subscription-drift detector
-// reads it once per check.
+// what its client wants (its tickers on every configured channel, plus the
+// single pairs it carries for relay consumers): the alert package's
+// subscription-drift detector reads it once per check.
 type Drift struct {
 	ConnectionID string
 	Missing      []string // desired ("A.AAPL") but not acknowledged upstream
@@ -49,6 +50,14 @@ func (m *Manager) SubscriptionDrift() []Drift {
 			for _, ch := range channels {
 				want[massive.Subscription(ch, t)] = struct{}{}
 			}
+		}
+		// The pairs the link carries for relay consumers are as wanted as
+		// the slot's tickers: leaving them out made every consumer's pairs
+		// "acknowledged but not wanted" drift for as long as it stayed. Read
+		// from the client, the same source as Desired and Acked, so the
+		// three agree about one link even while the manager moves pairs.
+		for _, e := range l.c.Extras() {
+			want[e] = struct{}{}
 		}
 		d := Drift{ConnectionID: l.id}
 		for _, a := range l.c.Acked() {
