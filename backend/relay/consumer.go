@@ -129,31 +129,42 @@ func (c *consumer) handle(raw []byte) {
 }
 
 // auth checks key and answers auth_success, or auth_failed /
-// max_connections and closes. Failures are limited per remote address like
-// logins: a blocked address is refused without looking the key up.
+// max_connections and closes. Failures are limited like logins (see
+// Options.AuthFailures): per (address, key identity) and, more loosely,
+// per address; a blocked attempt is refused without looking the key up.
 func (c *consumer) auth(key string) {
 	if c.authed.Load() {
 		c.status(massive.StatusError, "already authenticated")
 		return
 	}
 	h := c.h
-	limiter := h.opts.AuthFailures
+	addrKey := c.remote
+	pairKey := c.remote + "\x00" + keyIdentity(key)
 	// Check, then Fail on a bad key, rather than Take and Forgive: Take
 	// counts every attempt in flight, so a fleet of programs on one host
 	// opening more connections at once than the limit would block its own
 	// address for a window. The gap Take closes matters for a slow bcrypt;
 	// a key lookup is a hash and an indexed read, and keys are 256-bit.
-	if ok, retry := limiter.Check(c.remote); !ok {
-		h.authFailures.Add(1)
-		c.log.Warn().Msg("relay: auth refused, too many failures from this address")
-		c.condemn(massive.StatusAuthFailed, "too many failed attempts, retry in "+auth.RetryAfterSeconds(retry)+" s")
-		return
+	for _, l := range []struct {
+		lim   *auth.Limiter
+		key   string
+		scope string
+	}{{h.opts.AuthFailuresPerAddr, addrKey, "address"}, {h.opts.AuthFailures, pairKey, "key"}} {
+		if ok, retry := l.lim.Check(l.key); !ok {
+			h.authFailures.Add(1)
+			// No part of the presented key in the log: it may be
+			// anything pasted by mistake (a Massive API key, a password).
+			c.log.Warn().Str("limit", l.scope).Msg("relay: auth refused, too many failures")
+			c.condemn(massive.StatusAuthFailed, "too many failed attempts, retry in "+auth.RetryAfterSeconds(retry)+" s")
+			return
+		}
 	}
 	who, err := c.lookup(key)
 	if err != nil {
 		h.authFailures.Add(1)
 		if errors.Is(err, ErrUnknownKey) {
-			limiter.Fail(c.remote)
+			h.opts.AuthFailuresPerAddr.Fail(addrKey)
+			h.opts.AuthFailures.Fail(pairKey)
 			c.log.Info().Msg("relay: authentication failed")
 		} else {
 			// Not the client's fault: not counted against the address.
@@ -173,6 +184,19 @@ func (c *consumer) auth(key string) {
 	c.log.Info().Str("consumer", who.Name).Str("key_prefix", who.KeyPrefix).Msg("relay: consumer authenticated")
 	c.status(massive.StatusAuthSuccess, massive.MessageAuthenticated)
 	h.changed(c, true)
+}
+
+// keyIdentity is what the per-key auth limit knows of a presented key: its
+// first keyIdentityLen bytes, the display prefix of a real key (public:
+// the admin pages show it), so the limiter never holds a whole key. It is
+// not logged: a failed key may be anything pasted by mistake. A typo in the tail of a valid key counts against that
+// key's identity from that address, as a wrong password counts against
+// the username it was tried for.
+func keyIdentity(key string) string {
+	if len(key) > keyIdentityLen {
+		return key[:keyIdentityLen]
+	}
+	return key
 }
 
 func (c *consumer) lookup(key string) (Consumer, error) {

@@ -73,9 +73,19 @@ type Options struct {
 	// PingInterval is the ping period (30 s); a consumer silent for twice
 	// that is dropped.
 	PingInterval time.Duration
-	// AuthFailures limits failed auths per remote address (10 per minute).
-	AuthFailures *auth.Limiter
-	Logger       zerolog.Logger
+	// AuthFailures limits failed auths per (remote address, presented key
+	// identity) (10 per minute), and AuthFailuresPerAddr per remote address
+	// whatever the key (100 per minute); see keyIdentity. Keyed as the
+	// dashboard's login guard is (per address and per (address, username)):
+	// a program retrying a typo'd or revoked key locks out only that key
+	// from its host, never the valid keys of the other programs there, while
+	// an address trying many different keys is stopped by the looser
+	// per-address limit. Consumer keys are 256 random bits, so the limits
+	// are not what keeps a key safe from guessing; they keep a guessing (or
+	// misconfigured) host from costing a store lookup per attempt.
+	AuthFailures        *auth.Limiter
+	AuthFailuresPerAddr *auth.Limiter
+	Logger              zerolog.Logger
 	// OnChange, when set, is told when a connection authenticates and when
 	// an authenticated one ends (ConsumerChange), on that connection's
 	// goroutine: it must return quickly and must not call back into the Hub.
@@ -88,8 +98,17 @@ const (
 	defaultWriteTimeout = 10 * time.Second
 	defaultPingInterval = 30 * time.Second
 	defaultAuthFailures = 10
-	lookupTimeout       = 5 * time.Second
-	closeGrace          = time.Second
+	// defaultAuthFailuresPerAddr is ten times the per-key limit: room for
+	// a host running several programs that each retry a stale key, still
+	// a hard stop for one cycling through guesses.
+	defaultAuthFailuresPerAddr = 100
+	// keyIdentityLen is how much of a presented key identifies it to the
+	// per-key limit: the display prefix the store gives consumer keys
+	// ("twk_" and 8 characters), which the admin pages and logs show, so
+	// the limiter never holds more of a key than is public anyway.
+	keyIdentityLen = 12
+	lookupTimeout  = 5 * time.Second
+	closeGrace     = time.Second
 	// readLimit bounds a client message; a long subscribe list fits easily.
 	readLimit = 1 << 20
 	// maxFrameBytes keeps every frame well under the 1,000,000-byte read
@@ -112,6 +131,9 @@ func (o *Options) applyDefaults() {
 	}
 	if o.AuthFailures == nil {
 		o.AuthFailures = auth.NewLimiter(defaultAuthFailures, time.Minute, nil)
+	}
+	if o.AuthFailuresPerAddr == nil {
+		o.AuthFailuresPerAddr = auth.NewLimiter(defaultAuthFailuresPerAddr, time.Minute, nil)
 	}
 }
 

@@ -69,22 +69,52 @@ func TestAuthFailedCloses(t *testing.T) {
 	}
 }
 
-func TestAuthFailuresRateLimitedPerAddress(t *testing.T) {
-	e := startRelay(t, relay.Options{AuthFailures: auth.NewLimiter(2, time.Hour, nil)})
-	for range 2 {
-		r := dialRaw(t, e.url)
-		r.send(massive.ActionAuth, "ck_guess")
-		r.expect(massive.StatusAuthFailed, "authentication failed")
-		r.expectClosed()
-	}
-	// Blocked: even the right key is not looked at.
-	r := dialRaw(t, e.url)
-	r.send(massive.ActionAuth, keyAlpha)
-	got := r.statuses(1)[0]
-	if !strings.HasPrefix(got, "auth_failed: too many failed attempts, retry in ") {
-		t.Errorf("blocked auth answered %q", got)
+// failAuth authenticates with a bad key and expects auth_failed and a close.
+func failAuth(t *testing.T, url, key string) {
+	t.Helper()
+	r := dialRaw(t, url)
+	r.send(massive.ActionAuth, key)
+	r.expect(massive.StatusAuthFailed, "authentication failed")
+	r.expectClosed()
+}
+
+// expectThrottled authenticates with key and expects the limit's refusal.
+func expectThrottled(t *testing.T, url, key string) {
+	t.Helper()
+	r := dialRaw(t, url)
+	r.send(massive.ActionAuth, key)
+	if got := r.statuses(1)[0]; !strings.HasPrefix(got, "auth_failed: too many failed attempts, retry in ") {
+		t.Errorf("auth with a throttled key answered %q", got)
 	}
 	r.expectClosed()
+}
+
+// Failures are limited per (address, presented key), as logins are per
+// (address, username): a program retrying a typo'd or revoked key is
+// throttled, and another program on the same host with a valid key still
+// gets in.
+func TestAuthFailuresLimitedPerAddressAndKey(t *testing.T) {
+	e := startRelay(t, relay.Options{AuthFailures: auth.NewLimiter(2, time.Hour, nil)})
+	for range 2 {
+		failAuth(t, e.url, "ck_typo")
+	}
+	expectThrottled(t, e.url, "ck_typo")
+	authed(t, e.url, keyAlpha) // same address, another key: not locked out
+}
+
+// Guessing many different keys from one address is still throttled, by
+// the per-address limit (set higher than the per-key one), and then even
+// a valid key from that address waits.
+func TestAuthFailuresManyKeysLimitedPerAddress(t *testing.T) {
+	e := startRelay(t, relay.Options{
+		AuthFailures:        auth.NewLimiter(2, time.Hour, nil),
+		AuthFailuresPerAddr: auth.NewLimiter(4, time.Hour, nil),
+	})
+	for i := range 4 {
+		failAuth(t, e.url, fmt.Sprintf("ck_guess_%d", i)) // one failure per key: under the per-key limit
+	}
+	expectThrottled(t, e.url, "ck_guess_9")
+	expectThrottled(t, e.url, keyAlpha)
 }
 
 func TestAuthTimeout(t *testing.T) {
