@@ -6,7 +6,7 @@
 //
 // A Hub is the whole relay. Serve runs one consumer connection: the
 // `connected` greeting, auth with a consumer key (Keys; failures limited per
-// address), subscribe/unsubscribe with one status per entry, and events as
+// (address, key prefix) and, more loosely, per address), subscribe/unsubscribe with one status per entry, and events as
 // JSON arrays in upstream's shape. Ticks is the tap the manager calls with
 // every decoded upstream batch: it routes the events to the consumers that
 // subscribed them, encodes each distinct set of events once per batch and
@@ -18,7 +18,8 @@
 //
 // Multiplexing: the Hub counts consumers per (channel, ticker) and calls
 // Upstream.Acquire when the first consumer subscribes a pair and
-// Upstream.Release when the last one leaves. The Upstream side decides what
+// Upstream.Release when the last one leaves, once per message (or
+// disconnect) with every such pair of it, never pair by pair. The Upstream side decides what
 // that means: a pair a connection is configured (or admin-subscribed) to
 // carry is already delivered, so Acquire is a no-op for it and Release never
 // unsubscribes it; only pairs that exist because of consumers come and go.
