@@ -1,9 +1,13 @@
 package alert
 
 import (
+	"bytes"
 	"context"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/tickwatch/tickwatch/backend/tickstore"
 )
@@ -179,5 +183,43 @@ func TestAckAndList(t *testing.T) {
 	e.Check(context.Background())
 	if l := e.List(); len(l) != 0 {
 		t.Errorf("resolved incident still listed after KeepResolved: %+v", l)
+	}
+}
+
+// TestResolvedWording: a resolution is said once, by the event type: the
+// log line reads "alert resolved: cleared after ...", the webhook text
+// "[RESOLVED] ...: cleared after ...", never "resolved: resolved".
+func TestResolvedWording(t *testing.T) {
+	clk := newClock("2026-03-10", "10:00")
+	src := &snapSource{snap: Snapshot{Conns: []Conn{{ID: "connection_1", Enabled: true, State: "connected", LastMessage: clk.t}}}}
+	cal, err := NewCalendar(HoursAlways)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	e, err := New(context.Background(), Config{Calendar: cal, Now: clk.now, Logger: zerolog.New(&logs)}, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []Event
+	e.Listen(func(ev Event) { evs = append(evs, ev) })
+	e.Check(context.Background())
+	clk.advance(16 * time.Second)
+	e.Check(context.Background())
+	clk.advance(4 * time.Second)
+	src.snap.Conns[0].LastMessage = clk.t
+	e.Check(context.Background())
+	if len(evs) != 2 || evs[1].Type != EventResolved {
+		t.Fatalf("events %v, want firing then resolved", evStrings(evs))
+	}
+	want := "cleared after 4.0s; was: no message for 16.0s (threshold 15.0s), link connected"
+	if got := evs[1].Alert.Message; got != want {
+		t.Errorf("resolved message %q, want %q", got, want)
+	}
+	if got, want := evs[1].Alert.Text(), "[RESOLVED] connection_silent connection_1: "+want; got != want {
+		t.Errorf("webhook text %q, want %q", got, want)
+	}
+	if l := logs.String(); !strings.Contains(l, `"message":"alert resolved: `+want+`"`) || strings.Contains(l, "resolved: resolved") {
+		t.Errorf("log:\n%s", l)
 	}
 }
