@@ -210,16 +210,33 @@ func (d *detectors) countDrops(out []finding, now time.Time, source, conn string
 	if n == 0 {
 		return out
 	}
-	what := "frames dropped by the " + source
-	if source == "browser" {
-		what = "browser queue overflows (frames dropped for a snapshot)"
-	}
+	unit, what := dropWording(source)
 	if conn != "" {
 		what += " of " + conn
 	}
 	return append(out, finding{key: k, kind: KindDrops, conn: conn, source: source, since: w.s[0].at,
-		value: float64(n), threshold: 0, unit: "frames",
+		value: float64(n), threshold: 0, unit: unit,
 		message: fmt.Sprintf("%d %s in the last %s", n, what, fmtDur(d.cfg.DropWindow))})
+}
+
+// dropWording names what a drop source's counter counts, so the value and
+// the message are in the same unit as the number: the reader's queue drops
+// frames (massive Stats.Dropped), a browser overflow discards one
+// session's whole queue (live Stats.Resyncs), a sink drops ticks (status
+// Sink.Dropped: ticks that never reached it) and the relay cuts a slow
+// consumer off (relay Stats.SlowDisconnects).
+func dropWording(source string) (unit, what string) {
+	switch {
+	case source == "reader":
+		return "frames", "frames dropped by the reader"
+	case source == "browser":
+		return "overflows", "browser queue overflows (a session's queued frames dropped for a snapshot)"
+	case strings.HasPrefix(source, "sink:"):
+		return "ticks", "ticks dropped by the " + source
+	case source == "relay":
+		return "disconnects", "relay consumers cut off as too slow (slow_consumer)"
+	}
+	return "drops", "drops counted by the " + source
 }
 
 // minGaps is how many gaps a ticker needs before its own interval is

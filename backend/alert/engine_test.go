@@ -223,3 +223,43 @@ func TestResolvedWording(t *testing.T) {
 		t.Errorf("log:\n%s", l)
 	}
 }
+
+// TestDropsWording: each drop source's alert is in the unit its counter
+// counts: the sink counts ticks, the reader frames, a browser overflow is
+// one discarded queue, the relay counts slow consumers cut off.
+func TestDropsWording(t *testing.T) {
+	cases := []struct {
+		source, conn, unit, message string
+	}{
+		{"sink:redis", "", "ticks", "428 ticks dropped by the sink:redis in the last 1m0s"},
+		{"reader", "connection_1", "frames", "428 frames dropped by the reader of connection_1 in the last 1m0s"},
+		{"browser", "", "overflows", "428 browser queue overflows (a session's queued frames dropped for a snapshot) in the last 1m0s"},
+		{"relay", "", "disconnects", "428 relay consumers cut off as too slow (slow_consumer) in the last 1m0s"},
+	}
+	for _, c := range cases {
+		t.Run(c.source, func(t *testing.T) {
+			clk := newClock("2026-03-10", "10:00")
+			src := &snapSource{}
+			set := func(total uint64) {
+				if c.conn != "" {
+					src.snap.Conns = []Conn{{ID: c.conn, Enabled: true, State: "connected", LastMessage: clk.t, Dropped: total}}
+				} else {
+					src.snap.Drops = []Drop{{Source: c.source, Total: total}}
+				}
+			}
+			e, evs := newTestEngine(t, HoursAlways, clk, src)
+			set(1000)
+			e.Check(context.Background())
+			clk.advance(time.Second)
+			set(1428)
+			e.Check(context.Background())
+			if len(*evs) != 1 || (*evs)[0].Type != EventFiring {
+				t.Fatalf("events %v, want one firing", evStrings(*evs))
+			}
+			a := (*evs)[0].Alert
+			if a.Kind != KindDrops || a.Source != c.source || a.Value != 428 || a.Unit != c.unit || a.Message != c.message {
+				t.Errorf("alert %s %q value %v unit %q: %q; want unit %q: %q", a.Kind, a.Source, a.Value, a.Unit, a.Message, c.unit, c.message)
+			}
+		})
+	}
+}
