@@ -125,6 +125,48 @@ func TestDetectorsFakeClock(t *testing.T) {
 				s.Tickers[0].LastSeen = now
 			}, []string{"resolved ticker_silent:connection_1:AAPL"}},
 		}},
+		{"ticker silent: subscribed and acknowledged, never ticked, while the connection ticks", HoursAlways, []step{
+			{0, func(s *Snapshot, now time.Time) {
+				s.Conns = []Conn{connected(now)}
+				s.Conns[0].Subscribed = []string{"AAPL", "QQQX"}
+				s.Tickers = []tickstore.Timing{{Symbol: "AAPL", ConnectionID: "connection_1", LastSeen: now, MedianGap: time.Second, Gaps: 8}}
+			}, nil},
+			{10 * time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage, s.Tickers[0].LastSeen = now, now }, nil},
+			{time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage, s.Tickers[0].LastSeen = now, now },
+				[]string{"firing ticker_silent:connection_1:QQQX"}},
+			{time.Second, func(s *Snapshot, now time.Time) {
+				s.Conns[0].LastMessage, s.Tickers[0].LastSeen = now, now
+				s.Tickers = append(s.Tickers, tickstore.Timing{Symbol: "QQQX", ConnectionID: "connection_1", LastSeen: now})
+			}, []string{"resolved ticker_silent:connection_1:QQQX"}},
+		}},
+		{"never ticked: counted from the link's connection when it reconnected since", HoursAlways, []step{
+			{0, func(s *Snapshot, now time.Time) {
+				s.Conns = []Conn{connected(now)}
+				s.Conns[0].Subscribed, s.Conns[0].ConnectedSince = []string{"QQQX"}, now
+			}, nil},
+			{8 * time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage, s.Conns[0].ConnectedSince = now, now }, nil},
+			{8 * time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage = now }, nil},
+			{3 * time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage = now }, []string{"firing ticker_silent:connection_1:QQQX"}},
+		}},
+		{"never ticked: forgotten when it leaves the acknowledged list", HoursAlways, []step{
+			{0, func(s *Snapshot, now time.Time) {
+				s.Conns = []Conn{connected(now)}
+				s.Conns[0].Subscribed = []string{"QQQX"}
+			}, nil},
+			{8 * time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage, s.Conns[0].Subscribed = now, nil }, nil},
+			{time.Second, func(s *Snapshot, now time.Time) {
+				s.Conns[0].LastMessage, s.Conns[0].Subscribed = now, []string{"QQQX"}
+			}, nil},
+			{8 * time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage = now }, nil},
+			{3 * time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage = now }, []string{"firing ticker_silent:connection_1:QQQX"}},
+		}},
+		{"never ticked: a silent connection is the connection detector's", HoursAlways, []step{
+			{0, func(s *Snapshot, now time.Time) {
+				s.Conns = []Conn{connected(now)}
+				s.Conns[0].Subscribed = []string{"QQQX"}
+			}, nil},
+			{16 * time.Second, nil, []string{"firing connection_silent:connection_1"}},
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -261,5 +303,100 @@ func TestDropsWording(t *testing.T) {
 				t.Errorf("alert %s %q value %v unit %q: %q; want unit %q: %q", a.Kind, a.Source, a.Value, a.Unit, a.Message, c.unit, c.message)
 			}
 		})
+	}
+}
+
+// TestNeverTickedWording: the message says what the clock counts from
+// (the subscription, or the market's opening for a ticker subscribed
+// while it was closed), and since is that moment.
+func TestNeverTickedWording(t *testing.T) {
+	cases := []struct {
+		name, mode, day, start string
+		wait                   time.Duration
+		since                  func(start time.Time) time.Time
+		message                string
+	}{
+		{"subscribed while open", HoursAlways, "2026-03-14", "12:00", 11 * time.Second,
+			func(start time.Time) time.Time { return start },
+			"no event since it was subscribed 11.0s ago while its connection keeps ticking (threshold 10.0s)"},
+		{"subscribed before the opening", HoursRegular, "2026-03-10", "08:00", 90*time.Minute + 11*time.Second,
+			func(time.Time) time.Time { return nyTime("2026-03-10 09:30") },
+			"no event since the market opened 11.0s ago while its connection keeps ticking (threshold 10.0s)"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			clk := newClock(c.day, c.start)
+			start := clk.t
+			src := &snapSource{snap: Snapshot{Conns: []Conn{{ID: "connection_1", Enabled: true, State: "connected",
+				LastMessage: clk.t, Subscribed: []string{"QQQX"}}}}}
+			e, evs := newTestEngine(t, c.mode, clk, src)
+			e.Check(context.Background())
+			clk.advance(c.wait - time.Second)
+			src.snap.Conns[0].LastMessage = clk.t
+			e.Check(context.Background())
+			if len(*evs) != 0 {
+				t.Fatalf("events %v one second before the threshold", evStrings(*evs))
+			}
+			clk.advance(time.Second)
+			src.snap.Conns[0].LastMessage = clk.t
+			e.Check(context.Background())
+			if len(*evs) != 1 {
+				t.Fatalf("events %v, want one firing", evStrings(*evs))
+			}
+			a := (*evs)[0].Alert
+			if a.Key != "ticker_silent:connection_1:QQQX" || a.Ticker != "QQQX" || a.Message != c.message ||
+				!a.Since.Equal(c.since(start)) || a.Value != 11 || a.Threshold != 10 || a.Unit != "seconds" {
+				t.Errorf("alert %+v; want message %q since %v", a, c.message, c.since(start))
+			}
+			if n := e.SilentTickers()["connection_1"]; n != 1 {
+				t.Errorf("silent tickers %d, want 1", n)
+			}
+		})
+	}
+}
+
+// TestNeverTickedGrouped: tickers that never ticked count toward the
+// connection's group like any silent ticker, longest silent first.
+func TestNeverTickedGrouped(t *testing.T) {
+	clk := newClock("2026-03-14", "12:00")
+	src := &snapSource{snap: groupSnap(clk.t, 5, 3, 0)} // 3 of connection_1's 5 tickers silent for 31..33 s
+	src.snap.Conns[0].Subscribed = []string{"NEW1", "NEW2", "NEW3"}
+	e, evs := newTestEngine(t, HoursAlways, clk, src)
+	e.Check(context.Background())
+	if got := evStrings(*evs); !equal(got, []string{"firing ticker_silent:connection_1:1_T000", "firing ticker_silent:connection_1:1_T001",
+		"firing ticker_silent:connection_1:1_T002"}) {
+		t.Fatalf("first check: %v", got)
+	}
+	*evs = (*evs)[:0]
+	clk.advance(11 * time.Second)
+	src.snap = groupSnap(clk.t, 5, 3, 0)
+	src.snap.Conns[0].Subscribed = []string{"NEW1", "NEW2", "NEW3"}
+	e.Check(context.Background())
+	if len(*evs) == 0 || (*evs)[0].Type != EventFiring || (*evs)[0].Alert.Key != "ticker_silent:connection_1:*" {
+		t.Fatalf("events %v, want the group firing first", evStrings(*evs))
+	}
+	g := (*evs)[0].Alert
+	want := "6 tickers silent while connection_1 keeps ticking: 1_T000, 1_T001, 1_T002, NEW1, NEW2, NEW3"
+	if g.Value != 6 || !strings.HasPrefix(g.Message, want) {
+		t.Errorf("group %v %q; want 6 and %q", g.Value, g.Message, want)
+	}
+	if n := e.SilentTickers()["connection_1"]; n != 6 {
+		t.Errorf("silent tickers %d, want 6", n)
+	}
+}
+
+func TestAcknowledged(t *testing.T) {
+	cases := []struct {
+		tickers, missing, want []string
+	}{
+		{[]string{"AAPL", "BRK.B", "QQQX"}, nil, []string{"AAPL", "BRK.B", "QQQX"}},
+		{[]string{"AAPL", "BRK.B", "QQQX"}, []string{"T.BRK.B"}, []string{"AAPL", "QQQX"}},
+		{[]string{"AAPL", "QQQX"}, []string{"Q.AAPL", "T.ZZZZ"}, []string{"QQQX"}}, // one channel unacknowledged is enough
+		{nil, []string{"T.AAPL"}, []string{}},
+	}
+	for _, c := range cases {
+		if got := acknowledged(c.tickers, c.missing); !equal(got, c.want) {
+			t.Errorf("acknowledged(%v, %v) = %v, want %v", c.tickers, c.missing, got, c.want)
+		}
 	}
 }
