@@ -345,3 +345,24 @@ func TestGroupedSilenceAlertEndToEnd(t *testing.T) {
 	}
 	waitAlert(t, e, "the group resolved", key, alert.Resolved, func(alert.Alert, alertList) bool { return true })
 }
+
+// TestNeverTickedAlertEndToEnd: the review's repro. A ticker the upstream
+// acknowledges but never delivers (muted in the simulator before it is
+// subscribed through the API) is a ticker_silent alert in the API and in
+// /metrics once ALERT_TICKER_SILENCE_MIN has passed.
+func TestNeverTickedAlertEndToEnd(t *testing.T) {
+	e := apptest.Start(t, apptest.Options{Environ: alertEnv()})
+	waitConnected(t, e, 2)
+	e.SimFault("mute?symbol=QQQX")
+	mustDo(t, e, "POST", "/api/admin/subscriptions", `{"tickers":["QQQX"],"connection_id":1}`)
+	a := waitAlert(t, e, "QQQX never ticked", "ticker_silent:connection_1:QQQX", alert.Firing, func(alert.Alert, alertList) bool { return true })
+	if !strings.HasPrefix(a.Message, "no event since it was subscribed ") || a.Threshold != 1 || a.Value < a.Threshold {
+		t.Errorf("alert %+v", a)
+	}
+	metrics := e.Do(apptest.Request{Method: "GET", Path: "/metrics"}).Body
+	if want := `tickwatch_tickers_silent{connection="connection_1"} 1`; !strings.Contains(metrics, want) {
+		t.Errorf("/metrics lacks %s", want)
+	}
+	e.SimFault("mute?symbol=QQQX&on=false")
+	waitAlert(t, e, "QQQX resolved once it ticks", "ticker_silent:connection_1:QQQX", alert.Resolved, func(alert.Alert, alertList) bool { return true })
+}
