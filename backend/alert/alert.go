@@ -51,7 +51,7 @@ type Alert struct {
 	ResolvedAt   *time.Time `json:"resolved_at,omitempty"`
 	Value        float64    `json:"value"`
 	Threshold    float64    `json:"threshold"`
-	Unit         string     `json:"unit"` // seconds, reconnects, frames
+	Unit         string     `json:"unit"` // seconds, tickers, subscriptions, reconnects, events; drops: frames, ticks, overflows, disconnects
 	Message      string     `json:"message"`
 	AckedBy      string     `json:"acked_by,omitempty"`
 	AckedAt      *time.Time `json:"acked_at,omitempty"`

@@ -66,12 +66,17 @@ type detectors struct {
 	drops        map[string]*window
 	silent       map[string]int  // connection -> silent tickers at the last check
 	grouped      map[string]bool // connection -> its silent tickers are one incident
+	// subscribedAt: connection -> ticker -> the first check that saw the
+	// ticker subscribed and acknowledged on the current link (Conn.Subscribed),
+	// the clock of a ticker that never ticks. Forgotten when the link goes
+	// down or the ticker leaves the list.
+	subscribedAt map[string]map[string]time.Time
 }
 
 func newDetectors(cfg *Config) *detectors {
 	return &detectors{cfg: cfg, enabledSince: map[string]time.Time{}, driftSince: map[string]time.Time{},
 		reconnects: map[string]*window{}, drops: map[string]*window{}, silent: map[string]int{},
-		grouped: map[string]bool{}}
+		grouped: map[string]bool{}, subscribedAt: map[string]map[string]time.Time{}}
 }
 
 // run evaluates every detector on snap at now.
@@ -81,6 +86,7 @@ func (d *detectors) run(now time.Time, snap Snapshot) []finding {
 	clear(d.silent)
 	for i := range snap.Conns {
 		c := &snap.Conns[i]
+		d.trackSubscribed(now, c)
 		if !c.Enabled {
 			delete(d.enabledSince, c.ID)
 			delete(d.driftSince, c.ID)
@@ -109,6 +115,26 @@ func (d *detectors) run(now time.Time, snap Snapshot) []finding {
 		out = d.countDrops(out, now, dr.Source, "", dr.Total)
 	}
 	return out
+}
+
+// trackSubscribed keeps subscribedAt for c: it runs whether the market is
+// open or not, so a ticker subscribed at night keeps its subscription time
+// (the market's opening bounds its silence, see neverTicked).
+func (d *detectors) trackSubscribed(now time.Time, c *Conn) {
+	if !c.Enabled || c.State != massive.StateConnected.String() || len(c.Subscribed) == 0 {
+		delete(d.subscribedAt, c.ID)
+		return
+	}
+	prev := d.subscribedAt[c.ID]
+	next := make(map[string]time.Time, len(c.Subscribed))
+	for _, t := range c.Subscribed {
+		at, ok := prev[t]
+		if !ok {
+			at = now
+		}
+		next[t] = at
+	}
+	d.subscribedAt[c.ID] = next
 }
 
 // silentFor is how long connection c has been without a message, counted
@@ -210,25 +236,43 @@ func (d *detectors) countDrops(out []finding, now time.Time, source, conn string
 	if n == 0 {
 		return out
 	}
-	what := "frames dropped by the " + source
-	if source == "browser" {
-		what = "browser queue overflows (frames dropped for a snapshot)"
-	}
+	unit, what := dropWording(source)
 	if conn != "" {
 		what += " of " + conn
 	}
 	return append(out, finding{key: k, kind: KindDrops, conn: conn, source: source, since: w.s[0].at,
-		value: float64(n), threshold: 0, unit: "frames",
+		value: float64(n), threshold: 0, unit: unit,
 		message: fmt.Sprintf("%d %s in the last %s", n, what, fmtDur(d.cfg.DropWindow))})
+}
+
+// dropWording names what a drop source's counter counts, so the value and
+// the message are in the same unit as the number: the reader's queue drops
+// frames (massive Stats.Dropped), a browser overflow discards one
+// session's whole queue (live Stats.Resyncs), a sink drops ticks (status
+// Sink.Dropped: ticks that never reached it) and the relay cuts a slow
+// consumer off (relay Stats.SlowDisconnects).
+func dropWording(source string) (unit, what string) {
+	switch {
+	case source == "reader":
+		return "frames", "frames dropped by the reader"
+	case source == "browser":
+		return "overflows", "browser queue overflows (a session's queued frames dropped for a snapshot)"
+	case strings.HasPrefix(source, "sink:"):
+		return "ticks", "ticks dropped by the " + source
+	case source == "relay":
+		return "disconnects", "relay consumers cut off as too slow (slow_consumer)"
+	}
+	return "drops", "drops counted by the " + source
 }
 
 // minGaps is how many gaps a ticker needs before its own interval is
 // trusted: an illiquid name seen once must not be called silent.
 const minGaps = 3
 
-// tickerSilent: a ticker far quieter than its own recent interval while
-// its connection keeps delivering other tickers. A connection that is
-// silent as a whole is the connection detector's business.
+// tickerSilent: a ticker far quieter than its own recent interval, or
+// one that has not ticked since it was subscribed (neverTicked), while its
+// connection keeps delivering other tickers. A connection that is silent
+// as a whole is the connection detector's business.
 //
 // More than TickerSilenceGroup silent tickers of one connection at once
 // are one incident for the connection (key ticker_silent:<conn>:*): the
@@ -249,8 +293,14 @@ func (d *detectors) tickerSilent(out []finding, now time.Time, snap Snapshot) []
 		silent, _ := d.silentFor(now, c)
 		live[c.ID] = silent <= d.cfg.Silence
 	}
-	var byConn map[string][]silentTicker
+	byConn := map[string][]silentTicker{}
+	add := func(s silentTicker) {
+		d.silent[s.t.ConnectionID]++
+		byConn[s.t.ConnectionID] = append(byConn[s.t.ConnectionID], s)
+	}
+	ticked := make(map[string]bool, len(snap.Tickers))
 	for _, t := range snap.Tickers {
+		ticked[t.Symbol] = true
 		if !live[t.ConnectionID] || t.Gaps < minGaps || t.LastSeen.IsZero() {
 			continue
 		}
@@ -259,11 +309,12 @@ func (d *detectors) tickerSilent(out []finding, now time.Time, snap Snapshot) []
 		if gap <= thr {
 			continue
 		}
-		d.silent[t.ConnectionID]++
-		if byConn == nil {
-			byConn = map[string][]silentTicker{}
+		add(silentTicker{t: t, since: t.LastSeen, gap: gap, thr: thr})
+	}
+	for i := range snap.Conns {
+		if c := &snap.Conns[i]; live[c.ID] {
+			d.neverTicked(now, c, ticked, add)
 		}
-		byConn[t.ConnectionID] = append(byConn[t.ConnectionID], silentTicker{t, gap, thr})
 	}
 	// Connections in order, so new incidents get their ids in a stable order.
 	for _, conn := range slices.Sorted(maps.Keys(byConn)) {
@@ -273,21 +324,63 @@ func (d *detectors) tickerSilent(out []finding, now time.Time, snap Snapshot) []
 			out = append(out, d.silentGroup(conn, l))
 			continue
 		}
+		slices.SortFunc(l, func(a, b silentTicker) int { return strings.Compare(a.t.Symbol, b.t.Symbol) })
 		for _, s := range l {
+			msg := fmt.Sprintf("no event for %s while its connection keeps ticking (usual gap %s, threshold %s)",
+				fmtDur(s.gap), fmtDur(s.t.MedianGap), fmtDur(s.thr))
+			if s.never != "" {
+				msg = fmt.Sprintf("no event since %s %s ago while its connection keeps ticking (threshold %s)",
+					s.never, fmtDur(s.gap), fmtDur(s.thr))
+			}
 			out = append(out, finding{key: key(KindTickerSilent, conn, s.t.Symbol), kind: KindTickerSilent,
-				conn: conn, ticker: s.t.Symbol, since: s.t.LastSeen, value: secs(s.gap), threshold: secs(s.thr), unit: "seconds",
-				message: fmt.Sprintf("no event for %s while its connection keeps ticking (usual gap %s, threshold %s)",
-					fmtDur(s.gap), fmtDur(s.t.MedianGap), fmtDur(s.thr))})
+				conn: conn, ticker: s.t.Symbol, since: s.since, value: secs(s.gap), threshold: secs(s.thr), unit: "seconds",
+				message: msg})
 		}
 	}
 	return out
 }
 
-// silentTicker is a ticker the detector found silent: for how long, and
-// its own threshold.
+// neverTicked adds the tickers of connection c that have not delivered an
+// event on it since they were subscribed (no timing of theirs is c's) and
+// are silent for longer than TickerSilenceMin: no median gap to go by, so
+// the minimum is the threshold. The clock starts at the latest of the
+// acknowledgement (as first seen by a check, so up to CheckInterval late),
+// the link's connection and the market's opening today.
+func (d *detectors) neverTicked(now time.Time, c *Conn, ticked map[string]bool, add func(silentTicker)) {
+	var open time.Time
+	if d.cfg.Calendar.Mode() != HoursAlways {
+		if o, _, ok := d.cfg.Calendar.Session(now); ok {
+			open = o
+		}
+	}
+	for sym, at := range d.subscribedAt[c.ID] {
+		if ticked[sym] {
+			continue
+		}
+		since, why := at, "it was subscribed"
+		if c.ConnectedSince.After(since) {
+			since = c.ConnectedSince
+		}
+		if open.After(since) {
+			since, why = open, "the market opened"
+		}
+		gap := now.Sub(since)
+		if gap <= d.cfg.TickerSilenceMin {
+			continue
+		}
+		add(silentTicker{t: tickstore.Timing{Symbol: sym, ConnectionID: c.ID}, since: since, gap: gap,
+			thr: d.cfg.TickerSilenceMin, never: why})
+	}
+}
+
+// silentTicker is a ticker the detector found silent: since when, for how
+// long, and its own threshold. never says what its clock counts from when
+// it has not ticked since it was subscribed.
 type silentTicker struct {
 	t        tickstore.Timing
+	since    time.Time
 	gap, thr time.Duration
+	never    string
 }
 
 // groupShow is how many symbols a group's message names.
@@ -299,7 +392,7 @@ const groupShow = 10
 // engine sends an "updated" event, not at every check.
 func (d *detectors) silentGroup(conn string, l []silentTicker) finding {
 	slices.SortFunc(l, func(a, b silentTicker) int {
-		if c := a.t.LastSeen.Compare(b.t.LastSeen); c != 0 {
+		if c := a.since.Compare(b.since); c != 0 {
 			return c
 		}
 		return strings.Compare(a.t.Symbol, b.t.Symbol)
@@ -315,7 +408,7 @@ func (d *detectors) silentGroup(conn string, l []silentTicker) finding {
 		what = "1 ticker silent"
 	}
 	g := d.cfg.TickerSilenceGroup
-	return finding{key: groupKey(conn), kind: KindTickerSilent, conn: conn, since: l[0].t.LastSeen,
+	return finding{key: groupKey(conn), kind: KindTickerSilent, conn: conn, since: l[0].since,
 		value: float64(len(l)), threshold: float64(g), unit: "tickers", members: members, live: true,
 		message: fmt.Sprintf("%s while %s keeps ticking: %s (more than %d at once: one incident until all recover)",
 			what, conn, clipN(syms, groupShow), g)}

@@ -2,6 +2,7 @@ package alert_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -47,6 +48,8 @@ type rigOpts struct {
 	tap   manager.Tap // optional
 	// symbols of connection_1 (default AAPL, MSFT, NVDA)
 	symbols []string
+	// muted symbols never deliver, from before the first connection
+	muted []string
 }
 
 func newRig(t *testing.T, o rigOpts) *rig {
@@ -56,6 +59,11 @@ func newRig(t *testing.T, o rigOpts) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sim.Close() })
+	for _, sym := range o.muted {
+		if err := sim.Mute(sym, true); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if o.symbols == nil {
 		o.symbols = []string{"AAPL", "MSFT", "NVDA"}
 	}
@@ -336,6 +344,52 @@ func TestTickerSilentGroupLostResubscription(t *testing.T) {
 	}
 	r.wait(t, "resolved", k)
 	exactlyOnce(t, r, k)
+}
+
+// TestTickerNeverTicked: a ticker the upstream acknowledges but never
+// delivers (a typo'd or unentitled one; the simulator's mute) alerts once
+// ALERT_TICKER_SILENCE_MIN has passed since its subscription, whether it
+// was muted from the start or added at run time, and resolves when it
+// ticks. Drift stays quiet: the subscription was acknowledged.
+func TestTickerNeverTicked(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{muted: []string{"NVDA"}})
+	kNVDA := "ticker_silent:connection_1:NVDA"
+	a := r.wait(t, "firing", kNVDA)
+	firedInTime(t, a, time.Second)
+	const never = "no event since it was subscribed "
+	if !strings.HasPrefix(a.Message, never) || a.Threshold != 1 || a.Unit != "seconds" {
+		t.Errorf("NVDA alert %+v; want a message starting %q, threshold 1 s", a, never)
+	}
+
+	if err := r.sim.Mute("QQQX", true); err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now()
+	if _, err := r.mgr.Subscribe([]string{"QQQX"}, "connection_1"); err != nil {
+		t.Fatal(err)
+	}
+	k := "ticker_silent:connection_1:QQQX"
+	b := r.wait(t, "firing", k)
+	firedInTime(t, b, time.Second)
+	if b.Since.Before(before) || !strings.HasPrefix(b.Message, never) {
+		t.Errorf("QQQX alert %+v; want its clock from the subscription (after %v)", b, before)
+	}
+	if n := r.eng.SilentTickers()["connection_1"]; n != 2 {
+		t.Errorf("silent tickers on connection_1 = %d, want 2", n)
+	}
+	for _, sym := range []string{"NVDA", "QQQX"} {
+		if err := r.sim.Mute(sym, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.wait(t, "resolved", kNVDA)
+	r.wait(t, "resolved", k)
+	exactlyOnce(t, r, kNVDA)
+	exactlyOnce(t, r, k)
+	if inc := r.incidents(); inc["firing subscription_drift:connection_1"] != 0 || inc["firing ticker_silent:connection_1:AAPL"] != 0 {
+		t.Errorf("other alerts fired: %v", inc)
+	}
 }
 
 func TestSubscriptionDrift(t *testing.T) {

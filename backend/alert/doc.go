@@ -8,6 +8,11 @@
 // calendar lives here too, so silence at night or on a holiday is not an
 // alert.
 //
+// A ticker counts as silent when it is far quieter than its own recent
+// interval, or when it has not delivered an event since it was subscribed
+// and acknowledged (a typo'd or unentitled ticker: the upstream
+// acknowledges it all the same) for ALERT_TICKER_SILENCE_MIN.
+//
 // Many silent tickers of one connection at once (more than
 // TickerSilenceGroup) are one ticker_silent incident for the connection,
 // not one per ticker: see tickerSilent in detect.go.

@@ -65,9 +65,10 @@ type History interface {
 	LastAlertID(ctx context.Context) (int64, error)
 	// SaveAlert inserts or updates the incident with a.ID.
 	SaveAlert(ctx context.Context, a Alert) error
-	// ResolveOpenAlerts marks incidents a previous run left firing as
-	// resolved at at: nobody is watching them any more.
-	ResolveOpenAlerts(ctx context.Context, at time.Time) (int64, error)
+	// RecentAlerts returns, oldest id first, the incidents still firing
+	// (a previous run ended while they were) and those resolved at or
+	// after resolvedSince.
+	RecentAlerts(ctx context.Context, resolvedSince time.Time) ([]Alert, error)
 }
 
 // ErrNotFound is returned by Ack for an id that is neither firing nor
@@ -87,10 +88,17 @@ type Engine struct {
 	active   map[string]*Alert // by dedup key
 	resolved []*Alert          // oldest first, pruned after KeepResolved
 	nextID   int64
+	// startup are the resolved events of incidents a previous run left
+	// firing, held from New until Run (or the first Check) emits them:
+	// listeners are added after New, and one resolved event per incident
+	// is the promise to the webhooks.
+	startup []Event
 }
 
-// New builds an engine over src. With a History it closes incidents a
-// previous run left open and continues its ids.
+// New builds an engine over src. With a History it continues the ids,
+// lists again the incidents resolved within KeepResolved, and resolves
+// the ones a previous run left firing: their history rows are updated
+// here, their resolved events go to the listeners when Run starts.
 func New(ctx context.Context, cfg Config, src Source) (*Engine, error) {
 	if cfg.Calendar == nil {
 		return nil, errors.New("alert: no market calendar")
@@ -99,18 +107,70 @@ func New(ctx context.Context, cfg Config, src Source) (*Engine, error) {
 	e := &Engine{cfg: cfg, src: src, log: cfg.Logger, active: map[string]*Alert{}}
 	e.det = newDetectors(&e.cfg)
 	if h := cfg.History; h != nil {
-		if n, err := h.ResolveOpenAlerts(ctx, cfg.Now()); err != nil {
-			return nil, fmt.Errorf("alert history: %w", err)
-		} else if n > 0 {
-			e.log.Info().Int64("alerts", n).Msg("alerts left firing by the previous run marked resolved")
-		}
 		id, err := h.LastAlertID(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("alert history: %w", err)
 		}
 		e.nextID = id
+		if err := e.loadHistory(ctx, h); err != nil {
+			return nil, fmt.Errorf("alert history: %w", err)
+		}
 	}
 	return e, nil
+}
+
+// StartupMessage is the message of an incident resolved at start-up
+// because the previous run ended while it was firing; the incident's last
+// message follows.
+const StartupMessage = "at start-up: the previous run ended while it was firing"
+
+// loadHistory reads the recent incidents back. Nobody watches the ones
+// left firing any more and the detectors start from nothing, so each is
+// resolved now (a fresh incident fires if the condition still holds).
+func (e *Engine) loadHistory(ctx context.Context, h History) error {
+	now := e.cfg.Now()
+	recent, err := h.RecentAlerts(ctx, now.Add(-e.cfg.KeepResolved))
+	if err != nil {
+		return err
+	}
+	var open []*Alert
+	for i := range recent {
+		a := &recent[i]
+		if a.ResolvedAt == nil {
+			at := now
+			a.State, a.ResolvedAt = Resolved, &at
+			a.Message = StartupMessage + "; was: " + a.Message
+			open = append(open, a)
+			continue
+		}
+		a.State = Resolved
+		e.resolved = append(e.resolved, a)
+	}
+	// pruneLocked wants resolved oldest first; the ones resolved now are
+	// the newest.
+	slices.SortStableFunc(e.resolved, func(a, b *Alert) int { return a.ResolvedAt.Compare(*b.ResolvedAt) })
+	for _, a := range open {
+		e.save(ctx, *a)
+		e.resolved = append(e.resolved, a)
+		e.startup = append(e.startup, Event{Type: EventResolved, Alert: *a})
+	}
+	if len(open) > 0 {
+		e.log.Info().Int("alerts", len(open)).Msg("alerts left firing by the previous run resolved; resolved events follow")
+	}
+	return nil
+}
+
+// flushStartup emits the start-up resolutions once, to the listeners added
+// since New.
+func (e *Engine) flushStartup() {
+	e.mu.Lock()
+	evs := e.startup
+	e.startup = nil
+	e.mu.Unlock()
+	for _, ev := range evs {
+		e.logEvent(ev)
+		e.emit(ev)
+	}
 }
 
 // Listen adds fn, called with every event in order from the engine's
@@ -120,6 +180,7 @@ func (e *Engine) Listen(fn func(Event)) { e.listeners = append(e.listeners, fn) 
 
 // Run checks every CheckInterval until ctx is done.
 func (e *Engine) Run(ctx context.Context) {
+	e.flushStartup()
 	t := time.NewTicker(e.cfg.CheckInterval)
 	defer t.Stop()
 	for {
@@ -135,6 +196,7 @@ func (e *Engine) Run(ctx context.Context) {
 // Check runs every detector once at the configured clock's now and emits
 // the transitions. Run calls it; tests with a fake clock call it directly.
 func (e *Engine) Check(ctx context.Context) {
+	e.flushStartup()
 	snap := e.src.Snapshot()
 	now := e.cfg.Now()
 	e.mu.Lock()
@@ -175,9 +237,9 @@ func (e *Engine) Check(ctx context.Context) {
 		if g := e.active[folded[k]]; g != nil {
 			// Still silent, but now part of its connection's group: this
 			// incident ends here so nothing is left firing beside the group.
-			a.Message = fmt.Sprintf("resolved: folded into incident %d (%s), still silent: %s", g.ID, g.Key, a.Message)
+			a.Message = fmt.Sprintf("folded into incident %d (%s), still silent: %s", g.ID, g.Key, a.Message)
 		} else {
-			a.Message = "resolved: " + a.Message
+			a.Message = fmt.Sprintf("cleared after %s; was: %s", fmtDur(now.Sub(a.FiredAt)), a.Message)
 		}
 		delete(e.active, k)
 		e.resolved = append(e.resolved, a)
@@ -222,6 +284,9 @@ func (e *Engine) pruneLocked(now time.Time) {
 	}
 }
 
+// logEvent writes "alert <type>: <message>". The state is said once, by
+// the type: resolved messages say how it ended ("cleared after ...",
+// "folded into ...", "at start-up: ..."), never "resolved" again.
 func (e *Engine) logEvent(ev Event) {
 	a := ev.Alert
 	l := e.log.Warn()

@@ -1,9 +1,13 @@
 package alert
 
 import (
+	"bytes"
 	"context"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/tickwatch/tickwatch/backend/tickstore"
 )
@@ -121,6 +125,48 @@ func TestDetectorsFakeClock(t *testing.T) {
 				s.Tickers[0].LastSeen = now
 			}, []string{"resolved ticker_silent:connection_1:AAPL"}},
 		}},
+		{"ticker silent: subscribed and acknowledged, never ticked, while the connection ticks", HoursAlways, []step{
+			{0, func(s *Snapshot, now time.Time) {
+				s.Conns = []Conn{connected(now)}
+				s.Conns[0].Subscribed = []string{"AAPL", "QQQX"}
+				s.Tickers = []tickstore.Timing{{Symbol: "AAPL", ConnectionID: "connection_1", LastSeen: now, MedianGap: time.Second, Gaps: 8}}
+			}, nil},
+			{10 * time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage, s.Tickers[0].LastSeen = now, now }, nil},
+			{time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage, s.Tickers[0].LastSeen = now, now },
+				[]string{"firing ticker_silent:connection_1:QQQX"}},
+			{time.Second, func(s *Snapshot, now time.Time) {
+				s.Conns[0].LastMessage, s.Tickers[0].LastSeen = now, now
+				s.Tickers = append(s.Tickers, tickstore.Timing{Symbol: "QQQX", ConnectionID: "connection_1", LastSeen: now})
+			}, []string{"resolved ticker_silent:connection_1:QQQX"}},
+		}},
+		{"never ticked: counted from the link's connection when it reconnected since", HoursAlways, []step{
+			{0, func(s *Snapshot, now time.Time) {
+				s.Conns = []Conn{connected(now)}
+				s.Conns[0].Subscribed, s.Conns[0].ConnectedSince = []string{"QQQX"}, now
+			}, nil},
+			{8 * time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage, s.Conns[0].ConnectedSince = now, now }, nil},
+			{8 * time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage = now }, nil},
+			{3 * time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage = now }, []string{"firing ticker_silent:connection_1:QQQX"}},
+		}},
+		{"never ticked: forgotten when it leaves the acknowledged list", HoursAlways, []step{
+			{0, func(s *Snapshot, now time.Time) {
+				s.Conns = []Conn{connected(now)}
+				s.Conns[0].Subscribed = []string{"QQQX"}
+			}, nil},
+			{8 * time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage, s.Conns[0].Subscribed = now, nil }, nil},
+			{time.Second, func(s *Snapshot, now time.Time) {
+				s.Conns[0].LastMessage, s.Conns[0].Subscribed = now, []string{"QQQX"}
+			}, nil},
+			{8 * time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage = now }, nil},
+			{3 * time.Second, func(s *Snapshot, now time.Time) { s.Conns[0].LastMessage = now }, []string{"firing ticker_silent:connection_1:QQQX"}},
+		}},
+		{"never ticked: a silent connection is the connection detector's", HoursAlways, []step{
+			{0, func(s *Snapshot, now time.Time) {
+				s.Conns = []Conn{connected(now)}
+				s.Conns[0].Subscribed = []string{"QQQX"}
+			}, nil},
+			{16 * time.Second, nil, []string{"firing connection_silent:connection_1"}},
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -179,5 +225,178 @@ func TestAckAndList(t *testing.T) {
 	e.Check(context.Background())
 	if l := e.List(); len(l) != 0 {
 		t.Errorf("resolved incident still listed after KeepResolved: %+v", l)
+	}
+}
+
+// TestResolvedWording: a resolution is said once, by the event type: the
+// log line reads "alert resolved: cleared after ...", the webhook text
+// "[RESOLVED] ...: cleared after ...", never "resolved: resolved".
+func TestResolvedWording(t *testing.T) {
+	clk := newClock("2026-03-10", "10:00")
+	src := &snapSource{snap: Snapshot{Conns: []Conn{{ID: "connection_1", Enabled: true, State: "connected", LastMessage: clk.t}}}}
+	cal, err := NewCalendar(HoursAlways)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	e, err := New(context.Background(), Config{Calendar: cal, Now: clk.now, Logger: zerolog.New(&logs)}, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []Event
+	e.Listen(func(ev Event) { evs = append(evs, ev) })
+	e.Check(context.Background())
+	clk.advance(16 * time.Second)
+	e.Check(context.Background())
+	clk.advance(4 * time.Second)
+	src.snap.Conns[0].LastMessage = clk.t
+	e.Check(context.Background())
+	if len(evs) != 2 || evs[1].Type != EventResolved {
+		t.Fatalf("events %v, want firing then resolved", evStrings(evs))
+	}
+	want := "cleared after 4.0s; was: no message for 16.0s (threshold 15.0s), link connected"
+	if got := evs[1].Alert.Message; got != want {
+		t.Errorf("resolved message %q, want %q", got, want)
+	}
+	if got, want := evs[1].Alert.Text(), "[RESOLVED] connection_silent connection_1: "+want; got != want {
+		t.Errorf("webhook text %q, want %q", got, want)
+	}
+	if l := logs.String(); !strings.Contains(l, `"message":"alert resolved: `+want+`"`) || strings.Contains(l, "resolved: resolved") {
+		t.Errorf("log:\n%s", l)
+	}
+}
+
+// TestDropsWording: each drop source's alert is in the unit its counter
+// counts: the sink counts ticks, the reader frames, a browser overflow is
+// one discarded queue, the relay counts slow consumers cut off.
+func TestDropsWording(t *testing.T) {
+	cases := []struct {
+		source, conn, unit, message string
+	}{
+		{"sink:redis", "", "ticks", "428 ticks dropped by the sink:redis in the last 1m0s"},
+		{"reader", "connection_1", "frames", "428 frames dropped by the reader of connection_1 in the last 1m0s"},
+		{"browser", "", "overflows", "428 browser queue overflows (a session's queued frames dropped for a snapshot) in the last 1m0s"},
+		{"relay", "", "disconnects", "428 relay consumers cut off as too slow (slow_consumer) in the last 1m0s"},
+	}
+	for _, c := range cases {
+		t.Run(c.source, func(t *testing.T) {
+			clk := newClock("2026-03-10", "10:00")
+			src := &snapSource{}
+			set := func(total uint64) {
+				if c.conn != "" {
+					src.snap.Conns = []Conn{{ID: c.conn, Enabled: true, State: "connected", LastMessage: clk.t, Dropped: total}}
+				} else {
+					src.snap.Drops = []Drop{{Source: c.source, Total: total}}
+				}
+			}
+			e, evs := newTestEngine(t, HoursAlways, clk, src)
+			set(1000)
+			e.Check(context.Background())
+			clk.advance(time.Second)
+			set(1428)
+			e.Check(context.Background())
+			if len(*evs) != 1 || (*evs)[0].Type != EventFiring {
+				t.Fatalf("events %v, want one firing", evStrings(*evs))
+			}
+			a := (*evs)[0].Alert
+			if a.Kind != KindDrops || a.Source != c.source || a.Value != 428 || a.Unit != c.unit || a.Message != c.message {
+				t.Errorf("alert %s %q value %v unit %q: %q; want unit %q: %q", a.Kind, a.Source, a.Value, a.Unit, a.Message, c.unit, c.message)
+			}
+		})
+	}
+}
+
+// TestNeverTickedWording: the message says what the clock counts from
+// (the subscription, or the market's opening for a ticker subscribed
+// while it was closed), and since is that moment.
+func TestNeverTickedWording(t *testing.T) {
+	cases := []struct {
+		name, mode, day, start string
+		wait                   time.Duration
+		since                  func(start time.Time) time.Time
+		message                string
+	}{
+		{"subscribed while open", HoursAlways, "2026-03-14", "12:00", 11 * time.Second,
+			func(start time.Time) time.Time { return start },
+			"no event since it was subscribed 11.0s ago while its connection keeps ticking (threshold 10.0s)"},
+		{"subscribed before the opening", HoursRegular, "2026-03-10", "08:00", 90*time.Minute + 11*time.Second,
+			func(time.Time) time.Time { return nyTime("2026-03-10 09:30") },
+			"no event since the market opened 11.0s ago while its connection keeps ticking (threshold 10.0s)"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			clk := newClock(c.day, c.start)
+			start := clk.t
+			src := &snapSource{snap: Snapshot{Conns: []Conn{{ID: "connection_1", Enabled: true, State: "connected",
+				LastMessage: clk.t, Subscribed: []string{"QQQX"}}}}}
+			e, evs := newTestEngine(t, c.mode, clk, src)
+			e.Check(context.Background())
+			clk.advance(c.wait - time.Second)
+			src.snap.Conns[0].LastMessage = clk.t
+			e.Check(context.Background())
+			if len(*evs) != 0 {
+				t.Fatalf("events %v one second before the threshold", evStrings(*evs))
+			}
+			clk.advance(time.Second)
+			src.snap.Conns[0].LastMessage = clk.t
+			e.Check(context.Background())
+			if len(*evs) != 1 {
+				t.Fatalf("events %v, want one firing", evStrings(*evs))
+			}
+			a := (*evs)[0].Alert
+			if a.Key != "ticker_silent:connection_1:QQQX" || a.Ticker != "QQQX" || a.Message != c.message ||
+				!a.Since.Equal(c.since(start)) || a.Value != 11 || a.Threshold != 10 || a.Unit != "seconds" {
+				t.Errorf("alert %+v; want message %q since %v", a, c.message, c.since(start))
+			}
+			if n := e.SilentTickers()["connection_1"]; n != 1 {
+				t.Errorf("silent tickers %d, want 1", n)
+			}
+		})
+	}
+}
+
+// TestNeverTickedGrouped: tickers that never ticked count toward the
+// connection's group like any silent ticker, longest silent first.
+func TestNeverTickedGrouped(t *testing.T) {
+	clk := newClock("2026-03-14", "12:00")
+	src := &snapSource{snap: groupSnap(clk.t, 5, 3, 0)} // 3 of connection_1's 5 tickers silent for 31..33 s
+	src.snap.Conns[0].Subscribed = []string{"NEW1", "NEW2", "NEW3"}
+	e, evs := newTestEngine(t, HoursAlways, clk, src)
+	e.Check(context.Background())
+	if got := evStrings(*evs); !equal(got, []string{"firing ticker_silent:connection_1:1_T000", "firing ticker_silent:connection_1:1_T001",
+		"firing ticker_silent:connection_1:1_T002"}) {
+		t.Fatalf("first check: %v", got)
+	}
+	*evs = (*evs)[:0]
+	clk.advance(11 * time.Second)
+	src.snap = groupSnap(clk.t, 5, 3, 0)
+	src.snap.Conns[0].Subscribed = []string{"NEW1", "NEW2", "NEW3"}
+	e.Check(context.Background())
+	if len(*evs) == 0 || (*evs)[0].Type != EventFiring || (*evs)[0].Alert.Key != "ticker_silent:connection_1:*" {
+		t.Fatalf("events %v, want the group firing first", evStrings(*evs))
+	}
+	g := (*evs)[0].Alert
+	want := "6 tickers silent while connection_1 keeps ticking: 1_T000, 1_T001, 1_T002, NEW1, NEW2, NEW3"
+	if g.Value != 6 || !strings.HasPrefix(g.Message, want) {
+		t.Errorf("group %v %q; want 6 and %q", g.Value, g.Message, want)
+	}
+	if n := e.SilentTickers()["connection_1"]; n != 6 {
+		t.Errorf("silent tickers %d, want 6", n)
+	}
+}
+
+func TestAcknowledged(t *testing.T) {
+	cases := []struct {
+		tickers, missing, want []string
+	}{
+		{[]string{"AAPL", "BRK.B", "QQQX"}, nil, []string{"AAPL", "BRK.B", "QQQX"}},
+		{[]string{"AAPL", "BRK.B", "QQQX"}, []string{"T.BRK.B"}, []string{"AAPL", "QQQX"}},
+		{[]string{"AAPL", "QQQX"}, []string{"Q.AAPL", "T.ZZZZ"}, []string{"QQQX"}}, // one channel unacknowledged is enough
+		{nil, []string{"T.AAPL"}, []string{}},
+	}
+	for _, c := range cases {
+		if got := acknowledged(c.tickers, c.missing); !equal(got, c.want) {
+			t.Errorf("acknowledged(%v, %v) = %v, want %v", c.tickers, c.missing, got, c.want)
+		}
 	}
 }

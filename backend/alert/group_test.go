@@ -104,7 +104,7 @@ func TestTickerSilentGroupTransitions(t *testing.T) {
 		t.Errorf("group message %q, want it to start %q", grp.Message, want)
 	}
 	for _, ev := range got[1:] {
-		if want := fmt.Sprintf("resolved: folded into incident %d (%s), still silent: no event for", grp.ID, g1); !strings.HasPrefix(ev.Alert.Message, want) {
+		if want := fmt.Sprintf("folded into incident %d (%s), still silent: no event for", grp.ID, g1); !strings.HasPrefix(ev.Alert.Message, want) {
 			t.Errorf("folded %s: message %q, want it to start %q", ev.Alert.Key, ev.Alert.Message, want)
 		}
 	}
@@ -134,7 +134,7 @@ func TestTickerSilentGroupTransitions(t *testing.T) {
 			firing++
 		case a.Key == "ticker_silent:connection_2:2_T000" && a.State == Firing:
 			firing++
-		case a.State == Resolved && strings.HasPrefix(a.Message, "resolved: folded into"):
+		case a.State == Resolved && strings.HasPrefix(a.Message, "folded into"):
 			resolved++
 		default:
 			t.Errorf("listed %+v", a)
@@ -154,7 +154,7 @@ func TestTickerSilentGroupTransitions(t *testing.T) {
 	// Every ticker back: the group resolves once.
 	got = run(0, 1)
 	expect(got, "resolved "+g1)
-	if a := got[0].Alert; a.ID != grp.ID || a.ResolvedAt == nil || !strings.HasPrefix(a.Message, "resolved: 1 ticker silent") {
+	if a := got[0].Alert; a.ID != grp.ID || a.ResolvedAt == nil || !strings.HasPrefix(a.Message, "cleared after ") || !strings.Contains(a.Message, "; was: 1 ticker silent") {
 		t.Errorf("resolved group %+v", a)
 	}
 	// After it ended, a single silent ticker is its own incident again.

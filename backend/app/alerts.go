@@ -110,8 +110,22 @@ type alertHistory struct{ st *store.Store }
 
 func (h alertHistory) LastAlertID(ctx context.Context) (int64, error) { return h.st.LastAlertID(ctx) }
 
-func (h alertHistory) ResolveOpenAlerts(ctx context.Context, at time.Time) (int64, error) {
-	return h.st.ResolveOpenAlerts(ctx, at)
+func (h alertHistory) RecentAlerts(ctx context.Context, resolvedSince time.Time) ([]alert.Alert, error) {
+	recs, err := h.st.RecentAlerts(ctx, resolvedSince)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]alert.Alert, len(recs))
+	for i, r := range recs {
+		st := alert.Firing
+		if r.ResolvedAt != nil {
+			st = alert.Resolved
+		}
+		out[i] = alert.Alert{ID: r.ID, Key: r.Key, Kind: alert.Kind(r.Kind), ConnectionID: r.ConnectionID, Ticker: r.Ticker,
+			Source: r.Src, State: st, Since: r.Since, FiredAt: r.FiredAt, ResolvedAt: r.ResolvedAt, Value: r.Value,
+			Threshold: r.Threshold, Unit: r.Unit, Message: r.Message, AckedBy: r.AckedBy, AckedAt: r.AckedAt}
+	}
+	return out, nil
 }
 
 func (h alertHistory) SaveAlert(ctx context.Context, a alert.Alert) error {

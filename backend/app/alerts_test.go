@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -85,21 +86,8 @@ func findAlert(l alertList, key string, st alert.State) (alert.Alert, bool) {
 // firing alert in the API, on /admin-ws, in /metrics and at a webhook;
 // it is acknowledged (audited) and resolves once the symbol trades again.
 func TestMutedSymbolAlertEndToEnd(t *testing.T) {
-	var mu sync.Mutex
-	var hooks []alert.WebhookBody
-	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var b alert.WebhookBody
-		data, _ := io.ReadAll(r.Body)
-		if err := json.Unmarshal(data, &b); err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		mu.Lock()
-		hooks = append(hooks, b)
-		mu.Unlock()
-	}))
-	defer recv.Close()
-	e := apptest.Start(t, apptest.Options{Environ: alertEnv("ALERT_WEBHOOK_URLS=" + recv.URL + "/hook")})
+	hooks := newHookRecorder(t)
+	e := apptest.Start(t, apptest.Options{Environ: alertEnv("ALERT_WEBHOOK_URLS=" + hooks.url())})
 	wsEvents := alertEvents(e.DialAdminWS("viewer"))
 
 	testkit.WaitFor(t, 10*time.Second, "AAPL ticking", func() bool {
@@ -153,22 +141,124 @@ func TestMutedSymbolAlertEndToEnd(t *testing.T) {
 		a, ok := findAlert(l, key, alert.Resolved)
 		return ok && a.AckedBy == "admin" && a.ResolvedAt != nil
 	})
-	testkit.WaitFor(t, 10*time.Second, "webhook got firing and resolved", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(hooks) >= 2
-	})
+	testkit.WaitFor(t, 10*time.Second, "webhook got firing and resolved", func() bool { return len(hooks.bodies()) >= 2 })
 	time.Sleep(300 * time.Millisecond)
-	mu.Lock()
-	var n = map[alert.State]int{}
-	for _, h := range hooks {
-		if h.Alert.Key == key {
-			n[h.Status]++
+	if f, r := len(hooks.of(key, alert.Firing)), len(hooks.of(key, alert.Resolved)); f != 1 || r != 1 {
+		t.Errorf("webhook messages for %s: %d firing, %d resolved, want one each", key, f, r)
+	}
+}
+
+// hookRecorder is a real webhook receiver keeping every body posted to it.
+type hookRecorder struct {
+	srv *httptest.Server
+	mu  sync.Mutex
+	got []alert.WebhookBody
+}
+
+func newHookRecorder(t *testing.T) *hookRecorder {
+	h := &hookRecorder{}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b alert.WebhookBody
+		data, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(data, &b); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		h.mu.Lock()
+		h.got = append(h.got, b)
+		h.mu.Unlock()
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *hookRecorder) url() string { return h.srv.URL + "/hook" }
+
+func (h *hookRecorder) bodies() []alert.WebhookBody {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]alert.WebhookBody(nil), h.got...)
+}
+
+// of returns the bodies posted for the incident with key in state st.
+func (h *hookRecorder) of(key string, st alert.State) []alert.WebhookBody {
+	var out []alert.WebhookBody
+	for _, b := range h.bodies() {
+		if b.Alert.Key == key && b.Status == st {
+			out = append(out, b)
 		}
 	}
-	mu.Unlock()
-	if n[alert.Firing] != 1 || n[alert.Resolved] != 1 {
-		t.Errorf("webhook messages for %s: %v, want one firing and one resolved", key, n)
+	return out
+}
+
+// TestAlertsAcrossRestart: an incident firing when the app stops is
+// resolved visibly by the next run (a [RESOLVED] webhook naming the
+// reason, the history row updated, listed by the API), and an incident
+// resolved shortly before the restart is listed again; a third run finds
+// both as they were and posts nothing more.
+func TestAlertsAcrossRestart(t *testing.T) {
+	hooks := newHookRecorder(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	env := alertEnv("ALERT_WEBHOOK_URLS=" + hooks.url())
+	e := apptest.Start(t, apptest.Options{DataDir: dir, Environ: env})
+	testkit.WaitFor(t, 10*time.Second, "AAPL ticking", func() bool {
+		c, ok := e.SimConnBySymbol("AAPL")
+		return ok && c.Sent > 50
+	})
+	time.Sleep(500 * time.Millisecond) // gap history for every symbol
+	done := func(alert.Alert, alertList) bool { return true }
+	kAAPL, kMSFT := "ticker_silent:connection_1:AAPL", "ticker_silent:connection_1:MSFT"
+	e.SimFault("mute?symbol=AAPL")
+	waitAlert(t, e, "AAPL firing", kAAPL, alert.Firing, done)
+	e.SimFault("mute?symbol=AAPL&on=false")
+	aapl := waitAlert(t, e, "AAPL resolved", kAAPL, alert.Resolved, done)
+	e.SimFault("mute?symbol=MSFT")
+	msft := waitAlert(t, e, "MSFT firing", kMSFT, alert.Firing, done)
+	testkit.WaitFor(t, 10*time.Second, "the MSFT [FIRING] webhook", func() bool { return len(hooks.of(kMSFT, alert.Firing)) == 1 })
+	e.Stop()
+	if n := len(hooks.of(kMSFT, alert.Resolved)); n != 0 {
+		t.Fatalf("%d [RESOLVED] webhooks for MSFT before the restart", n)
+	}
+
+	e = apptest.Start(t, apptest.Options{DataDir: dir, Environ: env})
+	testkit.WaitFor(t, 10*time.Second, "the MSFT [RESOLVED] webhook after the restart", func() bool { return len(hooks.of(kMSFT, alert.Resolved)) == 1 })
+	hook := hooks.of(kMSFT, alert.Resolved)[0]
+	wantMsg := alert.StartupMessage + "; was: " + msft.Message
+	if hook.Alert.ID != msft.ID || hook.Alert.Message != wantMsg || hook.Alert.ResolvedAt == nil ||
+		hook.Text != "[RESOLVED] ticker_silent connection_1 MSFT: "+wantMsg {
+		t.Errorf("[RESOLVED] webhook %+v; want incident %d with message %q", hook, msft.ID, wantMsg)
+	}
+	var l alertList
+	e.GetJSON("/api/admin/alerts", "viewer", &l)
+	gotMSFT, ok := findAlert(l, kMSFT, alert.Resolved)
+	if !ok || gotMSFT.ID != msft.ID || gotMSFT.Message != wantMsg || gotMSFT.ResolvedAt == nil {
+		t.Fatalf("after the restart the API lists MSFT as %+v (found %v); want incident %d resolved at start-up", gotMSFT, ok, msft.ID)
+	}
+	gotAAPL, ok := findAlert(l, kAAPL, alert.Resolved)
+	if !ok || gotAAPL.ID != aapl.ID || gotAAPL.Message != aapl.Message || gotAAPL.ResolvedAt == nil || !gotAAPL.ResolvedAt.Equal(*aapl.ResolvedAt) {
+		t.Errorf("after the restart the API lists AAPL as %+v (found %v); want %+v", gotAAPL, ok, aapl)
+	}
+	logs := e.Logs.String()
+	if !strings.Contains(logs, "alert resolved: "+alert.StartupMessage) || strings.Contains(logs, "resolved: resolved") {
+		t.Errorf("the log should say each start-up resolution once, in a line without a doubled word:\n%s", logs)
+	}
+	e.Stop()
+
+	// The history row was updated: a third run finds the incident resolved
+	// at the second start, not firing, and posts nothing for it.
+	e = apptest.Start(t, apptest.Options{DataDir: dir, Environ: env})
+	l = alertList{}
+	e.GetJSON("/api/admin/alerts", "viewer", &l)
+	again, ok := findAlert(l, kMSFT, alert.Resolved)
+	if !ok || again.Message != wantMsg || again.ResolvedAt == nil || !again.ResolvedAt.Equal(*gotMSFT.ResolvedAt) {
+		t.Errorf("third run lists MSFT as %+v (found %v); want it as the second run resolved it", again, ok)
+	}
+	if _, ok := findAlert(l, kAAPL, alert.Resolved); !ok {
+		t.Errorf("third run does not list the AAPL incident resolved before the first restart")
+	}
+	time.Sleep(time.Second) // a start-up event would be posted at once
+	if n := len(hooks.of(kMSFT, alert.Resolved)); n != 1 {
+		t.Errorf("%d [RESOLVED] webhooks for MSFT after a third start, want still 1", n)
 	}
 }
 
@@ -254,4 +344,25 @@ func TestGroupedSilenceAlertEndToEnd(t *testing.T) {
 		t.Fatalf("reconnect: %d %s", r.Status, r.Body)
 	}
 	waitAlert(t, e, "the group resolved", key, alert.Resolved, func(alert.Alert, alertList) bool { return true })
+}
+
+// TestNeverTickedAlertEndToEnd: the review's repro. A ticker the upstream
+// acknowledges but never delivers (muted in the simulator before it is
+// subscribed through the API) is a ticker_silent alert in the API and in
+// /metrics once ALERT_TICKER_SILENCE_MIN has passed.
+func TestNeverTickedAlertEndToEnd(t *testing.T) {
+	e := apptest.Start(t, apptest.Options{Environ: alertEnv()})
+	waitConnected(t, e, 2)
+	e.SimFault("mute?symbol=QQQX")
+	mustDo(t, e, "POST", "/api/admin/subscriptions", `{"tickers":["QQQX"],"connection_id":1}`)
+	a := waitAlert(t, e, "QQQX never ticked", "ticker_silent:connection_1:QQQX", alert.Firing, func(alert.Alert, alertList) bool { return true })
+	if !strings.HasPrefix(a.Message, "no event since it was subscribed ") || a.Threshold != 1 || a.Value < a.Threshold {
+		t.Errorf("alert %+v", a)
+	}
+	metrics := e.Do(apptest.Request{Method: "GET", Path: "/metrics"}).Body
+	if want := `tickwatch_tickers_silent{connection="connection_1"} 1`; !strings.Contains(metrics, want) {
+		t.Errorf("/metrics lacks %s", want)
+	}
+	e.SimFault("mute?symbol=QQQX&on=false")
+	waitAlert(t, e, "QQQX resolved once it ticks", "ticker_silent:connection_1:QQQX", alert.Resolved, func(alert.Alert, alertList) bool { return true })
 }

@@ -55,19 +55,16 @@ ON CONFLICT (id) DO UPDATE SET resolved_ms = excluded.resolved_ms, value = exclu
 	})
 }
 
-// ResolveOpenAlerts marks every incident still firing as resolved at at
-// (the previous run ended without resolving them) and says how many.
-func (s *Store) ResolveOpenAlerts(ctx context.Context, at time.Time) (int64, error) {
-	var n int64
-	err := s.write(ctx, "resolve open alerts", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE alerts SET resolved_ms = ? WHERE resolved_ms IS NULL`, ms(at))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return n, err
+// RecentAlerts returns the incidents a restarted engine must know, oldest
+// id first: those still firing (the previous run ended while they were;
+// the engine resolves them and says so to its listeners) and those
+// resolved at or after resolvedSince (still listed for ALERT_KEEP_RESOLVED
+// across the restart). Bounded by what the retention keeps; it runs once,
+// at start-up.
+func (s *Store) RecentAlerts(ctx context.Context, resolvedSince time.Time) ([]AlertRecord, error) {
+	return queryAll(ctx, s, "read recent alerts", `
+SELECT id, dedup_key, kind, conn_id, ticker, source, since_ms, fired_ms, resolved_ms, value, threshold, unit, message, acked_by, acked_ms
+FROM alerts WHERE resolved_ms IS NULL OR resolved_ms >= ? ORDER BY id`, scanAlert, ms(resolvedSince))
 }
 
 // PruneAlerts deletes incidents resolved before olderThan, in batches, and

@@ -33,9 +33,14 @@ func TestAlertHistory(t *testing.T) {
 	if id, _ := s.LastAlertID(ctx); id != 6 {
 		t.Errorf("last id %d, want 6", id)
 	}
+	// The engine resolves what a previous run left firing one by one, as
+	// it does any incident: SaveAlert with the resolution.
 	end := fired.Add(time.Hour)
-	if n, err := s.ResolveOpenAlerts(ctx, end); err != nil || n != 2 {
-		t.Fatalf("resolve open: %d, %v; want 2", n, err)
+	for _, r := range []AlertRecord{a, b} {
+		r.ResolvedAt = &end
+		if err := s.SaveAlert(ctx, r); err != nil {
+			t.Fatal(err)
+		}
 	}
 	list, err := s.ListAlerts(ctx, fired, 10)
 	if err != nil {
@@ -183,5 +188,41 @@ func TestAlertPruneKeepsIDSequence(t *testing.T) {
 	s, _ = openT(t, dir)
 	if id, err := s.LastAlertID(ctx); err != nil || id != 4 {
 		t.Errorf("LastAlertID after the second prune and reopen = %d, %v; want 4", id, err)
+	}
+}
+
+// TestRecentAlerts: what a restarted engine loads is every incident still
+// firing, however old, and those resolved at or after the cut, oldest id
+// first; older resolved ones stay in the history only.
+func TestRecentAlerts(t *testing.T) {
+	s, _ := openT(t, t.TempDir())
+	ctx := ctxT(t)
+	cut := t0.Add(-time.Hour)
+	recs := []AlertRecord{
+		resolvedAlert(1, t0.Add(-48*time.Hour), nil),                          // firing for two days: loaded
+		resolvedAlert(2, cut.Add(-time.Hour), at(cut.Add(-time.Minute))),      // resolved before the cut
+		resolvedAlert(3, cut.Add(-time.Hour), at(cut)),                        // exactly at the cut: loaded
+		resolvedAlert(4, t0.Add(-time.Hour), at(t0.Add(-10*time.Minute))),     // recently resolved: loaded
+		resolvedAlert(5, t0.Add(-time.Minute), nil),                           // firing: loaded
+		resolvedAlert(6, cut.Add(-time.Hour), at(cut.Add(-time.Millisecond))), // just before the cut
+	}
+	for _, r := range recs {
+		if err := s.SaveAlert(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.RecentAlerts(ctx, cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []int64{}
+	for _, r := range got {
+		ids = append(ids, r.ID)
+	}
+	if want := []int64{1, 3, 4, 5}; !reflect.DeepEqual(ids, want) {
+		t.Fatalf("recent alerts %v, want %v", ids, want)
+	}
+	if got[0].ResolvedAt != nil || got[2].ResolvedAt == nil || !got[2].ResolvedAt.Equal(*recs[3].ResolvedAt) || got[2].Key != recs[3].Key {
+		t.Errorf("rows read back as %+v", got)
 	}
 }
