@@ -342,8 +342,10 @@ func (d *detectors) tickerSilent(out []finding, now time.Time, snap Snapshot) []
 
 // neverTicked adds the tickers of connection c that have not delivered an
 // event on it since they were subscribed (no timing of theirs is c's) and
-// are silent for longer than TickerSilenceMin: no median gap to go by, so
-// the minimum is the threshold. The clock starts at the latest of the
+// are silent for longer than TickerNeverTicked: there is no median gap to go
+// by, and a threshold of its own (15 min by default, not TickerSilenceMin's
+// 2) because an illiquid name may well not trade for minutes after the
+// opening, which must not page anyone at every market open. The clock starts at the latest of the
 // acknowledgement (as first seen by a check, so up to CheckInterval late),
 // the link's connection and the market's opening today.
 func (d *detectors) neverTicked(now time.Time, c *Conn, ticked map[string]bool, add func(silentTicker)) {
@@ -365,11 +367,11 @@ func (d *detectors) neverTicked(now time.Time, c *Conn, ticked map[string]bool, 
 			since, why = open, "the market opened"
 		}
 		gap := now.Sub(since)
-		if gap <= d.cfg.TickerSilenceMin {
+		if gap <= d.cfg.TickerNeverTicked {
 			continue
 		}
 		add(silentTicker{t: tickstore.Timing{Symbol: sym, ConnectionID: c.ID}, since: since, gap: gap,
-			thr: d.cfg.TickerSilenceMin, never: why})
+			thr: d.cfg.TickerNeverTicked, never: why})
 	}
 }
 

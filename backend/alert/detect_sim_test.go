@@ -97,6 +97,9 @@ func newRig(t *testing.T, o rigOpts) *rig {
 	if o.cfg.TickerSilenceMin == 0 {
 		o.cfg.TickerSilenceMin = time.Second
 	}
+	if o.cfg.TickerNeverTicked == 0 {
+		o.cfg.TickerNeverTicked = time.Second
+	}
 	eng, err := alert.New(context.Background(), o.cfg, &alert.Parts{Manager: mgr, Store: store})
 	if err != nil {
 		t.Fatal(err)

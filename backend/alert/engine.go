@@ -18,6 +18,7 @@ type Config struct {
 	Silence             time.Duration // connection silent after [15s]
 	TickerSilenceMin    time.Duration // a ticker is silent after at least [2m]
 	TickerSilenceFactor float64       // ... and this many of its median gaps [20]
+	TickerNeverTicked   time.Duration // a subscribed ticker that never ticked is silent after [15m]
 	TickerSilenceGroup  int           // more silent tickers of one connection: one incident [5]
 	Drift               time.Duration // subscriptions may differ this long [10s]
 	StormReconnects     int           // more reconnects than this [5]
@@ -38,6 +39,7 @@ func (c *Config) defaults() {
 	set(&c.CheckInterval, time.Second)
 	set(&c.Silence, 15*time.Second)
 	set(&c.TickerSilenceMin, 2*time.Minute)
+	set(&c.TickerNeverTicked, 15*time.Minute)
 	set(&c.Drift, 10*time.Second)
 	set(&c.StormWindow, 10*time.Minute)
 	set(&c.DropWindow, time.Minute)

@@ -40,7 +40,7 @@ func newTestEngine(t *testing.T, mode string, clk *clock, src Source) (*Engine, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := New(context.Background(), Config{Calendar: cal, Now: clk.now, TickerSilenceMin: 10 * time.Second}, src)
+	e, err := New(context.Background(), Config{Calendar: cal, Now: clk.now, TickerSilenceMin: 10 * time.Second, TickerNeverTicked: 10 * time.Second}, src)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func (a *App) newAlerting(st *status.Source) (*alerting, error) {
 	}}
 	eng, err := alert.New(context.Background(), alert.Config{
 		Calendar: cal, CheckInterval: cfg.AlertCheckInterval, Silence: cfg.AlertSilence,
-		TickerSilenceMin: cfg.AlertTickerSilenceMin, TickerSilenceFactor: cfg.AlertTickerSilenceFactor,
+		TickerSilenceMin: cfg.AlertTickerSilenceMin, TickerNeverTicked: cfg.AlertTickerNeverTicked, TickerSilenceFactor: cfg.AlertTickerSilenceFactor,
 		TickerSilenceGroup: cfg.AlertTickerSilenceGroup, Drift: cfg.AlertDrift,
 		StormReconnects: cfg.AlertReconnects, StormWindow: cfg.AlertReconnectWindow,
 		DropWindow: cfg.AlertDropWindow, KeepResolved: cfg.AlertKeepResolved,

@@ -22,7 +22,7 @@ import (
 // short thresholds.
 func alertEnv(extra ...string) []string {
 	return append([]string{"MASSIVE_CHANNELS=T", "MARKET_HOURS=always", "ALERT_CHECK_INTERVAL=100ms",
-		"ALERT_SILENCE=2s", "ALERT_TICKER_SILENCE_MIN=1s", "ALERT_TICKER_SILENCE_FACTOR=5"}, extra...)
+		"ALERT_SILENCE=2s", "ALERT_TICKER_SILENCE_MIN=1s", "ALERT_TICKER_NEVER_TICKED=1s", "ALERT_TICKER_SILENCE_FACTOR=5"}, extra...)
 }
 
 type alertList struct {

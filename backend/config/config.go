@@ -84,6 +84,7 @@ type Config struct {
 	AlertSilence             time.Duration `env:"ALERT_SILENCE" envDefault:"15s" accept:"a duration from 100ms to 1h" help:"An enabled connection without a message this long (market open) is an alert."`
 	AlertTickerSilenceMin    time.Duration `env:"ALERT_TICKER_SILENCE_MIN" envDefault:"2m" accept:"a duration from 100ms to 24h" help:"A ticker silent for ALERT_TICKER_SILENCE_FACTOR times its median gap, and at least this long, while its connection ticks, is an alert."`
 	AlertTickerSilenceFactor float64       `env:"ALERT_TICKER_SILENCE_FACTOR" envDefault:"20" accept:"a number from 2 to 10000" help:"How many of its usual gaps a ticker may be silent."`
+	AlertTickerNeverTicked   time.Duration `env:"ALERT_TICKER_NEVER_TICKED" envDefault:"15m" accept:"a duration from 100ms to 24h" help:"A subscribed and acknowledged ticker that has not delivered an event this long (from the acknowledgement, the link's connection or the market's opening), while its connection ticks, is an alert. Longer than ALERT_TICKER_SILENCE_MIN by default: an illiquid name may not trade for minutes after the opening."`
 	AlertTickerSilenceGroup  int           `env:"ALERT_TICKER_SILENCE_GROUP" envDefault:"5" accept:"an integer from 1 to 100000" help:"More silent tickers of one connection than this at once are one ticker_silent incident for the connection, not one per ticker."`
 	AlertDrift               time.Duration `env:"ALERT_DRIFT" envDefault:"10s" accept:"a duration from 100ms to 1h" help:"Acknowledged subscriptions may differ from the desired set this long."`
 	AlertReconnects          int           `env:"ALERT_RECONNECTS" envDefault:"5" accept:"an integer from 1 to 100000" help:"More reconnects of one connection than this within ALERT_RECONNECT_WINDOW is a storm."`
@@ -459,6 +460,7 @@ func (c *Config) validateAlerts(vars map[string]string) []Problem {
 		{"AlertCheckInterval", c.AlertCheckInterval, 10 * time.Millisecond, time.Minute},
 		{"AlertSilence", c.AlertSilence, 100 * time.Millisecond, time.Hour},
 		{"AlertTickerSilenceMin", c.AlertTickerSilenceMin, 100 * time.Millisecond, 24 * time.Hour},
+		{"AlertTickerNeverTicked", c.AlertTickerNeverTicked, 100 * time.Millisecond, 24 * time.Hour},
 		{"AlertDrift", c.AlertDrift, 100 * time.Millisecond, time.Hour},
 		{"AlertReconnectWindow", c.AlertReconnectWindow, time.Second, 24 * time.Hour},
 		{"AlertDropWindow", c.AlertDropWindow, time.Second, time.Hour},
