@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 
@@ -142,12 +143,35 @@ func (s *Service) Subscribe(ctx context.Context, who Actor, tickers []string, co
 	for _, a := range added {
 		byConn[a.ConnectionID] = append(byConn[a.ConnectionID], a.Symbol)
 	}
-	e.Target = strings.Join(sortedKeys(byConn), ",")
-	e.Detail = joinDetail(who.Via, "tickers: "+joinSymbols(added))
-	if err := s.commit(ctx, store.Change{Add: byConn}, e, before); err != nil {
+	// One entry per connection touched, each with its own target and
+	// whole ticker list, so "what went to connection_2" is one filtered
+	// query and nothing is lost to a field bound.
+	var entries []AuditEntry
+	for _, conn := range sortedKeys(byConn) {
+		ce := e
+		ce.Target = conn
+		ce.Detail = joinDetail(who.Via, subscribeDetail(byConn[conn], len(added), len(byConn)))
+		entries = append(entries, splitDetail(ce)...)
+	}
+	if len(entries) == 0 {
+		// Not expected (the manager refuses an empty request); keep the
+		// request's own entry rather than none.
+		entries = splitDetail(e)
+	}
+	if err := s.commit(ctx, store.Change{Add: byConn}, before, entries...); err != nil {
 		return nil, err
 	}
 	return added, nil
+}
+
+// subscribeDetail lists one connection's share of a subscribe; when the
+// request spread over several connections it says so, so an entry read
+// alone does not look like the whole request.
+func subscribeDetail(syms []string, total, conns int) string {
+	if conns <= 1 {
+		return "tickers: " + strings.Join(syms, ",")
+	}
+	return fmt.Sprintf("tickers (%d of %d placed over %d connections): %s", len(syms), total, conns, strings.Join(syms, ","))
 }
 
 // Unsubscribe removes symbol from its connection and saves the removal.
@@ -162,7 +186,7 @@ func (s *Service) Unsubscribe(ctx context.Context, who Actor, symbol string) (ma
 	}
 	r := removed[0]
 	e.Target, e.Detail = r.ConnectionID, joinDetail(who.Via, "tickers: "+r.Symbol)
-	if err := s.commit(ctx, store.Change{Remove: map[string][]string{r.ConnectionID: {r.Symbol}}}, e, before); err != nil {
+	if err := s.commit(ctx, store.Change{Remove: map[string][]string{r.ConnectionID: {r.Symbol}}}, before, e); err != nil {
 		return manager.Assignment{}, err
 	}
 	return r, nil
@@ -183,7 +207,7 @@ func (s *Service) SetEnabled(ctx context.Context, who Actor, connID string, enab
 	}
 	id := canonical(connID)
 	e.Target = id
-	return s.commit(ctx, store.Change{Enabled: map[string]bool{id: enabled}}, e, before)
+	return s.commit(ctx, store.Change{Enabled: map[string]bool{id: enabled}}, before, e)
 }
 
 // Reset returns connID to its configured tickers and enabled state and
@@ -204,12 +228,12 @@ func (s *Service) Reset(ctx context.Context, who Actor, connID string) (manager.
 	}
 	id := canonical(connID)
 	e.Target = id
-	e.Detail = describeChange(ch)
+	e.Detail = joinDetail(e.Detail, describeChange(ch))
 	c := store.Change{Reset: []string{id}}
 	if len(ch.Skipped) > 0 {
 		c.Remove = map[string][]string{id: ch.Skipped}
 	}
-	if err := s.commit(ctx, c, e, before); err != nil {
+	if err := s.commit(ctx, c, before, splitDetail(e)...); err != nil {
 		return manager.ConnChange{}, err
 	}
 	return ch, nil
@@ -232,15 +256,17 @@ func (s *Service) Reconnect(ctx context.Context, who Actor, connID string) error
 	return nil
 }
 
-// commit saves c with e; on failure it undoes the manager change (restoring
-// the connections e's change touched to before) and returns the store's
-// error. Callers hold mu.
-func (s *Service) commit(ctx context.Context, c store.Change, e AuditEntry, before []manager.ConnState) error {
-	if _, err := s.st.Commit(ctx, c, e); err != nil {
+// commit saves c with its audit entries (at least one); on failure it
+// undoes the manager change (restoring the connections c touched to
+// before) and returns the store's error. Callers hold mu.
+func (s *Service) commit(ctx context.Context, c store.Change, before []manager.ConnState, entries ...AuditEntry) error {
+	if _, err := s.st.Commit(ctx, c, entries[0], entries[1:]...); err != nil {
 		s.undo(before, touched(c))
-		e.Result, e.Detail = "error", joinDetail(e.Detail, err.Error())
-		s.logAction(e, nil)
-		return fmt.Errorf("%s not saved, so not applied: %w", e.Action, err)
+		for _, e := range entries {
+			e.Result, e.Detail = "error", joinDetail(e.Detail, err.Error())
+			s.logAction(e, nil)
+		}
+		return fmt.Errorf("%s not saved, so not applied: %w", entries[0].Action, err)
 	}
 	if err := s.refresh(ctx); err != nil {
 		s.log.Warn().Err(err).Msg("saved, but re-reading the overrides failed; the dashboard's marks lag until the next action")
@@ -248,7 +274,9 @@ func (s *Service) commit(ctx context.Context, c store.Change, e AuditEntry, befo
 	if s.changed != nil {
 		s.changed()
 	}
-	s.logAction(e, nil)
+	for _, e := range entries {
+		s.logAction(e, nil)
+	}
 	return nil
 }
 
@@ -271,8 +299,11 @@ func (s *Service) undo(before []manager.ConnState, conns []string) {
 // too: "who tried what" is the point of an audit log) and returns err.
 func (s *Service) failed(ctx context.Context, e AuditEntry, err error) error {
 	e.Result, e.Detail = "error", joinDetail(e.Detail, err.Error())
-	_, serr := s.st.Commit(ctx, store.Change{}, e)
-	s.logAction(e, serr)
+	entries := splitDetail(e)
+	_, serr := s.st.Commit(ctx, store.Change{}, entries[0], entries[1:]...)
+	for _, e := range entries {
+		s.logAction(e, serr)
+	}
 	return err
 }
 
@@ -313,6 +344,41 @@ func (s *Service) Record(ctx context.Context, who Actor, action, target string, 
 	s.logAction(e, serr)
 }
 
+// splitDetail returns e as it is when its detail fits the store's bound,
+// else as several entries of the same action and target whose details
+// continue one another ("(part 2 of 3)"), cut after a comma or "; " so no
+// ticker is split. The store would otherwise cut the list: an audit log
+// that silently loses which tickers moved is no record.
+func splitDetail(e AuditEntry) []AuditEntry {
+	const room = store.MaxAuditDetail - 32 // the part label
+	if len(e.Detail) <= store.MaxAuditDetail {
+		return []AuditEntry{e}
+	}
+	var parts []string
+	for rest := e.Detail; rest != ""; {
+		if len(rest) <= room {
+			parts = append(parts, rest)
+			break
+		}
+		cut := strings.LastIndexAny(rest[:room], ",;") + 1
+		if cut <= 0 {
+			// No separator in a whole part: cut on a rune boundary.
+			cut = room
+			for cut > 0 && !utf8.RuneStart(rest[cut]) {
+				cut--
+			}
+		}
+		parts = append(parts, rest[:cut])
+		rest = strings.TrimLeft(rest[cut:], " ")
+	}
+	out := make([]AuditEntry, len(parts))
+	for i, p := range parts {
+		out[i] = e
+		out[i].Detail = fmt.Sprintf("(part %d of %d) %s", i+1, len(parts), p)
+	}
+	return out
+}
+
 func joinDetail(a, b string) string {
 	if a == "" {
 		return b
@@ -349,14 +415,6 @@ func sortedKeys(m map[string][]string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func joinSymbols(as []manager.Assignment) string {
-	syms := make([]string, len(as))
-	for i, a := range as {
-		syms[i] = a.Symbol
-	}
-	return strings.Join(syms, ",")
 }
 
 func describeChange(ch manager.ConnChange) string {

@@ -27,7 +27,8 @@ type auditEntryDoc struct {
 
 // audit answers GET /api/admin/audit: newest first, one page at a time
 // (limit, before = the previous page's next_before), filtered by user,
-// action, target (or connection, which accepts 2 or connection_2), since
+// action, target (exact), connection (2 or connection_2: every entry that
+// touched it, including older entries whose target lists several), since
 // and until (unix seconds or RFC 3339).
 func (s *Server) audit(c *fiber.Ctx) error {
 	f, err := s.auditFilter(c)
@@ -71,10 +72,7 @@ func (s *Server) auditFilter(c *fiber.Ctx) (admin.AuditFilter, error) {
 		if !ok {
 			return f, errBadRequest("invalid connection", fmt.Sprintf("connection=%q: use 1..%d or connection_1..connection_%d", q, s.d.Config.MaxConnections, s.d.Config.MaxConnections))
 		}
-		if f.Target != "" && f.Target != id {
-			return f, errBadRequest("invalid connection", "connection and target disagree; give one of them")
-		}
-		f.Target = id
+		f.Connection = id
 	}
 	for _, p := range []struct {
 		name string
