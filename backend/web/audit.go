@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tickwatch/tickwatch/backend/admin"
+	"github.com/tickwatch/tickwatch/backend/internal/logsafe"
 	"github.com/tickwatch/tickwatch/backend/live"
 )
 
@@ -52,13 +53,10 @@ func (s *Server) audit(c *fiber.Ctx) error {
 }
 
 func (s *Server) auditFilter(c *fiber.Ctx) (admin.AuditFilter, error) {
-	f := admin.AuditFilter{User: c.Query("user"), Action: c.Query("action"), Target: c.Query("target"), Limit: admin.DefaultAuditPage}
-	if q := c.Query("limit"); q != "" {
-		n, err := strconv.Atoi(q)
-		if err != nil || n < 1 || n > admin.MaxAuditPage {
-			return f, errBadRequest("invalid limit", fmt.Sprintf("limit=%q: use an integer from 1 to %d", q, admin.MaxAuditPage))
-		}
-		f.Limit = n
+	f := admin.AuditFilter{User: c.Query("user"), Action: c.Query("action"), Target: c.Query("target")}
+	var err error
+	if f.Limit, err = queryLimit(c, admin.DefaultAuditPage, admin.MaxAuditPage); err != nil {
+		return f, err
 	}
 	if q := c.Query("before"); q != "" {
 		n, err := strconv.ParseInt(q, 10, 64)
@@ -92,4 +90,21 @@ func (s *Server) auditFilter(c *fiber.Ctx) (admin.AuditFilter, error) {
 		return f, errBadRequest("invalid until", "until must be later than since")
 	}
 	return f, nil
+}
+
+// queryLimit reads the limit query parameter: def when absent, else an
+// integer from 1 to most. Anything else, however large, is the same 400:
+// clamping 999999999 while refusing 1001 elsewhere (or refusing only what
+// overflows an int) would make the accepted range depend on the endpoint
+// and the size of the number.
+func queryLimit(c *fiber.Ctx, def, most int) (int, error) {
+	q := c.Query("limit")
+	if q == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(q)
+	if err != nil || n < 1 || n > most {
+		return 0, errBadRequest("invalid limit", fmt.Sprintf("limit=%q: use an integer from 1 to %d", logsafe.Clip(q), most))
+	}
+	return n, nil
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -49,13 +48,9 @@ func (s *Server) connectionTicks(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	limit := 50
-	if q := c.Query("limit"); q != "" {
-		limit, err = strconv.Atoi(q)
-		if err != nil || limit < 1 {
-			return errBadRequest("invalid limit", fmt.Sprintf("limit=%q: use an integer from 1 to %d", q, maxTicksLimit))
-		}
-		limit = min(limit, maxTicksLimit)
+	limit, err := queryLimit(c, 50, maxTicksLimit)
+	if err != nil {
+		return err
 	}
 	recent := s.d.Store.Conn(id).Recent(limit, make([]tickstore.Tick, 0, limit))
 	out := make([]tickDoc, len(recent))
