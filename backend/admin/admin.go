@@ -214,11 +214,21 @@ func (s *Service) SetEnabled(ctx context.Context, who Actor, connID string, enab
 // drops its saved overrides. Configured tickers another connection holds
 // now stay there; they are saved as removed from connID, so a restart
 // rebuilds the same assignment.
+//
+// A connection the configuration no longer has (its slot is above
+// WEBSOCKET_CONNECTIONS_MAX) but whose saved overrides are still in the
+// store can be reset too: that drops the overrides, the entry listing them
+// in full, which is what the start-up warning about them tells the
+// operator to do. Without saved overrides such an id is
+// manager.ErrUnknownConnection, as for any id the manager does not have.
 func (s *Service) Reset(ctx context.Context, who Actor, connID string) (manager.ConnChange, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := entry(who, ActionReset, connID, "")
 	before := s.mgr.ConnStates()
+	if id := canonical(connID); !slices.ContainsFunc(before, func(st manager.ConnState) bool { return st.ConnectionID == id }) {
+		return manager.ConnChange{}, s.dropUnconfigured(ctx, e, id, len(before))
+	}
 	ch, err := s.mgr.ResetConnection(connID)
 	if err != nil {
 		// A failed reset may have changed the tickers before the
@@ -237,6 +247,50 @@ func (s *Service) Reset(ctx context.Context, who Actor, connID string) (manager.
 		return manager.ConnChange{}, err
 	}
 	return ch, nil
+}
+
+// dropUnconfigured drops the saved overrides of id, a connection beyond
+// the configured slots (there are configured of them). Callers hold mu.
+func (s *Service) dropUnconfigured(ctx context.Context, e AuditEntry, id string, configured int) error {
+	list, err := s.st.Overrides(ctx)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(list, func(o store.ConnOverride) bool { return o.ConnectionID == id })
+	if i < 0 {
+		return fmt.Errorf("reset: %s: %w", id, manager.ErrUnknownConnection)
+	}
+	e.Target = id
+	e.Detail = joinDetail(e.Detail, fmt.Sprintf("connection not configured (WEBSOCKET_CONNECTIONS_MAX=%d); dropped its saved changes: %s",
+		configured, describeOverride(list[i])))
+	if err := s.commit(ctx, store.Change{Reset: []string{id}}, nil, splitDetail(e)...); err != nil {
+		return err
+	}
+	return nil
+}
+
+// describeOverride lists one connection's saved changes for the audit log.
+func describeOverride(o store.ConnOverride) string {
+	var parts []string
+	if o.Enabled != nil {
+		state := "disabled"
+		if o.Enabled.Enabled {
+			state = "enabled"
+		}
+		parts = append(parts, fmt.Sprintf("%s by %s", state, o.Enabled.By))
+	}
+	for _, op := range []struct {
+		label string
+		op    store.TickerOp
+	}{{"added", store.TickerAdded}, {"removed", store.TickerRemoved}} {
+		if syms := tickersWith(o, op.op); len(syms) > 0 {
+			parts = append(parts, op.label+": "+strings.Join(syms, ","))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, "; ")
 }
 
 // Reconnect drops and re-establishes connID; only the audit entry is saved.

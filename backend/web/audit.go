@@ -10,6 +10,7 @@ import (
 	"github.com/tickwatch/tickwatch/backend/admin"
 	"github.com/tickwatch/tickwatch/backend/internal/logsafe"
 	"github.com/tickwatch/tickwatch/backend/live"
+	"github.com/tickwatch/tickwatch/backend/massive"
 )
 
 // auditEntryDoc is one audit entry on the wire; time in unix seconds with
@@ -66,11 +67,13 @@ func (s *Server) auditFilter(c *fiber.Ctx) (admin.AuditFilter, error) {
 		f.BeforeID = n
 	}
 	if q := c.Query("connection"); q != "" {
-		id, ok := s.parseConnectionID(q)
-		if !ok {
-			return f, errBadRequest("invalid connection", fmt.Sprintf("connection=%q: use 1..%d or connection_1..connection_%d", q, s.d.Config.MaxConnections, s.d.Config.MaxConnections))
+		// Any well-formed id, not only today's slots: the log keeps the
+		// history of a connection WEBSOCKET_CONNECTIONS_MAX since dropped.
+		n, err := massive.ParseConnID(q)
+		if err != nil {
+			return f, errBadRequest("invalid connection", fmt.Sprintf("connection=%q: use a connection number (2) or id (connection_2); this server runs 1..%d", logsafe.Clip(q), s.d.Config.MaxConnections))
 		}
-		f.Connection = id
+		f.Connection = n.String()
 	}
 	for _, p := range []struct {
 		name string
