@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 
@@ -142,12 +143,35 @@ func (s *Service) Subscribe(ctx context.Context, who Actor, tickers []string, co
 	for _, a := range added {
 		byConn[a.ConnectionID] = append(byConn[a.ConnectionID], a.Symbol)
 	}
-	e.Target = strings.Join(sortedKeys(byConn), ",")
-	e.Detail = joinDetail(who.Via, "tickers: "+joinSymbols(added))
-	if err := s.commit(ctx, store.Change{Add: byConn}, e, before); err != nil {
+	// One entry per connection touched, each with its own target and
+	// whole ticker list, so "what went to connection_2" is one filtered
+	// query and nothing is lost to a field bound.
+	var entries []AuditEntry
+	for _, conn := range sortedKeys(byConn) {
+		ce := e
+		ce.Target = conn
+		ce.Detail = joinDetail(who.Via, subscribeDetail(byConn[conn], len(added), len(byConn)))
+		entries = append(entries, splitDetail(ce)...)
+	}
+	if len(entries) == 0 {
+		// Not expected (the manager refuses an empty request); keep the
+		// request's own entry rather than none.
+		entries = splitDetail(e)
+	}
+	if err := s.commit(ctx, store.Change{Add: byConn}, before, entries...); err != nil {
 		return nil, err
 	}
 	return added, nil
+}
+
+// subscribeDetail lists one connection's share of a subscribe; when the
+// request spread over several connections it says so, so an entry read
+// alone does not look like the whole request.
+func subscribeDetail(syms []string, total, conns int) string {
+	if conns <= 1 {
+		return "tickers: " + strings.Join(syms, ",")
+	}
+	return fmt.Sprintf("tickers (%d of %d placed over %d connections): %s", len(syms), total, conns, strings.Join(syms, ","))
 }
 
 // Unsubscribe removes symbol from its connection and saves the removal.
@@ -162,7 +186,7 @@ func (s *Service) Unsubscribe(ctx context.Context, who Actor, symbol string) (ma
 	}
 	r := removed[0]
 	e.Target, e.Detail = r.ConnectionID, joinDetail(who.Via, "tickers: "+r.Symbol)
-	if err := s.commit(ctx, store.Change{Remove: map[string][]string{r.ConnectionID: {r.Symbol}}}, e, before); err != nil {
+	if err := s.commit(ctx, store.Change{Remove: map[string][]string{r.ConnectionID: {r.Symbol}}}, before, e); err != nil {
 		return manager.Assignment{}, err
 	}
 	return r, nil
@@ -183,18 +207,28 @@ func (s *Service) SetEnabled(ctx context.Context, who Actor, connID string, enab
 	}
 	id := canonical(connID)
 	e.Target = id
-	return s.commit(ctx, store.Change{Enabled: map[string]bool{id: enabled}}, e, before)
+	return s.commit(ctx, store.Change{Enabled: map[string]bool{id: enabled}}, before, e)
 }
 
 // Reset returns connID to its configured tickers and enabled state and
 // drops its saved overrides. Configured tickers another connection holds
 // now stay there; they are saved as removed from connID, so a restart
 // rebuilds the same assignment.
+//
+// A connection the configuration no longer has (its slot is above
+// WEBSOCKET_CONNECTIONS_MAX) but whose saved overrides are still in the
+// store can be reset too: that drops the overrides, the entry listing them
+// in full, which is what the start-up warning about them tells the
+// operator to do. Without saved overrides such an id is
+// manager.ErrUnknownConnection, as for any id the manager does not have.
 func (s *Service) Reset(ctx context.Context, who Actor, connID string) (manager.ConnChange, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := entry(who, ActionReset, connID, "")
 	before := s.mgr.ConnStates()
+	if id := canonical(connID); !slices.ContainsFunc(before, func(st manager.ConnState) bool { return st.ConnectionID == id }) {
+		return manager.ConnChange{}, s.dropUnconfigured(ctx, e, id, len(before))
+	}
 	ch, err := s.mgr.ResetConnection(connID)
 	if err != nil {
 		// A failed reset may have changed the tickers before the
@@ -204,15 +238,59 @@ func (s *Service) Reset(ctx context.Context, who Actor, connID string) (manager.
 	}
 	id := canonical(connID)
 	e.Target = id
-	e.Detail = describeChange(ch)
+	e.Detail = joinDetail(e.Detail, describeChange(ch))
 	c := store.Change{Reset: []string{id}}
 	if len(ch.Skipped) > 0 {
 		c.Remove = map[string][]string{id: ch.Skipped}
 	}
-	if err := s.commit(ctx, c, e, before); err != nil {
+	if err := s.commit(ctx, c, before, splitDetail(e)...); err != nil {
 		return manager.ConnChange{}, err
 	}
 	return ch, nil
+}
+
+// dropUnconfigured drops the saved overrides of id, a connection beyond
+// the configured slots (there are configured of them). Callers hold mu.
+func (s *Service) dropUnconfigured(ctx context.Context, e AuditEntry, id string, configured int) error {
+	list, err := s.st.Overrides(ctx)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(list, func(o store.ConnOverride) bool { return o.ConnectionID == id })
+	if i < 0 {
+		return fmt.Errorf("reset: %s: %w", id, manager.ErrUnknownConnection)
+	}
+	e.Target = id
+	e.Detail = joinDetail(e.Detail, fmt.Sprintf("connection not configured (WEBSOCKET_CONNECTIONS_MAX=%d); dropped its saved changes: %s",
+		configured, describeOverride(list[i])))
+	if err := s.commit(ctx, store.Change{Reset: []string{id}}, nil, splitDetail(e)...); err != nil {
+		return err
+	}
+	return nil
+}
+
+// describeOverride lists one connection's saved changes for the audit log.
+func describeOverride(o store.ConnOverride) string {
+	var parts []string
+	if o.Enabled != nil {
+		state := "disabled"
+		if o.Enabled.Enabled {
+			state = "enabled"
+		}
+		parts = append(parts, fmt.Sprintf("%s by %s", state, o.Enabled.By))
+	}
+	for _, op := range []struct {
+		label string
+		op    store.TickerOp
+	}{{"added", store.TickerAdded}, {"removed", store.TickerRemoved}} {
+		if syms := tickersWith(o, op.op); len(syms) > 0 {
+			parts = append(parts, op.label+": "+strings.Join(syms, ","))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, "; ")
 }
 
 // Reconnect drops and re-establishes connID; only the audit entry is saved.
@@ -232,15 +310,17 @@ func (s *Service) Reconnect(ctx context.Context, who Actor, connID string) error
 	return nil
 }
 
-// commit saves c with e; on failure it undoes the manager change (restoring
-// the connections e's change touched to before) and returns the store's
-// error. Callers hold mu.
-func (s *Service) commit(ctx context.Context, c store.Change, e AuditEntry, before []manager.ConnState) error {
-	if _, err := s.st.Commit(ctx, c, e); err != nil {
+// commit saves c with its audit entries (at least one); on failure it
+// undoes the manager change (restoring the connections c touched to
+// before) and returns the store's error. Callers hold mu.
+func (s *Service) commit(ctx context.Context, c store.Change, before []manager.ConnState, entries ...AuditEntry) error {
+	if _, err := s.st.Commit(ctx, c, entries[0], entries[1:]...); err != nil {
 		s.undo(before, touched(c))
-		e.Result, e.Detail = "error", joinDetail(e.Detail, err.Error())
-		s.logAction(e, nil)
-		return fmt.Errorf("%s not saved, so not applied: %w", e.Action, err)
+		for _, e := range entries {
+			e.Result, e.Detail = "error", joinDetail(e.Detail, err.Error())
+			s.logAction(e, nil)
+		}
+		return fmt.Errorf("%s not saved, so not applied: %w", entries[0].Action, err)
 	}
 	if err := s.refresh(ctx); err != nil {
 		s.log.Warn().Err(err).Msg("saved, but re-reading the overrides failed; the dashboard's marks lag until the next action")
@@ -248,7 +328,9 @@ func (s *Service) commit(ctx context.Context, c store.Change, e AuditEntry, befo
 	if s.changed != nil {
 		s.changed()
 	}
-	s.logAction(e, nil)
+	for _, e := range entries {
+		s.logAction(e, nil)
+	}
 	return nil
 }
 
@@ -271,8 +353,11 @@ func (s *Service) undo(before []manager.ConnState, conns []string) {
 // too: "who tried what" is the point of an audit log) and returns err.
 func (s *Service) failed(ctx context.Context, e AuditEntry, err error) error {
 	e.Result, e.Detail = "error", joinDetail(e.Detail, err.Error())
-	_, serr := s.st.Commit(ctx, store.Change{}, e)
-	s.logAction(e, serr)
+	entries := splitDetail(e)
+	_, serr := s.st.Commit(ctx, store.Change{}, entries[0], entries[1:]...)
+	for _, e := range entries {
+		s.logAction(e, serr)
+	}
 	return err
 }
 
@@ -313,6 +398,41 @@ func (s *Service) Record(ctx context.Context, who Actor, action, target string, 
 	s.logAction(e, serr)
 }
 
+// splitDetail returns e as it is when its detail fits the store's bound,
+// else as several entries of the same action and target whose details
+// continue one another ("(part 2 of 3)"), cut after a comma or "; " so no
+// ticker is split. The store would otherwise cut the list: an audit log
+// that silently loses which tickers moved is no record.
+func splitDetail(e AuditEntry) []AuditEntry {
+	const room = store.MaxAuditDetail - 32 // the part label
+	if len(e.Detail) <= store.MaxAuditDetail {
+		return []AuditEntry{e}
+	}
+	var parts []string
+	for rest := e.Detail; rest != ""; {
+		if len(rest) <= room {
+			parts = append(parts, rest)
+			break
+		}
+		cut := strings.LastIndexAny(rest[:room], ",;") + 1
+		if cut <= 0 {
+			// No separator in a whole part: cut on a rune boundary.
+			cut = room
+			for cut > 0 && !utf8.RuneStart(rest[cut]) {
+				cut--
+			}
+		}
+		parts = append(parts, rest[:cut])
+		rest = strings.TrimLeft(rest[cut:], " ")
+	}
+	out := make([]AuditEntry, len(parts))
+	for i, p := range parts {
+		out[i] = e
+		out[i].Detail = fmt.Sprintf("(part %d of %d) %s", i+1, len(parts), p)
+	}
+	return out
+}
+
 func joinDetail(a, b string) string {
 	if a == "" {
 		return b
@@ -349,14 +469,6 @@ func sortedKeys(m map[string][]string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func joinSymbols(as []manager.Assignment) string {
-	syms := make([]string, len(as))
-	for i, a := range as {
-		syms[i] = a.Symbol
-	}
-	return strings.Join(syms, ",")
 }
 
 func describeChange(ch manager.ConnChange) string {

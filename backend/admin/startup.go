@@ -3,7 +3,9 @@ package admin
 import (
 	"context"
 	"fmt"
+	"strings"
 
+	"github.com/tickwatch/tickwatch/backend/massive"
 	"github.com/tickwatch/tickwatch/backend/store"
 )
 
@@ -99,8 +101,17 @@ func (s *Service) ApplySaved(ctx context.Context) error {
 	}
 
 	for _, conn := range sortedKeys(skipped) {
-		s.log.Warn().Str("connection_id", conn).Strs("skipped", skipped[conn]).
-			Msg("saved runtime changes that no longer fit the configuration were skipped; reset the connection to drop them")
+		ev := s.log.Warn().Str("connection_id", conn).Strs("skipped", skipped[conn])
+		if _, ok := known[conn]; !ok {
+			// Kept, not dropped: a slot count lowered for a while must
+			// not cost the admin's changes. The hint says both ways out.
+			n, _ := massive.ParseConnID(conn)
+			ev.Msg(fmt.Sprintf("saved runtime changes of %s were skipped: WEBSOCKET_CONNECTIONS_MAX=%d; they stay saved and apply again "+
+				"once WEBSOCKET_CONNECTIONS_MAX is %d or more; to drop them (audited), POST /api/admin/connections/%d/reset", conn, len(known), int(n), int(n)))
+			continue
+		}
+		ev.Msg(fmt.Sprintf("saved runtime changes of %s that no longer fit the configuration were skipped; "+
+			"to drop them (audited), POST /api/admin/connections/%s/reset", conn, strings.TrimPrefix(conn, "connection_")))
 	}
 	applied := 0
 	for _, o := range live {

@@ -39,7 +39,8 @@ func Main(args []string, environ []string, stdin io.Reader, stdout, stderr io.Wr
 			return 0
 		case "hash-password":
 			if err := auth.HashPasswordCommand(stdin, stdout); err != nil {
-				fmt.Fprintln(stderr, "hash-password:", err)
+				// The error already starts with "hash-password: ".
+				fmt.Fprintln(stderr, err)
 				return 2
 			}
 			return 0

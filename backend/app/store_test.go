@@ -239,7 +239,7 @@ func TestAuditPagingAndFilters(t *testing.T) {
 	}
 
 	for q, n := range map[string]int{
-		"connection=3": 1, "target=connection_1": 3, "action=subscribe&user=admin": 4, "user=viewer": 0,
+		"connection=3": 1, "connection=9": 0, "target=connection_1": 3, "action=subscribe&user=admin": 4, "user=viewer": 0,
 		"since=" + fmt.Sprint(time.Now().Add(-time.Hour).Unix()): 5, "until=2000-01-01T00:00:00Z": 0,
 	} {
 		var page auditDoc
@@ -252,7 +252,7 @@ func TestAuditPagingAndFilters(t *testing.T) {
 		"limit=0":           "limit=",
 		"limit=5000":        "from 1 to 1000",
 		"before=x":          "next_before",
-		"connection=9":      "use 1..3",
+		"connection=x9":     "this server runs 1..3",
 		"since=yesterday":   "unix seconds",
 		"since=20&until=10": "later than since",
 	} {

@@ -156,7 +156,9 @@ func TestInvalid(t *testing.T) {
 		{"WEBSOCKET_CONNECTION_2_ENABLED=maybe", `WEBSOCKET_CONNECTION_2_ENABLED="maybe": invalid boolean`},
 		{"WEBSOCKET_CONNECTION_1_SYMBOLS=AAPL,A$B", `WEBSOCKET_CONNECTION_1_SYMBOLS="AAPL,A$B": invalid symbol "A$B"`},
 		{"WEBSOCKET_CONNECTION_1_SYMBOLS=TOOLONGSYMBOL", `invalid symbol "TOOLONGSYMBOL"`},
-		{"REDIS_URL=http://:s3cret@cache:6379", `REDIS_URL="http://:xxxxx@cache:6379": redis url: scheme "http": want redis://[user:password@]host[:port][/db]`},
+		{"REDIS_URL=http://:s3cret@cache:6379", `REDIS_URL="http://:xxxxx@cache:6379": redis url: scheme "http"; accepted: redis://[user:password@]host[:port][/db]`},
+		{"REDIS_URL=redis://:s3cret@127.0.0.1:99999/0", `REDIS_URL="redis://:xxxxx@127.0.0.1:99999/0": redis url: port 99999 is out of range (use 1 to 65535, or leave it out for 6379); accepted: redis://`},
+		{"REDIS_URL=redis://127.0.0.1:0", `REDIS_URL="redis://127.0.0.1:0": redis url: port 0 is out of range`},
 		{"REDIS_URL=redis://:s3cret@cache:notaport/0", `REDIS_URL="redis://:xxxxx@cache:notaport/0": redis url: not a URL`},
 		{"REDIS_URL=cache:6379", `REDIS_URL="cache:6379": redis url`},
 		{"REDIS_TICK_CHANNEL= ", `REDIS_TICK_CHANNEL=" ": empty; accepted: a non-empty channel name`},
@@ -178,6 +180,9 @@ func TestInvalid(t *testing.T) {
 			}
 			if strings.Count(msg, "\n") != 0 {
 				t.Fatalf("one bad variable must give one line, got %q", msg)
+			}
+			if strings.Count(msg, "redis://[user:password@]") > 1 {
+				t.Fatalf("the accepted form is said twice: %q", msg)
 			}
 		})
 	}

@@ -18,9 +18,18 @@ const (
 	MaxAuditPage     = 1000
 )
 
-// maxAuditField bounds each text field of an entry (thousands of tickers in
-// Detail must not make one row megabytes). Same bound as auth's ring.
+// maxAuditField bounds each short text field of an entry (user, action,
+// target, result, client address): none of them is a list, so 1 KiB only
+// stops a pathological value.
 const maxAuditField = 1024
+
+// MaxAuditDetail bounds an entry's Detail. It holds lists (the tickers an
+// action moved), so it is large enough for any one request (500 tickers at
+// most) and any connection's reset, yet keeps one row from becoming
+// megabytes. Callers that may exceed it split their list over several
+// entries (admin does); a detail that still exceeds it is cut with a
+// marker saying how much was not stored, never silently.
+const MaxAuditDetail = 64 << 10
 
 // AuditEntry is one admin action. The fields are auth.AuditEntry's plus ID,
 // Role and ClientIP. Callers must not put secrets in entries.
@@ -40,9 +49,13 @@ type AuditEntry struct {
 type AuditFilter struct {
 	User   string
 	Action string
-	Target string
-	Since  time.Time // inclusive; zero: no lower bound
-	Until  time.Time // exclusive; zero: no upper bound
+	Target string // the target exactly
+	// Connection ("connection_2") matches entries whose target is that
+	// connection or a comma-separated list naming it (entries written
+	// before actions were recorded one entry per connection).
+	Connection string
+	Since      time.Time // inclusive; zero: no lower bound
+	Until      time.Time // exclusive; zero: no upper bound
 	// BeforeID is the paging cursor: only entries with a smaller ID (older
 	// in insertion order). Zero starts at the newest entry.
 	BeforeID int64
@@ -66,8 +79,21 @@ func clipField(v string) string {
 	return strings.ToValidUTF8(v[:maxAuditField], "") + "…"
 }
 
+// clipDetail bounds a detail to MaxAuditDetail bytes, marker included; the
+// marker says how many bytes were not stored, so a reader knows the list
+// is incomplete.
+func clipDetail(v string) string {
+	if len(v) <= MaxAuditDetail {
+		return v
+	}
+	// The marker is at most 60 bytes; cut room for it first.
+	cut := MaxAuditDetail - 64
+	return strings.ToValidUTF8(v[:cut], "") + fmt.Sprintf("… (truncated: %d more bytes not stored)", len(v)-cut)
+}
+
 // AppendAudit stores e (stamped with the store's clock if e.Time is zero) and
-// returns its ID. Text fields longer than 1 KiB are truncated.
+// returns its ID. Short fields longer than 1 KiB and a Detail longer than
+// MaxAuditDetail are truncated.
 func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (int64, error) {
 	op := fmt.Sprintf("save audit entry %q", clipField(e.Action))
 	if e.Time.IsZero() {
@@ -85,7 +111,7 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (int64, error) {
 func appendAuditTx(ctx context.Context, tx *sql.Tx, e AuditEntry) (int64, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO audit (at_ms, user, role, action, target, result, detail, client_ip)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, ms(e.Time), clipField(e.User), clipField(e.Role), clipField(e.Action),
-		clipField(e.Target), clipField(e.Result), clipField(e.Detail), clipField(e.ClientIP))
+		clipField(e.Target), clipField(e.Result), clipDetail(e.Detail), clipField(e.ClientIP))
 	if err != nil {
 		return 0, err
 	}
@@ -111,6 +137,12 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) (AuditPage, error)
 	}
 	if f.Target != "" {
 		add("target = ?", f.Target)
+	}
+	if f.Connection != "" {
+		// instr over ",target," finds the id as a whole list member:
+		// connection_1 must not match connection_12.
+		add("(target = ? OR instr(',' || target || ',', ?) > 0)", f.Connection)
+		args = append(args, ","+f.Connection+",")
 	}
 	if !f.Since.IsZero() {
 		add("at_ms >= ?", ms(f.Since))

@@ -43,17 +43,67 @@ func TestAuditAppendRoundTrip(t *testing.T) {
 func TestAuditClipsLongFields(t *testing.T) {
 	s, _ := openT(t, "")
 	ctx := ctxT(t)
-	// A 3-byte rune straddles the cut: it must be dropped, not split.
-	detail := strings.Repeat("a", maxAuditField-1) + "€" + strings.Repeat("b", 5000)
-	if _, err := s.AppendAudit(ctx, AuditEntry{User: "u", Action: "x", Detail: detail}); err != nil {
-		t.Fatal(err)
+	// A list of 5000 tickers (about 30 KB) is kept whole: the 1 KiB bound
+	// of the short fields once cut such a detail after ~200 tickers.
+	var syms []string
+	for i := range 5000 {
+		syms = append(syms, fmt.Sprintf("T%04d", i))
+	}
+	whole := "tickers: " + strings.Join(syms, ",")
+	// Past MaxAuditDetail, the cut says so. A 3-byte rune straddles the
+	// cut of the short field: it must be dropped, not split.
+	long := strings.Repeat("x", 2*MaxAuditDetail)
+	user := strings.Repeat("a", maxAuditField-1) + "€" + strings.Repeat("b", 50)
+	for _, e := range []AuditEntry{{User: "u", Action: "x", Detail: whole}, {User: user, Action: "y", Detail: long}} {
+		if _, err := s.AppendAudit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
 	}
 	page, err := s.ListAudit(ctx, AuditFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := page.Entries[0].Detail, strings.Repeat("a", maxAuditField-1)+"…"; got != want {
-		t.Errorf("clipped detail has %d bytes, want %d (%q...)", len(got), len(want), got[len(got)-8:])
+	if got := page.Entries[1].Detail; got != whole {
+		t.Errorf("detail of %d bytes stored as %d bytes", len(whole), len(got))
+	}
+	got := page.Entries[0]
+	if len(got.Detail) > MaxAuditDetail || !strings.HasSuffix(got.Detail, fmt.Sprintf("… (truncated: %d more bytes not stored)", 2*MaxAuditDetail-(MaxAuditDetail-64))) {
+		t.Errorf("over-long detail: %d bytes ending %q", len(got.Detail), got.Detail[len(got.Detail)-60:])
+	}
+	if want := strings.Repeat("a", maxAuditField-1) + "…"; got.User != want {
+		t.Errorf("clipped user has %d bytes, want %d (%q...)", len(got.User), len(want), got.User[len(got.User)-8:])
+	}
+}
+
+// TestAuditConnectionFilter: the connection filter finds an entry whose
+// target is that connection or a list naming it, and no other.
+func TestAuditConnectionFilter(t *testing.T) {
+	s, _ := openT(t, "")
+	ctx := ctxT(t)
+	targets := []string{"connection_2", "connection_1,connection_2,connection_3", "connection_12", "connection_1", "token 2 twt_ab"}
+	for _, tg := range targets {
+		if _, err := s.AppendAudit(ctx, AuditEntry{User: "u", Action: "subscribe", Target: tg}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for conn, want := range map[string][]string{
+		"connection_2":  {targets[1], targets[0]},
+		"connection_1":  {targets[3], targets[1]},
+		"connection_12": {targets[2]},
+		"connection_3":  {targets[1]},
+		"connection_4":  nil,
+	} {
+		page, err := s.ListAudit(ctx, AuditFilter{Connection: conn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range page.Entries {
+			got = append(got, e.Target)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("connection %s: %q, want %q", conn, got, want)
+		}
 	}
 }
 

@@ -23,8 +23,10 @@ type Change struct {
 // Commit saves an admin action in ONE transaction: its override changes
 // (made by e.User) and its audit entry, so an action is either saved with
 // its audit line or not at all. It returns the audit entry's ID. A zero
-// Change only appends the entry.
-func (s *Store) Commit(ctx context.Context, c Change, e AuditEntry) (int64, error) {
+// Change only appends the entry. more are further entries of the same
+// action (one per connection it touched), saved in the same transaction
+// with e's time when theirs is zero; the ID returned is e's.
+func (s *Store) Commit(ctx context.Context, c Change, e AuditEntry, more ...AuditEntry) (int64, error) {
 	op := fmt.Sprintf("save %q", clipField(e.Action))
 	if e.Action != "" && e.Target != "" {
 		op = fmt.Sprintf("save %q on %s", clipField(e.Action), clipField(e.Target))
@@ -59,8 +61,18 @@ func (s *Store) Commit(ctx context.Context, c Change, e AuditEntry) (int64, erro
 			}
 		}
 		var err error
-		id, err = appendAuditTx(ctx, tx, e)
-		return err
+		if id, err = appendAuditTx(ctx, tx, e); err != nil {
+			return err
+		}
+		for _, m := range more {
+			if m.Time.IsZero() {
+				m.Time = e.Time
+			}
+			if _, err := appendAuditTx(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return id, err
 }

@@ -55,6 +55,37 @@ func TestCommitAppliesInOrderWithItsAuditEntry(t *testing.T) {
 	}
 }
 
+// TestCommitSavesEveryEntry: an action that touched several connections
+// saves one entry per connection, all with the first entry's time, in the
+// order given, and returns the first entry's id.
+func TestCommitSavesEveryEntry(t *testing.T) {
+	s, clk := openT(t, "")
+	ctx := ctxT(t)
+	clk.Advance(time.Minute)
+	e := func(target, detail string) AuditEntry {
+		return AuditEntry{User: "alice", Action: "subscribe", Target: target, Result: "ok", Detail: detail}
+	}
+	id, err := s.Commit(ctx, Change{Add: map[string][]string{"connection_1": {"A"}, "connection_2": {"B", "C"}}},
+		e("connection_1", "tickers: A"), e("connection_2", "tickers: B,C"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.ListAudit(ctx, AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, en := range page.Entries {
+		if !en.Time.Equal(clk.Now()) {
+			t.Errorf("entry %d time %s, want %s", en.ID, en.Time, clk.Now())
+		}
+		got = append(got, fmt.Sprintf("%d %s %s", en.ID-id, en.Target, en.Detail))
+	}
+	if want := []string{"1 connection_2 tickers: B,C", "0 connection_1 tickers: A"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("entries %q, want %q", got, want)
+	}
+}
+
 // TestCommitRefusesBadIDsBeforeWriting: nothing is saved, not even the entry.
 func TestCommitRefusesBadIDsBeforeWriting(t *testing.T) {
 	s, _ := openT(t, "")

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -45,12 +44,14 @@ func (s *Server) listAlerts(c *fiber.Ctx) error {
 func (s *Server) ackAlert(c *fiber.Ctx) error {
 	raw := c.Params("id")
 	target := "alert " + raw
-	id, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || id <= 0 {
-		err := errNotFound("unknown alert", strconv.Quote(raw)+" is not an alert id")
+	// A malformed id is a 400 like every other :id route's (tokens,
+	// consumer keys); 404 is for a well-formed id no alert has.
+	uid, err := pathID(c, "GET /api/admin/alerts")
+	if err != nil {
 		s.record(c, ActionAlertAck, target, err)
 		return err
 	}
+	id := int64(uid) // pathID allows 63 bits
 	cl, _ := claimsFrom(c)
 	a, err := s.d.Alerts.Ack(c.UserContext(), id, cl.Username)
 	if errors.Is(err, alert.ErrNotFound) {

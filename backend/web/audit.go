@@ -8,7 +8,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tickwatch/tickwatch/backend/admin"
+	"github.com/tickwatch/tickwatch/backend/internal/logsafe"
 	"github.com/tickwatch/tickwatch/backend/live"
+	"github.com/tickwatch/tickwatch/backend/massive"
 )
 
 // auditEntryDoc is one audit entry on the wire; time in unix seconds with
@@ -27,7 +29,8 @@ type auditEntryDoc struct {
 
 // audit answers GET /api/admin/audit: newest first, one page at a time
 // (limit, before = the previous page's next_before), filtered by user,
-// action, target (or connection, which accepts 2 or connection_2), since
+// action, target (exact), connection (2 or connection_2: every entry that
+// touched it, including older entries whose target lists several), since
 // and until (unix seconds or RFC 3339).
 func (s *Server) audit(c *fiber.Ctx) error {
 	f, err := s.auditFilter(c)
@@ -51,13 +54,10 @@ func (s *Server) audit(c *fiber.Ctx) error {
 }
 
 func (s *Server) auditFilter(c *fiber.Ctx) (admin.AuditFilter, error) {
-	f := admin.AuditFilter{User: c.Query("user"), Action: c.Query("action"), Target: c.Query("target"), Limit: admin.DefaultAuditPage}
-	if q := c.Query("limit"); q != "" {
-		n, err := strconv.Atoi(q)
-		if err != nil || n < 1 || n > admin.MaxAuditPage {
-			return f, errBadRequest("invalid limit", fmt.Sprintf("limit=%q: use an integer from 1 to %d", q, admin.MaxAuditPage))
-		}
-		f.Limit = n
+	f := admin.AuditFilter{User: c.Query("user"), Action: c.Query("action"), Target: c.Query("target")}
+	var err error
+	if f.Limit, err = queryLimit(c, admin.DefaultAuditPage, admin.MaxAuditPage); err != nil {
+		return f, err
 	}
 	if q := c.Query("before"); q != "" {
 		n, err := strconv.ParseInt(q, 10, 64)
@@ -67,14 +67,13 @@ func (s *Server) auditFilter(c *fiber.Ctx) (admin.AuditFilter, error) {
 		f.BeforeID = n
 	}
 	if q := c.Query("connection"); q != "" {
-		id, ok := s.parseConnectionID(q)
-		if !ok {
-			return f, errBadRequest("invalid connection", fmt.Sprintf("connection=%q: use 1..%d or connection_1..connection_%d", q, s.d.Config.MaxConnections, s.d.Config.MaxConnections))
+		// Any well-formed id, not only today's slots: the log keeps the
+		// history of a connection WEBSOCKET_CONNECTIONS_MAX since dropped.
+		n, err := massive.ParseConnID(q)
+		if err != nil {
+			return f, errBadRequest("invalid connection", fmt.Sprintf("connection=%q: use a connection number (2) or id (connection_2); this server runs 1..%d", logsafe.Clip(q), s.d.Config.MaxConnections))
 		}
-		if f.Target != "" && f.Target != id {
-			return f, errBadRequest("invalid connection", "connection and target disagree; give one of them")
-		}
-		f.Target = id
+		f.Connection = n.String()
 	}
 	for _, p := range []struct {
 		name string
@@ -94,4 +93,21 @@ func (s *Server) auditFilter(c *fiber.Ctx) (admin.AuditFilter, error) {
 		return f, errBadRequest("invalid until", "until must be later than since")
 	}
 	return f, nil
+}
+
+// queryLimit reads the limit query parameter: def when absent, else an
+// integer from 1 to most. Anything else, however large, is the same 400:
+// clamping 999999999 while refusing 1001 elsewhere (or refusing only what
+// overflows an int) would make the accepted range depend on the endpoint
+// and the size of the number.
+func queryLimit(c *fiber.Ctx, def, most int) (int, error) {
+	q := c.Query("limit")
+	if q == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(q)
+	if err != nil || n < 1 || n > most {
+		return 0, errBadRequest("invalid limit", fmt.Sprintf("limit=%q: use an integer from 1 to %d", logsafe.Clip(q), most))
+	}
+	return n, nil
 }

@@ -3,11 +3,11 @@ package web
 import (
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/tickwatch/tickwatch/backend/admin"
+	"github.com/tickwatch/tickwatch/backend/manager"
 	"github.com/tickwatch/tickwatch/backend/massive"
 	"github.com/tickwatch/tickwatch/backend/tickstore"
 )
@@ -49,13 +49,9 @@ func (s *Server) connectionTicks(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	limit := 50
-	if q := c.Query("limit"); q != "" {
-		limit, err = strconv.Atoi(q)
-		if err != nil || limit < 1 {
-			return errBadRequest("invalid limit", fmt.Sprintf("limit=%q: use an integer from 1 to %d", q, maxTicksLimit))
-		}
-		limit = min(limit, maxTicksLimit)
+	limit, err := queryLimit(c, 50, maxTicksLimit)
+	if err != nil {
+		return err
 	}
 	recent := s.d.Store.Conn(id).Recent(limit, make([]tickstore.Tick, 0, limit))
 	out := make([]tickDoc, len(recent))
@@ -85,11 +81,30 @@ func (s *Server) disable(c *fiber.Ctx) error {
 
 // reset returns a connection to its configured tickers and enabled state
 // and drops its saved runtime changes.
+//
+// An id above WEBSOCKET_CONNECTIONS_MAX is accepted here (and only here)
+// when the store still holds saved changes for it: the start-up warning
+// about such changes points at this request to drop them. Without saved
+// changes it is the usual 404.
 func (s *Server) reset(c *fiber.Ctx) error {
-	return s.connectionAction(c, func(id string) (fiber.Map, error) {
+	do := func(id string) (fiber.Map, error) {
 		ch, err := s.d.Admin.Reset(c.UserContext(), actor(c, s), id)
 		return fiber.Map{"added": nonNil(ch.Added), "removed": nonNil(ch.Removed), "skipped": nonNil(ch.Skipped)}, err
-	})
+	}
+	n, err := massive.ParseConnID(c.Params("id"))
+	if err != nil || int(n) <= s.d.Config.MaxConnections {
+		return s.connectionAction(c, do)
+	}
+	out, err := do(n.String())
+	if errors.Is(err, manager.ErrUnknownConnection) {
+		_, err = s.connectionID(c) // nothing saved for it: the usual 404
+		return err
+	}
+	if err != nil {
+		return actionError(err)
+	}
+	out["ok"], out["connection_id"], out["status"] = true, n.String(), "not configured"
+	return c.JSON(out)
 }
 
 // connectionAction runs do on the :id connection and answers with the

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -164,10 +163,9 @@ type createKeyRequest struct {
 
 func (s *Server) createConsumerKey(c *fiber.Ctx) error {
 	var req createKeyRequest
-	dec := json.NewDecoder(bytes.NewReader(c.Body()))
-	dec.DisallowUnknownFields() // "allowlist" must not quietly make a key for every ticker
-	if err := dec.Decode(&req); err != nil {
-		return errBadRequest("invalid body", createKeyForm+"; "+clipJSONError(err))
+	// Strict: "allowlist" must not quietly make a key for every ticker.
+	if err := decodeBody(c.Body(), &req, true, createKeyForm); err != nil {
+		return err
 	}
 	req.Name = strings.TrimSpace(req.Name)
 	if req.Name == "" || utf8.RuneCountInString(req.Name) > maxKeyName || strings.ContainsFunc(req.Name, isControl) {

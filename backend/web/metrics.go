@@ -244,8 +244,14 @@ func (s *Server) metricsHandler(c *fiber.Ctx) error {
 	if tok := s.d.Config.MetricsToken; tok != "" {
 		got := c.Get(fiber.HeaderAuthorization)
 		if subtle.ConstantTimeCompare([]byte(got), []byte("Bearer "+tok)) != 1 {
-			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="metrics"`)
-			return errUnauthorized()
+			// Not the dashboard's "log in at /login": a scraper needs to
+			// know which secret to send (never the secret itself).
+			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="tickwatch metrics"`)
+			detail := "send Authorization: Bearer <the value of METRICS_TOKEN>"
+			if got != "" {
+				detail = "the bearer token does not match METRICS_TOKEN; send Authorization: Bearer <the value of METRICS_TOKEN>"
+			}
+			return &apiError{Status: fiber.StatusUnauthorized, Message: "authentication required", Detail: detail}
 		}
 	}
 	return s.metrics.handler(c)

@@ -21,8 +21,8 @@ type subscribeRequest struct {
 
 func (s *Server) subscribe(c *fiber.Ctx) error {
 	var req subscribeRequest
-	if err := json.Unmarshal(c.Body(), &req); err != nil {
-		return errBadRequest("invalid body", `expected JSON {"tickers": ["AAPL", ...], "connection_id": 2 (optional)}`)
+	if err := decodeBody(c.Body(), &req, false, `expected JSON {"tickers": ["AAPL", ...], "connection_id": 2 (optional)}`); err != nil {
+		return err
 	}
 	if len(req.Tickers) == 0 || len(req.Tickers) > maxTickersPerRequest {
 		return errBadRequest("invalid tickers", fmt.Sprintf("send 1 to %d tickers", maxTickersPerRequest))

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -249,10 +248,9 @@ const createTokenForm = `expected JSON {"user": "alice" (default: you), "name": 
 
 func (s *Server) createToken(c *fiber.Ctx) error {
 	var req createTokenRequest
-	dec := json.NewDecoder(bytes.NewReader(c.Body()))
-	dec.DisallowUnknownFields() // "expires": "30d" must not quietly make a token that never expires
-	if err := dec.Decode(&req); err != nil {
-		return errBadRequest("invalid body", createTokenForm+"; "+clipJSONError(err))
+	// Strict: "expires": "30d" must not quietly make a token that never expires.
+	if err := decodeBody(c.Body(), &req, true, createTokenForm); err != nil {
+		return err
 	}
 	cl, _ := claimsFrom(c)
 	if req.User == "" {
@@ -289,11 +287,11 @@ func (s *Server) createToken(c *fiber.Ctx) error {
 }
 
 func (s *Server) revokeToken(c *fiber.Ctx) error {
-	raw := c.Params("id")
-	id, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || id < 1 {
-		return errBadRequest("invalid id", fmt.Sprintf("%q: use the numeric id from GET /api/admin/tokens", logsafe.Clip(raw)))
+	uid, err := pathID(c, "GET /api/admin/tokens")
+	if err != nil {
+		return err
 	}
+	id := int64(uid) // pathID allows 63 bits
 	// Found first so that the audit names whose token it was.
 	list, err := s.d.Tokens.ListTokens(c.UserContext())
 	if err != nil {
@@ -359,12 +357,6 @@ func parseDays(s string) (time.Duration, error) {
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
-
-// clipJSONError keeps the decoder's reason (an unknown field, a wrong type)
-// but not an unbounded echo of the body.
-func clipJSONError(err error) string {
-	return logsafe.Clip(strings.TrimPrefix(err.Error(), "json: "))
-}
 
 // tokenStoreError maps the store's answers to HTTP statuses.
 func tokenStoreError(err error) error {

@@ -565,8 +565,8 @@ func TestPassword(t *testing.T) {
 
 func TestNewRejectsBadURL(t *testing.T) {
 	cases := []struct{ url, want string }{
-		{"", "redis url is empty"},
-		{"   ", "redis url is empty"},
+		{"", "redis url: empty: want redis://"},
+		{"   ", "redis url: empty"},
 		{"http://127.0.0.1:6379", `scheme "http"`},
 		{"127.0.0.1:6379", "redis url"},
 		{"redis://", "no host"},

@@ -4,13 +4,27 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tickwatch/tickwatch/backend/internal/logsafe"
 )
 
 // urlForm is what an error about the URL shows as the accepted form.
 const urlForm = "redis://[user:password@]host[:port][/db] or rediss://... for TLS"
+
+// urlError is a rejected URL: what is wrong with it, without the password.
+// New's error adds the accepted form; CheckURL's does not, because the
+// configuration quotes the accepted form itself and once is enough.
+type urlError struct{ reason string }
+
+func (e *urlError) Error() string { return "redis url: " + e.reason + ": want " + urlForm }
+
+func badURL(format string, args ...any) *urlError {
+	return &urlError{reason: fmt.Sprintf(format, args...)}
+}
 
 // parseURL turns the sink's URL into go-redis options, a redactor for its
 // password and the URL as it may be logged. No error it returns contains
@@ -19,7 +33,7 @@ const urlForm = "redis://[user:password@]host[:port][/db] or rediss://... for TL
 func parseURL(raw string) (*redis.Options, redactor, string, error) {
 	red := newRedactor(raw)
 	if strings.TrimSpace(raw) == "" {
-		return nil, red, "", fmt.Errorf("redis url is empty: want %s", urlForm)
+		return nil, red, "", &urlError{reason: "empty"}
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -31,20 +45,27 @@ func parseURL(raw string) (*redis.Options, redactor, string, error) {
 		if errors.As(err, &uerr) && !strings.Contains(raw, "@") {
 			detail = uerr.Err.Error()
 		}
-		return nil, red, "", fmt.Errorf("redis url: %s: want %s", detail, urlForm)
+		return nil, red, "", badURL("%s", detail)
 	}
 	if u.Scheme != "redis" && u.Scheme != "rediss" {
-		return nil, red, "", fmt.Errorf("redis url: scheme %q: want %s", u.Scheme, urlForm)
+		return nil, red, "", badURL("scheme %q", u.Scheme)
 	}
 	if u.Host == "" {
-		return nil, red, "", fmt.Errorf("redis url: no host: want %s", urlForm)
+		return nil, red, "", badURL("no host")
+	}
+	// net/url checks only that a port is digits; 0 or 99999 would pass
+	// start-up and then fail every dial, retried forever.
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, red, "", badURL("port %s is out of range (use 1 to 65535, or leave it out for 6379)", logsafe.Clip(p))
+		}
 	}
 	if pw, ok := u.User.Password(); ok {
 		red.add(pw)
 	}
 	opts, err := redis.ParseURL(raw)
 	if err != nil {
-		return nil, red, "", fmt.Errorf("redis url: %s", red.String(strings.TrimPrefix(err.Error(), "redis: ")))
+		return nil, red, "", badURL("%s", red.String(strings.TrimPrefix(err.Error(), "redis: ")))
 	}
 	return opts, red, u.Redacted(), nil
 }
@@ -102,10 +123,16 @@ func (r redactor) String(s string) string {
 
 // CheckURL reports whether raw is a URL New accepts, and returns it with
 // the password replaced. The configuration calls it so that a bad REDIS_URL
-// is a start-up error like any other bad variable, with the same wording
-// New would use; the error never contains the password.
+// is a start-up error like any other bad variable. Its error says what is
+// wrong ("redis url: port 99999 is out of range ...") but not the accepted
+// form, which the caller shows once (config's accept tag); it never
+// contains the password.
 func CheckURL(raw string) (target string, err error) {
 	_, _, target, err = parseURL(raw)
+	var ue *urlError
+	if errors.As(err, &ue) {
+		return "", errors.New("redis url: " + ue.reason)
+	}
 	return target, err
 }
 
