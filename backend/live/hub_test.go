@@ -49,7 +49,13 @@ func newHarness(t *testing.T, ho harnessOpts) *harness {
 	hub.closeGrace = 200 * time.Millisecond
 
 	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	// Handlers that upgraded are hijacked, so srv.Close does not wait for
+	// them; the cleanup does, or a session could log through t after the
+	// test ended (a data race on the test's state, seen once in CI).
+	var handlers sync.WaitGroup
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		handlers.Add(1)
+		defer handlers.Done()
 		c, err := up.Upgrade(w, r, nil)
 		if err != nil {
 			return
@@ -73,6 +79,7 @@ func newHarness(t *testing.T, ho harnessOpts) *harness {
 		cancel()
 		<-runDone
 		srv.Close()
+		handlers.Wait()
 	})
 	return &harness{t: t, hub: hub, store: store, url: "ws" + strings.TrimPrefix(srv.URL, "http")}
 }
