@@ -1,8 +1,10 @@
 // Alerting end to end: a symbol the simulator mutes (subscription
 // acknowledged, no data) becomes a visible alert in the dashboard, is
-// acknowledged, and clears once the symbol trades again.
+// acknowledged, and clears once the symbol trades again; many symbols of one
+// connection going silent together are one alert for the connection.
 
-import { col, DESKTOP, expect, login, test } from './fixtures.mjs';
+import { join } from 'node:path';
+import { artifacts, col, DESKTOP, expect, login, test } from './fixtures.mjs';
 import { startServer } from './server.mjs';
 
 // Its own server: short thresholds, a market that is always open, and a
@@ -54,6 +56,39 @@ test('a muted symbol turns into a visible alert, is acknowledged, and clears', a
     expect(a?.acked_by).toBe('admin');
     const audit = await (await page.request.get(`${server.base}/api/admin/audit?action=alert_ack`)).json();
     expect(audit.entries[0]?.target).toBe(`alert ${a.id}`);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('many tickers of one connection going silent at once are one alert for the connection, not one each', async ({ page }) => {
+  test.setTimeout(120_000);
+  const server = await startServer(ALERT_ENV);
+  try {
+    await page.setViewportSize(DESKTOP);
+    await login(page, server, 'admin');
+    await page.waitForURL(server.base + '/admin/websockets');
+    await page.waitForSelector(`${col(1)} tbody tr[data-symbol]`);
+    const count = page.getByTestId('alerts-firing');
+    await expect(count).toHaveText('0 alerts');
+    await page.waitForTimeout(5_000);
+
+    // What a link that silently stopped resubscribing looks like: seven of
+    // connection_1's tickers stop while the rest keep trading (the default
+    // ALERT_TICKER_SILENCE_GROUP is 5).
+    const status = await (await page.request.get(`${server.base}/api/admin/websocket-status`)).json();
+    const muted = status.connections.find((c) => c.id === 1).config.tickers.slice(0, 7);
+    for (const s of muted) await simControl(server, `mute?symbol=${s}`);
+
+    const group = page.locator('section[aria-label="Alerts"] li', { hasText: 'Tickers silent: connection_1' });
+    await expect(group).toHaveAttribute('data-state', 'firing', { timeout: 30_000 });
+    await expect(group).toContainText('7 tickers silent while connection_1 keeps ticking');
+    await expect(count, 'one incident, not seven').toHaveText('1 alert');
+    await page.locator('section[aria-label="Alerts"]').screenshot({ path: join(artifacts, 'alert-group.png') });
+
+    for (const s of muted) await simControl(server, `mute?symbol=${s}&on=false`);
+    await expect(group).toHaveAttribute('data-state', 'resolved', { timeout: 30_000 });
+    await expect(count).toHaveText('0 alerts');
   } finally {
     await server.stop();
   }
