@@ -263,10 +263,7 @@ func (s *Service) dropUnconfigured(ctx context.Context, e AuditEntry, id string,
 	e.Target = id
 	e.Detail = joinDetail(e.Detail, fmt.Sprintf("connection not configured (WEBSOCKET_CONNECTIONS_MAX=%d); dropped its saved changes: %s",
 		configured, describeOverride(list[i])))
-	if err := s.commit(ctx, store.Change{Reset: []string{id}}, nil, splitDetail(e)...); err != nil {
-		return err
-	}
-	return nil
+	return s.commit(ctx, store.Change{Reset: []string{id}}, nil, splitDetail(e)...)
 }
 
 // describeOverride lists one connection's saved changes for the audit log.

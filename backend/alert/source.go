@@ -1,10 +1,10 @@
 package alert
 
 import (
-	"strings"
 	"time"
 
 	"github.com/tickwatch/tickwatch/backend/manager"
+	"github.com/tickwatch/tickwatch/backend/massive"
 	"github.com/tickwatch/tickwatch/backend/tickstore"
 )
 
@@ -110,16 +110,15 @@ func (p *Parts) Snapshot() Snapshot {
 	return snap
 }
 
-// acknowledged returns the tickers none of whose subscriptions is in
-// missing ("T.AAPL": channel, dot, ticker; a ticker may hold a dot itself,
-// as BRK.B does).
+// acknowledged returns the tickers none of whose subscriptions ("T.AAPL")
+// is in missing.
 func acknowledged(tickers, missing []string) []string {
 	if len(missing) == 0 {
 		return tickers
 	}
 	unacked := make(map[string]bool, len(missing))
 	for _, sub := range missing {
-		if _, t, ok := strings.Cut(sub, "."); ok {
+		if _, t, ok := massive.SplitSubscription(sub); ok {
 			unacked[t] = true
 		}
 	}

@@ -202,7 +202,9 @@ function writeAllocProfile(name, profile, seconds) {
     const f = n.callFrame;
     const here = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}:${f.columnNumber + 1}`;
     if (n.selfSize > 0) {
-      self.set(here + '  <  ' + stack.slice(-3).reverse().join('  <  '), (self.get(here + '  <  ' + stack.slice(-3).reverse().join('  <  ')) ?? 0) + n.selfSize);
+      // The site and its three nearest callers: the same function allocates for different reasons.
+      const site = [here, ...stack.slice(-3).reverse()].join('  <  ');
+      self.set(site, (self.get(site) ?? 0) + n.selfSize);
       total += n.selfSize;
     }
     for (const c of n.children) walk(c, [...stack, here]);
